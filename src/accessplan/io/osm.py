@@ -1,0 +1,496 @@
+"""A Region from an OpenStreetMap extract (pyosmium), with terrain and population.
+
+Roads: ways with a routable ``highway`` class (and no ``access=no|private``), every OSM node
+kept, long segments split so the terrain describes each edge's grade. Settlements:
+``place`` nodes and areas of inhabited kinds. Health facilities: ``amenity=hospital|clinic|
+doctors`` and primary-care ``healthcare=*``; schools: ``amenity=school``. Tiers are guessed
+from tags (see :func:`guess_tier`) and can be overridden by a table.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
+
+from accessplan import _validate
+from accessplan._errors import InputError, InputFileNotFoundError
+from accessplan._types import PathArg
+from accessplan.io import raster, tables
+from accessplan.region import ADMIN_LEVELS, Region, RoadNetwork
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+ROUTABLE = frozenset(
+    {
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+        "residential", "living_street", "service", "road", "track", "path", "footway",
+        "pedestrian", "steps", "bridleway", "cycleway",
+    }
+)  # fmt: skip
+#: ``place`` values taken as settlements; ``locality`` (a named, unpopulated spot) is not one.
+SETTLEMENT_PLACES = frozenset(
+    {"city", "town", "village", "hamlet", "isolated_dwelling", "farm", "suburb", "quarter",
+     "neighbourhood"}
+)  # fmt: skip
+#: ``healthcare`` values that provide first-contact care; pharmacies, dentists, labs do not.
+PRIMARY_CARE = frozenset(
+    {"hospital", "clinic", "centre", "doctor", "nurse", "midwife", "birthing_centre"}
+)
+#: Distance (m) within which a population table row given by coordinates matches a settlement.
+MATCH_DISTANCE_M = 500.0
+#: Points farther than this outside the road network's hull are taken as bad coordinates.
+OUTSIDE_MARGIN_M = 20_000.0
+
+
+def guess_tier(tags: dict[str, str]) -> tuple[str, str] | None:
+    """``(service, tier)`` for an OSM object, or None when it is no facility we plan for.
+
+    hospital -> county_hospital; clinic / health centre -> township_health_center;
+    doctors, nurse, midwife -> village_clinic; school by ``isced:level`` (2 or more ->
+    middle, else primary).
+    """
+    amenity = tags.get("amenity", "")
+    healthcare = tags.get("healthcare", "")
+    if amenity == "hospital" or healthcare == "hospital":
+        return ("health", "county_hospital")
+    if amenity == "clinic" or healthcare in ("clinic", "centre"):
+        return ("health", "township_health_center")
+    if amenity == "doctors" or healthcare in PRIMARY_CARE:
+        return ("health", "village_clinic")
+    if amenity == "school":
+        levels = [int(x) for x in re.findall(r"\d", tags.get("isced:level", ""))]
+        return ("school", "middle" if levels and max(levels) >= 2 else "primary")
+    return None
+
+
+def parse_population(text: str | None) -> float:
+    """A population tag as a number; NaN when absent or not a plain count."""
+    if not text:
+        return float("nan")
+    cleaned = re.sub(r"[\s,'.](?=\d{3}\b)", "", text.strip())
+    return float(cleaned) if re.fullmatch(r"\d+", cleaned) else float("nan")
+
+
+@dataclass
+class _Collector:
+    way_refs: list[np.ndarray] = field(default_factory=list)
+    way_attrs: list[tuple[str, bool, str, int]] = field(default_factory=list)
+    node_ids: list[int] = field(default_factory=list)
+    node_lonlat: list[tuple[float, float]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    facilities: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _scan(pbf: Path, progress: Progress | None) -> _Collector:
+    """One pass over the extract with node locations."""
+    out = _Collector()
+    seen_nodes: set[int] = set()
+    if progress:
+        progress("reading OSM")
+    try:
+        processor = osmium.FileProcessor(str(pbf)).with_locations()
+        obj: Any
+        for obj in processor:
+            tags = obj.tags
+            if obj.is_node():
+                kind = tags.get("place")
+                point = (obj.location.lon, obj.location.lat) if obj.location.valid() else None
+                if point is None:
+                    continue
+                if kind in SETTLEMENT_PLACES:
+                    out.places.append(_place(f"n{obj.id}", tags, point))
+                facility = guess_tier(dict(tags))
+                if facility:
+                    out.facilities.append(_facility(f"n{obj.id}", tags, point, facility))
+            elif obj.is_way():
+                _way(obj, out, seen_nodes)
+    except RuntimeError as exc:
+        msg = (
+            f"{str(pbf)!r} is not a readable OpenStreetMap PBF file ({exc}); "
+            f"give an .osm.pbf extract (e.g. from a Geofabrik-style download)."
+        )
+        raise InputError(msg) from exc
+    return out
+
+
+def _place(ident: str, tags: Any, point: tuple[float, float]) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "name": tags.get("name", ""),
+        "place": tags.get("place", ""),
+        "osm_population": parse_population(tags.get("population")),
+        "lon": point[0],
+        "lat": point[1],
+    }
+
+
+def _facility(
+    ident: str, tags: Any, point: tuple[float, float], facility: tuple[str, str]
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "name": tags.get("name", ""),
+        "service": facility[0],
+        "tier": facility[1],
+        "capacity": parse_population(tags.get("capacity") or tags.get("beds")),
+        "beds": parse_population(tags.get("beds")),
+        "lon": point[0],
+        "lat": point[1],
+    }
+
+
+def _way(way: Any, out: _Collector, seen_nodes: set[int]) -> None:
+    tags = way.tags
+    coords = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
+    if len(coords) < 2:
+        return
+    facility = guess_tier(dict(tags))
+    kind = tags.get("place")
+    if facility or kind in SETTLEMENT_PLACES:
+        lon = float(np.mean([c[1] for c in coords]))
+        lat = float(np.mean([c[2] for c in coords]))
+        if facility:
+            out.facilities.append(_facility(f"w{way.id}", tags, (lon, lat), facility))
+        if kind in SETTLEMENT_PLACES:
+            out.places.append(_place(f"w{way.id}", tags, (lon, lat)))
+    highway = tags.get("highway")
+    if highway not in ROUTABLE or tags.get("access") in ("no", "private"):
+        return
+    if tags.get("area") == "yes":
+        return
+    oneway_tag = tags.get("oneway", "")
+    reverse = oneway_tag == "-1"
+    oneway = reverse or oneway_tag in ("yes", "true", "1") or tags.get("junction") == "roundabout"
+    oneway = oneway or (highway == "motorway" and oneway_tag != "no")
+    refs = np.array([c[0] for c in coords], dtype=np.int64)
+    if reverse:
+        refs = refs[::-1]
+        coords = coords[::-1]
+    for ref, lon, lat in coords:
+        if ref not in seen_nodes:
+            seen_nodes.add(ref)
+            out.node_ids.append(ref)
+            out.node_lonlat.append((lon, lat))
+    out.way_refs.append(refs)
+    out.way_attrs.append((highway, oneway, tags.get("surface", ""), way.id))
+
+
+def _roads(scan: _Collector, crs: CRS, max_segment_m: float) -> RoadNetwork:
+    node_ids = np.asarray(scan.node_ids, dtype=np.int64)
+    lonlat = np.asarray(scan.node_lonlat, dtype="float64")
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        lonlat[:, 0], lonlat[:, 1]
+    )
+    order = np.argsort(node_ids)
+    refs = np.concatenate(scan.way_refs)
+    way_of = np.repeat(np.arange(len(scan.way_refs)), [len(r) for r in scan.way_refs])
+    index = order[np.searchsorted(node_ids[order], refs)]
+    same_way = way_of[1:] == way_of[:-1]
+    u = index[:-1][same_way]
+    v = index[1:][same_way]
+    seg_way = way_of[:-1][same_way]
+    attrs = pd.DataFrame(scan.way_attrs, columns=["highway", "oneway", "surface", "way_id"])
+    attrs = attrs.iloc[seg_way].reset_index(drop=True)
+    keep = u != v
+    return RoadNetwork.from_segments(
+        np.column_stack([x, y]), u[keep], v[keep], attrs[keep], max_segment_m=max_segment_m
+    )
+
+
+def _points(frame: pd.DataFrame, crs: CRS, columns: list[str]) -> gpd.GeoDataFrame:
+    geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
+    out = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry)
+    return out.to_crs(crs)[[*columns, "geometry"]] if columns else out.to_crs(crs)
+
+
+def region_from_osm(
+    pbf: PathArg,
+    *,
+    dem: PathArg | None = None,
+    population: PathArg | None = None,
+    settlements: PathArg | None = None,
+    facilities: PathArg | None = None,
+    boundary: PathArg | None = None,
+    tiers: PathArg | None = None,
+    name: str | None = None,
+    max_segment_m: float = 100.0,
+    progress: Progress | None = None,
+) -> Region:
+    """Build a :class:`Region` from an OSM PBF extract.
+
+    Parameters
+    ----------
+    pbf
+        OpenStreetMap extract (``.osm.pbf``).
+    dem
+        Elevation: SRTM ``.hgt`` / ``.hgt.zip`` or GeoTIFF; roads then know their grades.
+    population
+        A village table (CSV/XLSX with ``population`` and ``id``, ``name`` or ``lon``/``lat``)
+        or a population raster (people per cell, each cell given to its nearest settlement).
+        Otherwise OSM ``population`` tags are used. Settlements with no source keep an
+        unknown (NaN) population and are reported.
+    settlements, facilities
+        Point files (CSV lon/lat or WKT, GeoPackage, Shapefile) that replace the places /
+        facilities read from OSM. Settlements need ``id``; facilities need ``id``,
+        ``service`` and ``tier``.
+    boundary
+        Administrative polygons with ``code, name, level`` (and ``parent``): places get the
+        code of the finest unit that holds them; places outside every unit are left out.
+    tiers
+        Table ``id, tier`` (optionally ``service``) overriding the tier guessed from tags.
+    max_segment_m
+        Road segments longer than this are split so the terrain is sampled along them.
+    progress
+        Called with the name of each stage as it starts.
+    """
+    pbf = Path(pbf)
+    if not pbf.exists():
+        msg = f"OSM file {str(pbf)!r} does not exist; check the path."
+        raise InputFileNotFoundError(msg)
+    scan = _scan(pbf, progress)
+    if not scan.way_refs:
+        msg = (
+            f"{str(pbf)!r} holds no routable roads (ways with highway=primary, residential, "
+            f"track, path, ...); use an extract that covers the region's roads."
+        )
+        raise InputError(msg)
+    lonlat = np.asarray(scan.node_lonlat)
+    crs = gpd.GeoSeries(
+        gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326"
+    ).estimate_utm_crs()
+    if progress:
+        progress("building the road network")
+    roads = _roads(scan, crs, max_segment_m)
+    terrain = None
+    if dem is not None:
+        if progress:
+            progress("sampling elevation")
+        terrain = raster.read_dem(dem)
+        roads = roads.with_elevation(terrain, crs)
+    hull = shapely.MultiPoint(roads.nodes[["x", "y"]].to_numpy()).convex_hull
+
+    if progress:
+        progress("settlements and facilities")
+    settle = _settlements(scan, settlements, crs, hull)
+    fac = _facilities(scan, facilities, crs, hull)
+    if tiers is not None:
+        fac = _override_tiers(fac, tiers)
+    admin = pd.DataFrame(columns=["code", "name", "level", "parent"])
+    if boundary is not None:
+        settle, fac, admin = _assign_admin(settle, fac, boundary, crs)
+    if progress:
+        progress("population")
+    settle = _population(settle, population, crs)
+    unknown = settle["population"].isna()
+    if unknown.any():
+        logger.warning(
+            "%d of %d settlements have no population source (e.g. %s); left unknown",
+            int(unknown.sum()),
+            len(settle),
+            list(settle.loc[unknown, "name"][:5]),
+        )
+    return Region(
+        settlements=settle,
+        facilities=fac,
+        roads=roads,
+        admin_units=admin,
+        terrain=terrain,
+        name=name or pbf.name.split(".")[0],
+    )
+
+
+def _settlements(
+    scan: _Collector, path: PathArg | None, crs: CRS, hull: BaseGeometry
+) -> gpd.GeoDataFrame:
+    if path is None:
+        frame = pd.DataFrame(
+            scan.places, columns=["id", "name", "place", "osm_population", "lon", "lat"]
+        )
+        out = _points(frame, crs, [])
+        out["population"] = out.pop("osm_population")
+        out["population_source"] = np.where(out["population"].notna(), "osm", "")
+        return out
+    out = tables.read_points(path, what="settlements").to_crs(crs)
+    if "id" not in out:
+        msg = f"settlements file {str(path)!r} needs an 'id' column; found {list(out.columns)}."
+        raise InputError(msg)
+    _check_file_layer(out, path, "settlements", hull, ("population",))
+    if "population" in out:
+        out["population"] = pd.to_numeric(out["population"], errors="coerce")
+        out["population_source"] = np.where(out["population"].notna(), "settlements file", "")
+    return out
+
+
+def _facilities(
+    scan: _Collector, path: PathArg | None, crs: CRS, hull: BaseGeometry
+) -> gpd.GeoDataFrame:
+    if path is None:
+        columns = ["id", "name", "service", "tier", "capacity", "beds", "lon", "lat"]
+        frame = pd.DataFrame(scan.facilities, columns=columns)
+        return _points(frame, crs, [])
+    out = tables.read_points(path, what="facilities").to_crs(crs)
+    missing = [c for c in ("id", "service", "tier") if c not in out]
+    if missing:
+        msg = (
+            f"facilities file {str(path)!r} lacks column(s) {missing}; it needs id, service "
+            f"(health or school) and tier (e.g. village_clinic)."
+        )
+        raise InputError(msg)
+    _check_file_layer(out, path, "facilities", hull, ("capacity", "beds", "doctors"))
+    return out
+
+
+def _check_file_layer(
+    frame: gpd.GeoDataFrame,
+    path: PathArg,
+    what: str,
+    hull: BaseGeometry,
+    counts: tuple[str, ...],
+) -> None:
+    """Checks that name the file: ids, counts, and points far outside the road network."""
+    label = f"{what} file {str(path)!r}"
+    _validate.unique_ids(frame, what=label)
+    for column in counts:
+        _validate.non_negative(frame, column, what=label)
+    tables.check_inside(frame, hull, what=what, path=path, margin_m=OUTSIDE_MARGIN_M)
+
+
+def _override_tiers(fac: gpd.GeoDataFrame, path: PathArg) -> gpd.GeoDataFrame:
+    table = tables.read_table(path, what="tier table")
+    missing = [c for c in ("id", "tier") if c not in table]
+    if missing:
+        msg = f"tier table {str(path)!r} lacks column(s) {missing}; it needs 'id' and 'tier'."
+        raise InputError(msg)
+    unknown = sorted(set(table["id"]) - set(fac["id"]))
+    if unknown:
+        msg = f"tier table {str(path)!r}: id(s) {unknown[:5]} are not facilities of this extract."
+        raise InputError(msg)
+    out = fac.copy()
+    for column in ("tier", "service"):
+        if column in table:
+            values = out["id"].map(table.set_index("id")[column])
+            out[column] = values.fillna(out[column])
+    return out
+
+
+def _assign_admin(
+    settle: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    path: PathArg,
+    crs: CRS,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    units = tables.read_polygons(path, what="boundary").to_crs(crs)
+    missing = [c for c in ("code", "name", "level") if c not in units]
+    if missing:
+        msg = f"boundary file {str(path)!r} lacks column(s) {missing}; it needs code, name, level."
+        raise InputError(msg)
+    units["code"] = units["code"].astype(str)
+    units["rank"] = units["level"].map({k: i for i, k in enumerate(ADMIN_LEVELS)}).fillna(-1)
+    finest = units.sort_values("rank", ascending=False)
+    out = []
+    for frame, what in ((settle, "settlements"), (fac, "facilities")):
+        joined = gpd.sjoin(
+            frame, finest[["code", "rank", "geometry"]], predicate="within", how="left"
+        )
+        joined = joined.sort_values("rank", ascending=False)
+        joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+        outside = joined["code"].isna()
+        if outside.any():
+            logger.warning(
+                "%d %s lie outside the boundary and are left out (e.g. %s)",
+                int(outside.sum()),
+                what,
+                list(joined.loc[outside, "id"][:5]),
+            )
+        kept = frame.loc[~outside.to_numpy()].copy()
+        kept["admin_code"] = joined.loc[~outside, "code"].to_numpy()
+        out.append(kept)
+    admin = pd.DataFrame(units.drop(columns=["geometry", "rank"]))
+    if "parent" not in admin:
+        admin["parent"] = ""
+    return out[0], out[1], admin[["code", "name", "level", "parent"]]
+
+
+def _population(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) -> gpd.GeoDataFrame:
+    if path is None:
+        return settle
+    path = Path(path)
+    out = settle.copy()
+    if "population" not in out:
+        out["population"] = np.nan
+        out["population_source"] = ""
+    if path.suffix.lower() in raster.RASTER_SUFFIXES:
+        xy = shapely.get_coordinates(out.geometry.to_numpy())
+        totals, _ = raster.sum_to_points(path, xy, crs)
+        out["population"] = totals
+        out["population_source"] = "raster"
+        return out
+    table = tables.read_table(path, what="population table")
+    if "population" not in table:
+        msg = (
+            f"population table {str(path)!r} needs a 'population' column; found "
+            f"{list(table.columns)}."
+        )
+        raise InputError(msg)
+    values = pd.to_numeric(table["population"], errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        rows = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
+        msg = (
+            f"population table {str(path)!r}: 'population' is missing, not a number or "
+            f"negative at line(s) {rows}; give a count of 0 or more."
+        )
+        raise InputError(msg)
+    target = _match_rows(out, table, path, crs)
+    matched = target >= 0
+    unmatched = int((~matched).sum())
+    if unmatched:
+        logger.warning("%d row(s) of %s match no settlement", unmatched, path)
+    pop = out["population"].to_numpy(dtype="float64").copy()
+    source = out["population_source"].to_numpy(dtype=object).copy()
+    pop[target[matched]] = values.to_numpy()[matched]
+    source[target[matched]] = "table"
+    out["population"] = pop
+    out["population_source"] = source
+    return out
+
+
+def _match_rows(settle: gpd.GeoDataFrame, table: pd.DataFrame, path: Path, crs: CRS) -> np.ndarray:
+    """Row of ``settle`` for each table row (-1 when none), by id, then name, then position."""
+    if "id" in table and table["id"].isin(settle["id"]).any():
+        lookup = pd.Series(np.arange(len(settle)), index=settle["id"].to_numpy())
+        return lookup.reindex(table["id"].to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
+    if "name" in table:
+        names = settle["name"].str.strip().str.casefold()
+        repeated = sorted(set(names[names.duplicated() & (names != "")]))
+        wanted = table["name"].str.strip().str.casefold()
+        clash = sorted(set(wanted) & set(repeated))
+        if clash:
+            msg = (
+                f"population table {str(path)!r}: name(s) {clash[:5]} belong to several "
+                f"settlements; match those rows by 'id' or by 'lon'/'lat' instead."
+            )
+            raise InputError(msg)
+        lookup = pd.Series(np.arange(len(settle)), index=names.to_numpy())
+        lookup = lookup[~lookup.index.duplicated()]
+        return lookup.reindex(wanted.to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
+    points = tables.read_points(path, what="population table").to_crs(crs)
+    xy = shapely.get_coordinates(settle.geometry.to_numpy())
+    dist, nearest = cKDTree(xy).query(shapely.get_coordinates(points.geometry.to_numpy()))
+    return np.where(dist <= MATCH_DISTANCE_M, nearest, -1).astype(np.int64)

@@ -1,0 +1,529 @@
+"""The planning region: settlements, facilities, administrative units, roads and terrain.
+
+A :class:`Region` lives in one projected metric CRS (UTM, chosen from the data) and is
+stored in one GeoPackage file: ``Region.read(path)`` / ``region.write(path)`` round-trip it
+without loss. Every layer is validated when a Region is made, so later steps can trust it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import CRS, Transformer
+
+from accessplan import _validate
+from accessplan._errors import CrsError, InputError, InputFileNotFoundError
+
+logger = logging.getLogger(__name__)
+
+#: Facility tiers per service, lowest first. A region may carry its own table.
+TIERS: dict[str, tuple[str, ...]] = {
+    "health": ("village_clinic", "township_health_center", "county_hospital"),
+    "school": ("teaching_point", "primary", "middle"),
+}
+
+#: Administrative levels, coarsest first, with the length of their Chinese statistical code.
+ADMIN_LEVELS: dict[str, int] = {
+    "province": 2,
+    "city": 4,
+    "county": 6,
+    "township": 9,
+    "village": 12,
+}
+
+SETTLEMENT_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "admin_code": "str",
+    "population": "float64",
+    "population_source": "str",
+}
+OPTIONAL_SETTLEMENT_NUMBERS = ("households", "chronic_patients")
+FACILITY_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "service": "str",
+    "tier": "str",
+    "capacity": "float64",
+    "admin_code": "str",
+}
+OPTIONAL_FACILITY_NUMBERS = ("beds", "doctors")
+ADMIN_COLUMNS: dict[str, str] = {"code": "str", "name": "str", "level": "str", "parent": "str"}
+EDGE_COLUMNS: dict[str, str] = {
+    "u": "int64",
+    "v": "int64",
+    "length_m": "float64",
+    "highway": "str",
+    "oneway": "bool",
+    "surface": "str",
+    "rise_m": "float64",
+    "fall_m": "float64",
+}
+
+
+def _canonical(frame: pd.DataFrame, schema: Mapping[str, str], numbers: Sequence[str] = ()) -> Any:
+    """Return ``frame`` with the schema's columns first, in fixed dtypes; extras kept after."""
+    out = frame.copy()
+    for column, dtype in schema.items():
+        if dtype == "str":
+            if column not in out:
+                out[column] = ""
+            out[column] = out[column].fillna("").astype(str)
+        elif dtype == "float64":
+            if column not in out:
+                out[column] = np.nan
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+        elif dtype == "bool":
+            out[column] = out[column].astype(bool)
+        else:
+            out[column] = out[column].astype(dtype)  # type: ignore[call-overload]
+    for column in numbers:
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+    geometry = [out.geometry.name] if isinstance(out, gpd.GeoDataFrame) else []
+    first = [*schema, *geometry]
+    order = first + [c for c in out.columns if c not in first]
+    return out[order].reset_index(drop=True)
+
+
+def pupil_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns holding pupils by grade band (``pupils_primary``, ``pupils_middle``, ...)."""
+    return [c for c in frame.columns if str(c).startswith("pupils_")]
+
+
+@dataclass(frozen=True, eq=False)
+class Terrain:
+    """An elevation grid (metres) with its affine transform and CRS; NaN where unknown."""
+
+    elevation: np.ndarray
+    transform: Affine
+    crs: CRS
+
+    @property
+    def resolution(self) -> float:
+        """Cell size along x in the terrain's own units."""
+        return float(abs(self.transform.a))
+
+    def sample(self, x: np.ndarray, y: np.ndarray, crs: CRS) -> np.ndarray:
+        """Bilinear elevation at points given in ``crs``; NaN outside the grid."""
+        x = np.asarray(x, dtype="float64")
+        y = np.asarray(y, dtype="float64")
+        if not CRS.from_user_input(crs).equals(self.crs):
+            x, y = Transformer.from_crs(crs, self.crs, always_xy=True).transform(x, y)
+        inv = ~self.transform
+        # pixel centres sit at half-integers
+        col = inv.a * x + inv.b * y + inv.c - 0.5
+        row = inv.d * x + inv.e * y + inv.f - 0.5
+        nrow, ncol = self.elevation.shape
+        inside = (col >= -0.5) & (col <= ncol - 0.5) & (row >= -0.5) & (row <= nrow - 0.5)
+        c0 = np.clip(np.floor(col), 0, ncol - 1).astype(np.int64)
+        r0 = np.clip(np.floor(row), 0, nrow - 1).astype(np.int64)
+        c1 = np.clip(c0 + 1, 0, ncol - 1)
+        r1 = np.clip(r0 + 1, 0, nrow - 1)
+        fc = np.clip(col - c0, 0.0, 1.0)
+        fr = np.clip(row - r0, 0.0, 1.0)
+        z = self.elevation
+        top = z[r0, c0] * (1 - fc) + z[r0, c1] * fc
+        bottom = z[r1, c0] * (1 - fc) + z[r1, c1] * fc
+        values = top * (1 - fr) + bottom * fr
+        return np.where(inside, values, np.nan).astype("float64")
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """Road graph as straight segments between nodes.
+
+    ``nodes`` has ``x, y, z`` (metres, working CRS; ``z`` NaN without terrain), row ``i`` being
+    node ``i``. ``edges`` has ``u, v, length_m, highway, oneway, surface, rise_m, fall_m``
+    (plus optional extras such as ``way_id``); ``oneway`` means only ``u -> v`` for vehicles.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        nodes = self.nodes[["x", "y", "z"]].astype("float64").reset_index(drop=True)
+        object.__setattr__(self, "nodes", nodes)
+        edges = _canonical(self.edges, EDGE_COLUMNS)
+        object.__setattr__(self, "edges", edges)
+        n = len(nodes)
+        u = edges["u"].to_numpy()
+        v = edges["v"].to_numpy()
+        if len(edges) and (u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n):
+            msg = f"road edges refer to nodes outside 0..{n - 1}; rebuild the network."
+            raise InputError(msg)
+        if (edges["length_m"] < 0).any() or edges["length_m"].isna().any():
+            msg = "road edges need a non-negative length_m; rebuild the network."
+            raise InputError(msg)
+
+    @classmethod
+    def from_segments(
+        cls,
+        xy: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        attributes: pd.DataFrame,
+        *,
+        max_segment_m: float | None = None,
+    ) -> RoadNetwork:
+        """Build a network from node coordinates and segments ``u[i] -> v[i]``.
+
+        Segments longer than ``max_segment_m`` are split evenly by new nodes so that terrain
+        sampled at the nodes describes every edge's grade; ``attributes`` (one row per
+        segment: ``highway``, ``oneway``, ``surface`` and extras) is repeated on the pieces.
+        """
+        xy = np.asarray(xy, dtype="float64")
+        u = np.asarray(u, dtype=np.int64)
+        v = np.asarray(v, dtype=np.int64)
+        seg_len = np.hypot(*(xy[v] - xy[u]).T)
+        pieces = np.ones(len(u), dtype=np.int64)
+        if max_segment_m:
+            pieces = np.maximum(1, np.ceil(seg_len / max_segment_m).astype(np.int64))
+        extra = pieces - 1
+        n_new = int(extra.sum())
+        # new nodes: for segment i, points at k / pieces[i], k = 1..pieces[i]-1
+        seg_of_new = np.repeat(np.arange(len(u)), extra)
+        k = np.arange(n_new) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+        frac = k / pieces[seg_of_new]
+        new_xy = xy[u[seg_of_new]] + (xy[v[seg_of_new]] - xy[u[seg_of_new]]) * frac[:, None]
+        new_ids = len(xy) + np.arange(n_new)
+        # chain of node ids per segment: u, new..., v
+        chain_start = np.cumsum(pieces + 1) - (pieces + 1)
+        chain = np.empty(int((pieces + 1).sum()), dtype=np.int64)
+        chain[chain_start] = u
+        chain[chain_start + pieces] = v
+        inner = np.repeat(chain_start, extra) + k
+        chain[inner] = new_ids
+        # edges are consecutive chain pairs, skipping the pair that straddles two segments
+        starts = np.delete(np.arange(len(chain) - 1), chain_start[1:] - 1)
+        piece_seg = np.repeat(np.arange(len(u)), pieces)
+        all_xy = np.vstack([xy, new_xy])
+        eu, ev = chain[starts], chain[starts + 1]
+        edges = attributes.iloc[piece_seg].reset_index(drop=True).copy()
+        edges.insert(0, "u", eu)
+        edges.insert(1, "v", ev)
+        edges["length_m"] = np.hypot(*(all_xy[ev] - all_xy[eu]).T)
+        for column, default in (("oneway", False), ("surface", ""), ("rise_m", 0.0)):
+            if column not in edges:
+                edges[column] = default
+        edges["fall_m"] = 0.0
+        nodes = pd.DataFrame({"x": all_xy[:, 0], "y": all_xy[:, 1], "z": np.nan})
+        return cls(nodes, edges)
+
+    def with_elevation(self, terrain: Terrain, crs: CRS) -> RoadNetwork:
+        """Sample ``terrain`` at every node and set each edge's rise and fall."""
+        z = terrain.sample(self.nodes["x"].to_numpy(), self.nodes["y"].to_numpy(), crs)
+        missing = int(np.isnan(z).sum())
+        if missing:
+            logger.warning(
+                "%d of %d road nodes fall outside the terrain; taken as flat", missing, len(z)
+            )
+        nodes = self.nodes.assign(z=z)
+        dz = z[self.edges["v"].to_numpy()] - z[self.edges["u"].to_numpy()]
+        dz = np.nan_to_num(dz, nan=0.0)
+        edges = self.edges.assign(rise_m=np.maximum(dz, 0.0), fall_m=np.maximum(-dz, 0.0))
+        return RoadNetwork(nodes, edges)
+
+    def largest_component_share(self) -> float:
+        """Share of road nodes in the largest weakly connected part of the network."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = len(self.nodes)
+        if n == 0:
+            return 0.0
+        ones = np.ones(len(self.edges))
+        graph = coo_matrix((ones, (self.edges["u"], self.edges["v"])), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        return float(np.bincount(labels).max() / n)
+
+    def edge_lines(self) -> np.ndarray:
+        """Straight LineString per edge."""
+        xy = self.nodes[["x", "y"]].to_numpy()
+        u = self.edges["u"].to_numpy()
+        v = self.edges["v"].to_numpy()
+        coords = np.stack([xy[u], xy[v]], axis=1)
+        return np.asarray(shapely.linestrings(coords))
+
+
+@dataclass(eq=False)
+class Region:
+    """Settlements, facilities, administrative units, roads and terrain in one metric CRS.
+
+    Parameters
+    ----------
+    settlements
+        Points with ``id, name, admin_code, population`` (NaN = unknown) and optionally
+        ``households, chronic_patients`` and ``pupils_<band>`` columns.
+    facilities
+        Points with ``id, name, service, tier, capacity`` and optionally ``beds, doctors``.
+    admin_units
+        Table ``code, name, level, parent`` (``parent`` empty at the top).
+    roads
+        The road graph; its coordinates are in ``settlements.crs``.
+    terrain
+        Optional elevation grid.
+    tiers
+        Tier table, lowest first per service; defaults to :data:`TIERS`.
+    """
+
+    settlements: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    roads: RoadNetwork
+    admin_units: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ADMIN_COLUMNS))
+    )
+    terrain: Terrain | None = None
+    name: str = "region"
+    tiers: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(TIERS))
+
+    def __post_init__(self) -> None:
+        self.tiers = {k: tuple(v) for k, v in self.tiers.items()}
+        self.settlements = _canonical(
+            self.settlements,
+            SETTLEMENT_COLUMNS,
+            [*OPTIONAL_SETTLEMENT_NUMBERS, *pupil_columns(self.settlements)],
+        )
+        self.facilities = _canonical(self.facilities, FACILITY_COLUMNS, OPTIONAL_FACILITY_NUMBERS)
+        self.admin_units = _canonical(pd.DataFrame(self.admin_units), ADMIN_COLUMNS)
+        self._validate()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        for what, frame in (("settlements", self.settlements), ("facilities", self.facilities)):
+            _validate.has_crs(frame, what=what)
+            _validate.unique_ids(frame, what=what)
+            _validate.point_geometries(frame, what=what)
+        if not self.settlements.crs.is_projected:
+            msg = (
+                "a Region works in a projected metric CRS; project the layers first, e.g. "
+                "`gdf.to_crs(gdf.estimate_utm_crs())` (Region.from_osm does this for you)."
+            )
+            raise CrsError(msg)
+        if not self.settlements.crs.equals(self.facilities.crs):
+            msg = (
+                f"settlements are in {self.settlements.crs.to_string()} but facilities in "
+                f"{self.facilities.crs.to_string()}; use `facilities.to_crs(settlements.crs)`."
+            )
+            raise CrsError(msg)
+        for column in (
+            "population",
+            *OPTIONAL_SETTLEMENT_NUMBERS,
+            *pupil_columns(self.settlements),
+        ):
+            _validate.non_negative(self.settlements, column, what="settlements")
+        for column in ("capacity", *OPTIONAL_FACILITY_NUMBERS):
+            _validate.non_negative(self.facilities, column, what="facilities")
+        self._validate_tiers()
+        if len(self.admin_units):
+            _validate.unique_ids(self.admin_units, what="admin units", column="code")
+            known = set(self.admin_units["code"]) | {""}
+            for what, frame in (("settlements", self.settlements), ("facilities", self.facilities)):
+                unknown = sorted(set(frame["admin_code"]) - known)
+                if unknown:
+                    msg = (
+                        f"{what}: admin_code {unknown[:5]} not among the region's admin units; "
+                        f"add them to the admin unit table or correct the codes."
+                    )
+                    raise InputError(msg)
+
+    def _validate_tiers(self) -> None:
+        services = set(self.tiers)
+        bad_service = ~self.facilities["service"].isin(services)
+        if bad_service.any():
+            rows = (np.flatnonzero(bad_service.to_numpy())[:5]).tolist()
+            found = sorted(set(self.facilities.loc[bad_service, "service"]))
+            msg = (
+                f"facilities: unknown service {found} in row(s) {rows}; "
+                f"expected one of {sorted(services)} (or pass a tier table with it)."
+            )
+            raise InputError(msg)
+        for service, tiers in self.tiers.items():
+            rows = self.facilities["service"] == service
+            bad = rows & ~self.facilities["tier"].isin(tiers)
+            if bad.any():
+                found = sorted(set(self.facilities.loc[bad, "tier"]))
+                ids = list(self.facilities.loc[bad, "id"][:5])
+                msg = (
+                    f"facilities: unknown {service} tier {found} (id {ids}); "
+                    f"expected one of {list(tiers)}."
+                )
+                raise InputError(msg)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def crs(self) -> CRS:
+        """The working (projected, metric) CRS."""
+        return CRS.from_user_input(self.settlements.crs)
+
+    def tier_rank(self, service: str, tier: str) -> int:
+        """Position of ``tier`` in its service's table, 0 for the lowest."""
+        return self.tiers[service].index(tier)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts that describe the region, for logs and the CLI."""
+        pop = self.settlements["population"]
+        return {
+            "name": self.name,
+            "crs": self.crs.to_string(),
+            "settlements": len(self.settlements),
+            "population_known": int(pop.notna().sum()),
+            "population": float(pop.sum()),
+            "facilities": {
+                f"{s}/{t}": int(n)
+                for (s, t), n in self.facilities.groupby(["service", "tier"]).size().items()
+            },
+            "admin_units": len(self.admin_units),
+            "road_nodes": len(self.roads.nodes),
+            "road_edges": len(self.roads.edges),
+            "terrain": self.terrain is not None,
+        }
+
+    # ------------------------------------------------------------------ storage
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the region to one GeoPackage file (replaced atomically)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=f".{path.stem}-")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        try:
+            self._write_layers(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    def _write_layers(self, path: Path) -> None:
+        crs = self.crs
+        write = pyogrio.write_dataframe
+        write(self.settlements, path, layer="settlements", driver="GPKG")
+        write(self.facilities, path, layer="facilities", driver="GPKG")
+        write(self.admin_units, path, layer="admin_units", driver="GPKG")
+        nodes = gpd.GeoDataFrame(
+            self.roads.nodes.assign(node=np.arange(len(self.roads.nodes))),
+            geometry=gpd.points_from_xy(self.roads.nodes["x"], self.roads.nodes["y"]),
+            crs=crs,
+        )
+        write(nodes, path, layer="road_nodes", driver="GPKG")
+        edges = gpd.GeoDataFrame(
+            self.roads.edges.assign(edge=np.arange(len(self.roads.edges))),
+            geometry=self.roads.edge_lines(),
+            crs=crs,
+        )
+        write(edges, path, layer="road_edges", driver="GPKG")
+        meta = {"name": self.name, "tiers": json.dumps(self.tiers), "format": "accessplan-region/1"}
+        if self.terrain is not None:
+            # GeoPackage tiles round the geotransform in the last bits: keep the exact one
+            meta["terrain_transform"] = json.dumps(list(self.terrain.transform)[:6])
+            meta["terrain_crs"] = self.terrain.crs.to_wkt()
+        meta_frame = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+        write(meta_frame, path, layer="region_meta", driver="GPKG")
+        if self.terrain is not None:
+            t = self.terrain
+            with rasterio.open(
+                path,
+                "w",
+                driver="GPKG",
+                height=t.elevation.shape[0],
+                width=t.elevation.shape[1],
+                count=1,
+                dtype="float32",
+                crs=t.crs,
+                transform=t.transform,
+                nodata=None,
+                RASTER_TABLE="terrain",
+                APPEND_SUBDATASET="YES",
+                TILE_FORMAT="TIFF",
+            ) as dst:
+                dst.write(t.elevation.astype("float32"), 1)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Region:
+        """Read a region written by :meth:`write`."""
+        path = Path(path)
+        if not path.exists():
+            msg = (
+                f"region file {str(path)!r} does not exist; build one with `accessplan "
+                "region build`."
+            )
+            raise InputFileNotFoundError(msg)
+        try:
+            layers = {name for name, _ in pyogrio.list_layers(path)}
+        except Exception as exc:
+            msg = (
+                f"{str(path)!r} is not a GeoPackage region file ({exc}); build one with "
+                "`accessplan region build`."
+            )
+            raise InputError(msg) from exc
+        needed = {
+            "settlements",
+            "facilities",
+            "admin_units",
+            "road_nodes",
+            "road_edges",
+            "region_meta",
+        }
+        if not needed <= layers:
+            msg = (
+                f"{str(path)!r} lacks layer(s) {sorted(needed - layers)}; it was not written by "
+                f"accessplan. Build the region with `accessplan region build`."
+            )
+            raise InputError(msg)
+        read = pyogrio.read_dataframe
+        meta = dict(read(path, layer="region_meta")[["key", "value"]].itertuples(index=False))
+        nodes = read(path, layer="road_nodes", read_geometry=False).sort_values("node")
+        edges = read(path, layer="road_edges", read_geometry=False).sort_values("edge")
+        roads = RoadNetwork(nodes[["x", "y", "z"]], edges.drop(columns="edge"))
+        terrain = None
+        if "terrain" in _raster_tables(path):
+            with rasterio.open(f"GPKG:{path}:terrain") as src:
+                elevation = src.read(1).astype("float32")
+            terrain = Terrain(
+                elevation,
+                Affine(*json.loads(meta["terrain_transform"])),
+                CRS.from_wkt(meta["terrain_crs"]),
+            )
+        return cls(
+            settlements=read(path, layer="settlements"),
+            facilities=read(path, layer="facilities"),
+            roads=roads,
+            admin_units=read(path, layer="admin_units"),
+            terrain=terrain,
+            name=meta.get("name", "region"),
+            tiers={k: tuple(v) for k, v in json.loads(meta["tiers"]).items()},
+        )
+
+    @classmethod
+    def from_osm(cls, pbf: str | os.PathLike[str], **kwargs: Any) -> Region:
+        """Build a region from an OpenStreetMap extract; see "
+        ":func:`accessplan.io.osm.region_from_osm`."""
+        from accessplan.io.osm import region_from_osm
+
+        return region_from_osm(pbf, **kwargs)
+
+
+def _raster_tables(path: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        rows = con.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type IN ('tiles', "
+            "'2d-gridded-coverage')"
+        ).fetchall()
+    return {r[0] for r in rows}

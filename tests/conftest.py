@@ -1,0 +1,75 @@
+"""Shared fixtures: real data from ../shared/data (skipped when absent) and tiny hand-made "
+"regions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from accessplan.region import Region, RoadNetwork
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ANDORRA = DATA / "andorra"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test when the shared data is absent."""
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data {path} is absent (clone the project beside ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def andorra_pbf() -> Path:
+    return shared_file("andorra", "andorra.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def andorra_dem() -> Path:
+    return shared_file("andorra", "N42E001.hgt.zip")
+
+
+@pytest.fixture(scope="session")
+def andorra(andorra_pbf: Path, andorra_dem: Path) -> Region:
+    return Region.from_osm(andorra_pbf, dem=andorra_dem)
+
+
+CRS = "EPSG:32631"
+
+
+def points(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:
+    """GeoDataFrame from dicts with ``x`` and ``y`` keys (default: 10 m apart along x)."""
+    if not rows:
+        return gpd.GeoDataFrame({"id": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=crs))
+    frame = pd.DataFrame(rows)
+    x = frame.pop("x") if "x" in frame else pd.Series(np.arange(len(frame)) * 10.0)
+    y = frame.pop("y") if "y" in frame else pd.Series(np.zeros(len(frame)))
+    geometry = shapely.points(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+
+
+def road_network(
+    xy: list[tuple[float, float]],
+    edges: list[tuple[int, int, str, bool]],
+    z: list[float] | None = None,
+) -> RoadNetwork:
+    """A network from node coordinates and ``(u, v, highway, oneway)`` edges."""
+    xy_arr = np.asarray(xy, dtype=float)
+    u = np.array([e[0] for e in edges])
+    v = np.array([e[1] for e in edges])
+    attrs = pd.DataFrame({"highway": [e[2] for e in edges], "oneway": [e[3] for e in edges]})
+    net = RoadNetwork.from_segments(xy_arr, u, v, attrs)
+    if z is None:
+        return net
+    zz = np.asarray(z, dtype=float)
+    dz = zz[net.edges["v"]] - zz[net.edges["u"]]
+    return RoadNetwork(
+        net.nodes.assign(z=zz),
+        net.edges.assign(rise_m=np.maximum(dz, 0), fall_m=np.maximum(-dz, 0)),
+    )

@@ -1,0 +1,172 @@
+"""Region model: validation at the door and a lossless GeoPackage round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+from pandas.testing import assert_frame_equal
+from pyproj import CRS
+
+from accessplan import CrsError, InputError, Region, Terrain
+from tests.conftest import points, road_network
+
+
+def small_region(**changes: object) -> Region:
+    roads = road_network(
+        [(0, 0), (1000, 0), (1000, 800)], [(0, 1, "primary", False), (1, 2, "track", True)]
+    )
+    settlements = points(
+        [
+            {
+                "id": "A",
+                "name": "甲村",
+                "admin_code": "530102101001",
+                "population": 120,
+                "pupils_primary": 9,
+            },
+            {
+                "id": "B",
+                "name": "Bei",
+                "admin_code": "530102101001",
+                "population": np.nan,
+                "pupils_primary": 3,
+            },
+        ]
+        if "settlement_rows" not in changes
+        else changes.pop("settlement_rows")  # type: ignore[arg-type]
+    )
+    facilities = points(
+        [
+            {
+                "id": "F1",
+                "name": "卫生院",
+                "service": "health",
+                "tier": "township_health_center",
+                "capacity": 40,
+                "beds": 20,
+                "admin_code": "530102101",
+            }
+        ]
+    )
+    admin = pd.DataFrame(
+        {
+            "code": ["530102", "530102101", "530102101001"],
+            "name": ["County", "Town", "Village"],
+            "level": ["county", "township", "village"],
+            "parent": ["", "530102", "530102101"],
+        }
+    )
+    terrain = Terrain(
+        np.arange(12, dtype="float32").reshape(3, 4) * 10,
+        Affine(500, 0, -100, 0, -500, 1200),
+        CRS.from_user_input("EPSG:32631"),
+    )
+    kwargs = dict(
+        settlements=settlements,
+        facilities=facilities,
+        roads=roads,
+        admin_units=admin,
+        terrain=terrain,
+        name="tiny",
+    )
+    kwargs.update(changes)
+    return Region(**kwargs)  # type: ignore[arg-type]
+
+
+def assert_regions_equal(a: Region, b: Region) -> None:
+    assert_frame_equal(a.settlements, b.settlements)
+    assert_frame_equal(a.facilities, b.facilities)
+    assert_frame_equal(a.admin_units, b.admin_units)
+    assert_frame_equal(a.roads.nodes, b.roads.nodes)
+    assert_frame_equal(a.roads.edges, b.roads.edges)
+    assert a.name == b.name and a.tiers == b.tiers and a.crs == b.crs
+    assert (a.terrain is None) == (b.terrain is None)
+    if a.terrain is not None and b.terrain is not None:
+        np.testing.assert_array_equal(a.terrain.elevation, b.terrain.elevation)
+        assert a.terrain.transform == b.terrain.transform
+        assert a.terrain.crs == b.terrain.crs
+
+
+def test_geopackage_round_trip_is_lossless(tmp_path: Path) -> None:
+    """Every layer, dtype, Chinese name, NaN population, the tier table and the terrain survive."""
+    region = small_region()
+    path = region.write(tmp_path / "r.gpkg")
+    back = Region.read(path)
+    assert_regions_equal(region, back)
+    assert back.settlements["admin_code"].iloc[0] == "530102101001"  # a string, not a number
+    assert np.isnan(back.settlements["population"].iloc[1])
+
+
+def test_andorra_round_trip_is_lossless(andorra: Region, tmp_path: Path) -> None:
+    """The real region with 38k road nodes and the SRTM tile comes back identical."""
+    back = Region.read(andorra.write(tmp_path / "andorra.gpkg"))
+    assert_regions_equal(andorra, back)
+
+
+def test_write_replaces_atomically(tmp_path: Path) -> None:
+    """Writing twice leaves one valid file and no temporary files behind."""
+    region = small_region()
+    region.write(tmp_path / "r.gpkg")
+    region.write(tmp_path / "r.gpkg")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.gpkg"]
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "words"),
+    [
+        ({"settlement_rows": [{"id": "A"}, {"id": "A"}]}, InputError, "duplicate 'id'"),
+        ({"settlement_rows": [{"id": "A", "population": -5}]}, InputError, "negative 'population'"),
+        (
+            {"settlement_rows": [{"id": "A", "admin_code": "999"}]},
+            InputError,
+            "not among the region's admin units",
+        ),
+    ],
+)
+def test_bad_settlements_are_rejected(change: dict, error: type, words: str) -> None:
+    """Duplicate ids, negative population and unknown admin codes fail with a clear message."""
+    with pytest.raises(error, match=words):
+        small_region(**change)
+
+
+def test_unknown_tier_and_service_are_rejected() -> None:
+    """A tier outside the service's table names the allowed tiers."""
+    bad = points([{"id": "F", "service": "health", "tier": "mega_hospital"}])
+    with pytest.raises(InputError, match="expected one of \\['village_clinic'"):
+        small_region(facilities=bad)
+    with pytest.raises(InputError, match="unknown service"):
+        small_region(facilities=points([{"id": "F", "service": "bank", "tier": "x"}]))
+
+
+def test_crs_problems_are_rejected() -> None:
+    """Missing and geographic CRSs are refused with the call that fixes them."""
+    no_crs = points([{"id": "A"}]).set_crs(None, allow_override=True)
+    with pytest.raises(CrsError, match="set_crs"):
+        small_region(settlements=no_crs)
+    with pytest.raises(CrsError, match="projected"):
+        small_region(settlements=points([{"id": "A", "x": 1.5, "y": 42.5}], crs="EPSG:4326"))
+
+
+def test_non_point_geometry_is_rejected() -> None:
+    """Settlements must be points."""
+    frame = points([{"id": "A"}])
+    frame.geometry = frame.buffer(10)
+    with pytest.raises(InputError, match="not points"):
+        small_region(settlements=frame)
+
+
+def test_terrain_sampling_is_bilinear() -> None:
+    """Between four cell centres the elevation is the bilinear mix; outside the grid NaN."""
+    terrain = small_region().terrain
+    assert terrain is not None
+    # centres of cells (0,0) and (0,1) are at x = 150 and 650, y = 950; values 0 and 10
+    z = terrain.sample(
+        np.array([400.0, 150.0, 99999.0]), np.array([950.0, 700.0, 0.0]), terrain.crs
+    )
+    assert z[0] == pytest.approx(5.0)
+    assert z[1] == pytest.approx(20.0)  # half way to the next row (value 40)
+    assert np.isnan(z[2])

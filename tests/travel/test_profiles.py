@@ -1,0 +1,74 @@
+"""Travel profiles: Tobler, vehicle slopes, one-way roads, TOML overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessplan import InputError
+from accessplan.travel import get_profile, load_profiles, tobler_kmh
+
+
+def edges(
+    highway: str, rise: float, fall: float, *, oneway: bool = False, surface: str = ""
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "length_m": [1000.0],
+            "highway": [highway],
+            "surface": [surface],
+            "oneway": [oneway],
+            "rise_m": [rise],
+            "fall_m": [fall],
+        }
+    )
+
+
+def test_tobler_peaks_at_a_gentle_descent() -> None:
+    """Tobler's function: 6 km/h at a 5 % descent, 5.04 km/h on the flat."""
+    assert tobler_kmh(-0.05) == pytest.approx(6.0)
+    assert tobler_kmh(0.0) == pytest.approx(6 * np.exp(-0.175))
+    assert tobler_kmh(0.2) < tobler_kmh(-0.2)
+
+
+def test_walk_edge_times_differ_by_direction() -> None:
+    """A 10 % rise: up takes 1 km / v(0.1), down 1 km / v(-0.1)."""
+    fwd, bwd = get_profile("walk").edge_minutes(edges("path", 100, 0))
+    assert fwd[0] == pytest.approx(60 / tobler_kmh(0.1))
+    assert bwd[0] == pytest.approx(60 / tobler_kmh(-0.1))
+
+
+def test_vehicles_slow_on_steep_grades_and_respect_oneway() -> None:
+    """Flat primary at 60 km/h takes 1 min; 10 % up costs 1 - 3 * 0.07 of the speed."""
+    car = get_profile("car")
+    flat_f, flat_b = car.edge_minutes(edges("primary", 0, 0, oneway=True))
+    assert flat_f[0] == pytest.approx(1.0)
+    assert np.isinf(flat_b[0])
+    up, down = car.edge_minutes(edges("primary", 100, 0))
+    assert up[0] == pytest.approx(1.0 / (1 - 3.0 * 0.07))
+    assert down[0] == pytest.approx(1.0 / (1 - 1.5 * 0.07))
+    gravel, _ = car.edge_minutes(edges("primary", 0, 0, surface="gravel"))
+    assert gravel[0] == pytest.approx(1 / 0.7)
+    no_path, _ = car.edge_minutes(edges("footway", 0, 0))
+    assert np.isinf(no_path[0])
+
+
+def test_toml_overrides_merge_and_unknown_keys_fail(tmp_path: Path) -> None:
+    """A TOML file changes one speed and keeps the rest; a typo is named."""
+    good = tmp_path / "p.toml"
+    good.write_text(
+        '[car]\nspeeds = { primary = 30 }\n[tractor]\nmode = "vehicle"\nspeeds = { track = 12 }\n'
+    )
+    profiles = load_profiles(good)
+    assert profiles["car"].speeds["primary"] == 30
+    assert profiles["car"].speeds["secondary"] == 50
+    assert profiles["tractor"].speeds == {"track": 12}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[car]\nspeed = { primary = 30 }\n")
+    with pytest.raises(InputError, match="unknown profile key\\(s\\) \\['speed'\\]"):
+        load_profiles(bad)
+    with pytest.raises(InputError, match="unknown travel profile 'bike'"):
+        get_profile("bike")
