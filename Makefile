@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: demo test lint bench clean
 
@@ -14,7 +16,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Debian's Chromium renders the report in the page tests; a CJK font draws its Chinese.
+$(SYSTEM_STAMP): | $(BIN)/python
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "note: install chromium and fonts-wqy-microhei to run the report page tests"; \
+	  fi; \
+	fi
+	touch $(SYSTEM_STAMP)
+
+demo: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/accessplan demo --out demo-output
 
 lint: $(STAMP)
@@ -22,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

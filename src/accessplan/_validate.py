@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from accessplan._errors import CrsError, InputError
+from accessplan._errors import CrsError, InputError, InputFileNotFoundError
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, what: str) -> None:
@@ -83,3 +86,16 @@ def non_negative(frame: pd.DataFrame, column: str, *, what: str) -> None:
             f"counts must be 0 or more, leave the cell empty when unknown."
         )
         raise InputError(msg)
+
+
+def load_toml(path: str | Path, *, what: str) -> dict[str, Any]:
+    """Read a TOML file with errors that name the file."""
+    path = Path(path)
+    if not path.exists():
+        msg = f"{what} file {str(path)!r} does not exist; check the path."
+        raise InputFileNotFoundError(msg)
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{what} file {str(path)!r} is not valid TOML: {exc}."
+        raise InputError(msg) from exc

@@ -14,7 +14,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from accessplan._errors import AccessPlanError
+from accessplan._errors import AccessPlanError, InputError
 
 app = typer.Typer(
     help="Plan rural basic public services on real roads and terrain.", no_args_is_help=True
@@ -176,6 +176,116 @@ def travel_times_cmd(
 
     run_safely(work)
     out.print(f"wrote {out_path}")
+
+
+Lang = Annotated[str | None, typer.Option("--lang", help="Report language: en or zh.")]
+
+
+def _run(make: Callable[[], Any], out_dir: Path | None, lang: str | None, title: str) -> Path:
+    """Validate a scenario built by ``make``, run it with progress, return the run folder."""
+    from accessplan.run import run_scenario
+
+    def work() -> Path:
+        _check_lang(lang)
+        scenario = make()
+        with stages(title) as update:
+            return run_scenario(scenario, out=out_dir, lang=lang, progress=update)
+
+    return run_safely(work)
+
+
+@app.command("run")
+def run_cmd(
+    scenario_path: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default: [output] dir).")
+    ] = None,
+    lang: Lang = None,
+) -> None:
+    """Run a scenario file and write its run folder (tables, results.gpkg, report.html)."""
+    from accessplan.settings import Scenario
+
+    folder = _run(lambda: Scenario.from_toml(scenario_path), out_dir, lang, "running")
+    out.print(f"wrote {folder}")
+    out.print(str(folder / "report.html"))
+
+
+@app.command("access")
+def access_cmd(
+    region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    profile: Annotated[
+        str, typer.Option(help="Profiles, comma-separated (first = main).")
+    ] = "walk,motorcycle,car",
+    thresholds: Annotated[str, typer.Option(help="Minutes, comma-separated.")] = "15,30,60",
+    referral_limit: Annotated[
+        float, typer.Option(help="Limit (min) of the referral chain.")
+    ] = 120.0,
+    clinic_within: Annotated[
+        float | None, typer.Option(help="A village passes with a clinic this close (min).")
+    ] = None,
+    lang: Lang = None,
+) -> None:
+    """Coverage, gaps, completeness and referral of a region: the service circle."""
+    from accessplan.settings import Scenario
+
+    def make() -> Scenario:
+        access: dict[str, Any] = {
+            "profiles": _split(profile),
+            "thresholds": [_number(t, "--thresholds") for t in _split(thresholds)],
+            "referral_limit_min": referral_limit,
+        }
+        if clinic_within is not None:
+            access["clinic_within_min"] = clinic_within
+        region = {"path": str(region_path.resolve())}
+        return Scenario.from_dict({"name": region_path.stem, "region": region, "access": access})
+
+    folder = _run(make, out_dir, lang, "measuring access")
+    out.print(f"wrote {folder}")
+    out.print(str(folder / "report.html"))
+
+
+@app.command("demo")
+def demo_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic county.")] = 1,
+    lang: Lang = "zh",
+) -> None:
+    """Synthetic mountain county -> region -> service circle -> report; prints the report path."""
+    from accessplan.settings import Scenario
+
+    def make() -> Scenario:
+        return Scenario.from_dict(
+            {
+                "name": "accessplan demo",
+                "seed": seed,
+                "region": {"synthetic": "mountain_county"},
+                "access": {"profiles": ["walk", "motorcycle", "car"]},
+            }
+        )
+
+    folder = _run(make, out_dir, lang, "demo")
+    out.print(str((folder / "report.html").resolve()))
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        msg = f"{option}: {text!r} is not a number; give minutes like 15,30,60."
+        raise InputError(msg) from exc
+
+
+def _check_lang(lang: str | None) -> None:
+    if lang is not None and lang not in ("en", "zh"):
+        msg = f"--lang must be en or zh, got {lang!r}."
+        raise InputError(msg)
 
 
 def _write_csv(table: Any, path: Path) -> None:

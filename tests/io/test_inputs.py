@@ -90,3 +90,36 @@ def test_point_files_of_every_kind(tmp_path: Path) -> None:
         assert got.crs.to_epsg() == 4326
         assert (got.geometry.x.iloc[0], got.geometry.y.iloc[0]) == (1.5, 42.5)
         assert str(got["id"].iloc[0]) == "A"
+
+
+def test_boundary_assigns_admin_codes_and_tiers_table_overrides(
+    andorra_pbf: Path, tmp_path: Path
+) -> None:
+    """Places take the code of the finest unit holding them; a tier table re-tiers one hospital."""
+    import shapely
+
+    west = shapely.box(1.40, 42.40, 1.55, 42.70)
+    east = shapely.box(1.55, 42.40, 1.80, 42.70)
+    whole = shapely.box(1.40, 42.40, 1.80, 42.70)
+    units = gpd.GeoDataFrame(
+        {
+            "code": ["200001", "200001001", "200001002"],
+            "name": ["All", "West", "East"],
+            "level": ["county", "township", "township"],
+            "parent": ["", "200001", "200001"],
+        },
+        geometry=[whole, west, east],
+        crs="EPSG:4326",
+    )
+    units.to_file(tmp_path / "units.gpkg")
+    (tmp_path / "tiers.csv").write_text("id,tier\nn2050364490,township_health_center\n")
+    region = Region.from_osm(
+        andorra_pbf, boundary=tmp_path / "units.gpkg", tiers=tmp_path / "tiers.csv"
+    )
+    s = region.settlements.set_index("name")
+    assert s.loc["Arinsal", "admin_code"] == "200001001"  # 1.48 E
+    assert s.loc["Soldeu", "admin_code"] == "200001002"  # 1.67 E
+    assert set(region.admin_units["code"]) == {"200001", "200001001", "200001002"}
+    f = region.facilities.set_index("id")
+    assert f.loc["n2050364490", "tier"] == "township_health_center"
+    assert f.loc["n522787974", "tier"] == "county_hospital"

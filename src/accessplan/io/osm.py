@@ -22,13 +22,13 @@ import osmium
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from accessplan import _validate
 from accessplan._errors import InputError, InputFileNotFoundError
 from accessplan._types import PathArg
 from accessplan.io import raster, tables
+from accessplan.io.population import population_from
 from accessplan.region import ADMIN_LEVELS, Region, RoadNetwork
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,6 @@ SETTLEMENT_PLACES = frozenset(
 PRIMARY_CARE = frozenset(
     {"hospital", "clinic", "centre", "doctor", "nurse", "midwife", "birthing_centre"}
 )
-#: Distance (m) within which a population table row given by coordinates matches a settlement.
-MATCH_DISTANCE_M = 500.0
 #: Points farther than this outside the road network's hull are taken as bad coordinates.
 OUTSIDE_MARGIN_M = 20_000.0
 
@@ -296,7 +294,7 @@ def region_from_osm(
         settle, fac, admin = _assign_admin(settle, fac, boundary, crs)
     if progress:
         progress("population")
-    settle = _population(settle, population, crs)
+    settle = population_from(settle, population, crs)
     unknown = settle["population"].isna()
     if unknown.any():
         logger.warning(
@@ -425,72 +423,3 @@ def _assign_admin(
     if "parent" not in admin:
         admin["parent"] = ""
     return out[0], out[1], admin[["code", "name", "level", "parent"]]
-
-
-def _population(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) -> gpd.GeoDataFrame:
-    if path is None:
-        return settle
-    path = Path(path)
-    out = settle.copy()
-    if "population" not in out:
-        out["population"] = np.nan
-        out["population_source"] = ""
-    if path.suffix.lower() in raster.RASTER_SUFFIXES:
-        xy = shapely.get_coordinates(out.geometry.to_numpy())
-        totals, _ = raster.sum_to_points(path, xy, crs)
-        out["population"] = totals
-        out["population_source"] = "raster"
-        return out
-    table = tables.read_table(path, what="population table")
-    if "population" not in table:
-        msg = (
-            f"population table {str(path)!r} needs a 'population' column; found "
-            f"{list(table.columns)}."
-        )
-        raise InputError(msg)
-    values = pd.to_numeric(table["population"], errors="coerce")
-    bad = values.isna() | (values < 0)
-    if bad.any():
-        rows = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
-        msg = (
-            f"population table {str(path)!r}: 'population' is missing, not a number or "
-            f"negative at line(s) {rows}; give a count of 0 or more."
-        )
-        raise InputError(msg)
-    target = _match_rows(out, table, path, crs)
-    matched = target >= 0
-    unmatched = int((~matched).sum())
-    if unmatched:
-        logger.warning("%d row(s) of %s match no settlement", unmatched, path)
-    pop = out["population"].to_numpy(dtype="float64").copy()
-    source = out["population_source"].to_numpy(dtype=object).copy()
-    pop[target[matched]] = values.to_numpy()[matched]
-    source[target[matched]] = "table"
-    out["population"] = pop
-    out["population_source"] = source
-    return out
-
-
-def _match_rows(settle: gpd.GeoDataFrame, table: pd.DataFrame, path: Path, crs: CRS) -> np.ndarray:
-    """Row of ``settle`` for each table row (-1 when none), by id, then name, then position."""
-    if "id" in table and table["id"].isin(settle["id"]).any():
-        lookup = pd.Series(np.arange(len(settle)), index=settle["id"].to_numpy())
-        return lookup.reindex(table["id"].to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
-    if "name" in table:
-        names = settle["name"].str.strip().str.casefold()
-        repeated = sorted(set(names[names.duplicated() & (names != "")]))
-        wanted = table["name"].str.strip().str.casefold()
-        clash = sorted(set(wanted) & set(repeated))
-        if clash:
-            msg = (
-                f"population table {str(path)!r}: name(s) {clash[:5]} belong to several "
-                f"settlements; match those rows by 'id' or by 'lon'/'lat' instead."
-            )
-            raise InputError(msg)
-        lookup = pd.Series(np.arange(len(settle)), index=names.to_numpy())
-        lookup = lookup[~lookup.index.duplicated()]
-        return lookup.reindex(wanted.to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
-    points = tables.read_points(path, what="population table").to_crs(crs)
-    xy = shapely.get_coordinates(settle.geometry.to_numpy())
-    dist, nearest = cKDTree(xy).query(shapely.get_coordinates(points.geometry.to_numpy()))
-    return np.where(dist <= MATCH_DISTANCE_M, nearest, -1).astype(np.int64)

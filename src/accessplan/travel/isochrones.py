@@ -58,10 +58,9 @@ def isochrones(
     geoms = []
     for limit in thresholds:
         # from u towards v, a point at share s reaches u in s * backward (v -> u direction)
-        reach_from_u = np.clip((limit - du) / backward, 0.0, 1.0)
-        reach_from_v = np.clip((limit - dv) / forward, 0.0, 1.0)
-        reach_from_u = np.nan_to_num(reach_from_u, nan=0.0)
-        reach_from_v = np.nan_to_num(reach_from_v, nan=0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):  # x/0, inf/inf: see np.clip
+            reach_from_u = np.nan_to_num(np.clip((limit - du) / backward, 0.0, 1.0), nan=0.0)
+            reach_from_v = np.nan_to_num(np.clip((limit - dv) / forward, 0.0, 1.0), nan=0.0)
         full = reach_from_u + reach_from_v >= 1.0
         pieces = []
         a = reach_from_u > 0

@@ -28,22 +28,23 @@ Progress = Callable[[int, int], None]
 
 
 def nearest_times(
-    network: TravelNetwork, facility_rows: np.ndarray
+    network: TravelNetwork, facility_rows: np.ndarray, *, targets: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes from every settlement to the nearest of the given facilities, and which one.
+    """Minutes from every settlement (or other ``targets`` nodes) to the nearest of the given
+    facilities, and which one.
 
     One multi-source Dijkstra pass. Returns ``(minutes, facility_row)``; ``facility_row`` is
     -1 where no facility can be reached.
     """
-    n_set = len(network.settlement_nodes)
+    targets = network.settlement_nodes if targets is None else targets
     if len(facility_rows) == 0:
-        return np.full(n_set, np.inf), np.full(n_set, -1, dtype=np.int64)
+        return np.full(len(targets), np.inf), np.full(len(targets), -1, dtype=np.int64)
     sources = network.facility_nodes[facility_rows]
     dist, _, origin = dijkstra(
         network.reverse, indices=sources, min_only=True, return_predecessors=True
     )
-    minutes = dist[network.settlement_nodes]
-    origin_node = origin[network.settlement_nodes]
+    minutes = dist[targets]
+    origin_node = origin[targets]
     lookup = pd.Series(np.asarray(facility_rows), index=sources)
     lookup = lookup[~lookup.index.duplicated()]
     row = lookup.reindex(origin_node).fillna(-1).to_numpy(dtype=np.int64)

@@ -45,6 +45,13 @@ class TravelNetwork:
         ``n x n`` CSR matrix; ``graph[a, b]`` is the minutes from node ``a`` to node ``b``.
     settlement_nodes, facility_nodes
         Graph node of each settlement / facility, in the order of the region's layers.
+    node_xy, node_z
+        Coordinates (working CRS) and elevation (NaN when unknown) of every graph node: road
+        nodes first, then nodes that split edges at snap points, then one access node per
+        settlement and facility (placed at the place itself).
+    arc_edge
+        For each stored arc (aligned with ``graph.data``), the road edge it runs along, or -1
+        for an off-road walking leg.
     snaps
         One row per place: ``layer, id, snap_m, walk_to_road_min, walk_from_road_min,
         beyond_snap, component, in_main_component``.
@@ -55,6 +62,9 @@ class TravelNetwork:
 
     profile: Profile
     graph: sp.csr_matrix
+    node_xy: np.ndarray
+    node_z: np.ndarray
+    arc_edge: np.ndarray
     settlement_nodes: np.ndarray
     facility_nodes: np.ndarray
     snaps: pd.DataFrame
@@ -135,7 +145,6 @@ def build_network(
 
     u = roads.edges["u"].to_numpy()
     v = roads.edges["v"].to_numpy()
-    length = roads.edges["length_m"].to_numpy()
     z = roads.nodes["z"].to_numpy()
     snap_z = z[u[edge]] + (z[v[edge]] - z[u[edge]]) * frac
     point_xy = shapely.get_coordinates(points)
@@ -145,17 +154,23 @@ def build_network(
         else np.full(len(points), np.nan)
     )
 
-    snap_node, arcs = _split_edges(edge, frac, u, v, length, forward, backward, n_road)
-    n_split = int(max(arcs[0].max(), arcs[1].max()) + 1 - n_road) if len(arcs[0]) else 0
-    n_graph = n_road + max(n_split, 0)
+    road_xy = roads.nodes[["x", "y"]].to_numpy()
+    snap_node, split_xyz, arcs = _split_edges(
+        edge, frac, road_xy, z, roads.edges, forward, backward
+    )
+    n_graph = n_road + len(split_xyz)
     access = n_graph + np.arange(len(points))
     dz = np.nan_to_num(snap_z - point_z, nan=0.0)
     to_road = offroad_walk_minutes(snap_m, dz)
     from_road = offroad_walk_minutes(snap_m, -dz)
+    no_edge = np.full(len(points), -1, dtype=np.int64)
     src = np.concatenate([arcs[0], access, snap_node])
     dst = np.concatenate([arcs[1], snap_node, access])
     minutes = np.concatenate([arcs[2], to_road, from_road])
-    graph = _csr_min(src, dst, minutes, n_graph + len(points))
+    arc_edge = np.concatenate([arcs[3], no_edge, no_edge])
+    graph, arc_edge = _csr_min(src, dst, minutes, arc_edge, n_graph + len(points))
+    node_xy = np.vstack([road_xy, split_xyz[:, :2], point_xy])
+    node_z = np.concatenate([z, split_xyz[:, 2], point_z])
 
     n_comp, labels = connected_components(graph, directed=True, connection="weak")
     road_labels = labels[:n_road]
@@ -181,6 +196,9 @@ def build_network(
     return TravelNetwork(
         profile=prof,
         graph=graph,
+        node_xy=node_xy,
+        node_z=node_z,
+        arc_edge=arc_edge,
         settlement_nodes=access[:n_set],
         facility_nodes=access[n_set:],
         snaps=snaps,
@@ -191,18 +209,22 @@ def build_network(
 def _split_edges(
     edge: np.ndarray,
     frac: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    length: np.ndarray,
+    road_xy: np.ndarray,
+    road_z: np.ndarray,
+    edges: pd.DataFrame,
     forward: np.ndarray,
     backward: np.ndarray,
-    n_road: int,
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Split edges at snap points; return each point's snap node and all arcs (src, dst, min).
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Split edges at snap points.
 
-    Times along a straight edge are proportional to the distance travelled on it, since its
-    grade is constant.
+    Returns each point's snap node, the ``x, y, z`` of the new split nodes, and all arcs as
+    ``(src, dst, minutes, road edge)``. Times along a straight edge are proportional to the
+    distance travelled on it, since its grade is constant.
     """
+    n_road = len(road_xy)
+    u = edges["u"].to_numpy()
+    v = edges["v"].to_numpy()
+    length = edges["length_m"].to_numpy()
     at_u = frac * length[edge] <= _NODE_TOLERANCE_M
     at_v = (1.0 - frac) * length[edge] <= _NODE_TOLERANCE_M
     interior = ~(at_u | at_v)
@@ -233,20 +255,31 @@ def _split_edges(
     b = np.concatenate([v[whole], piece_b])
     fwd = np.concatenate([forward[whole], forward[piece_edge] * share])
     bwd = np.concatenate([backward[whole], backward[piece_edge] * share])
+    arc_edge = np.concatenate([np.flatnonzero(whole), piece_edge])
     src = np.concatenate([a, b])
     dst = np.concatenate([b, a])
     minutes = np.concatenate([fwd, bwd])
+    arc_edge = np.concatenate([arc_edge, arc_edge])
     ok = np.isfinite(minutes)
-    return snap_node, (src[ok], dst[ok], minutes[ok])
+    start, end = u[split_edge], v[split_edge]
+    split_xy = road_xy[start] + (road_xy[end] - road_xy[start]) * split_frac[:, None]
+    split_z = road_z[start] + (road_z[end] - road_z[start]) * split_frac
+    split_xyz = np.column_stack([split_xy, split_z])
+    return snap_node, split_xyz, (src[ok], dst[ok], minutes[ok], arc_edge[ok])
 
 
-def _csr_min(src: np.ndarray, dst: np.ndarray, minutes: np.ndarray, n: int) -> sp.csr_matrix:
-    """CSR matrix keeping the fastest of parallel arcs (scipy would add them up)."""
+def _csr_min(
+    src: np.ndarray, dst: np.ndarray, minutes: np.ndarray, tag: np.ndarray, n: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """CSR matrix keeping the fastest of parallel arcs (scipy would add them up), built from
+    its arrays so that ``tag`` stays aligned with ``graph.data``."""
     order = np.lexsort((minutes, dst, src))
-    src, dst, minutes = src[order], dst[order], minutes[order]
-    keep = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
-    keep &= src != dst
-    return sp.csr_matrix((minutes[keep], (src[keep], dst[keep])), shape=(n, n))
+    src, dst, minutes, tag = src[order], dst[order], minutes[order], tag[order]
+    keep = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])] & (src != dst)
+    src, dst, minutes, tag = src[keep], dst[keep], minutes[keep], tag[keep]
+    indptr = np.searchsorted(src, np.arange(n + 1))
+    graph = sp.csr_matrix((minutes, dst, indptr), shape=(n, n))
+    return graph, tag
 
 
 def _component_table(

@@ -27,12 +27,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from accessplan._errors import InputError, InputFileNotFoundError
+from accessplan._errors import InputError
+from accessplan._validate import load_toml
 
 #: Tobler's factor for walking off paths.
 OFF_PATH_FACTOR = 0.6
 #: Speed (km/h) that maps to factor 1 in a walking profile's class table.
 WALK_REFERENCE_KMH = 5.0
+#: Steepest grade believed on a road edge. Steeper values come from terrain sampled under
+#: bridges, in tunnels or across very short edges, and are clipped to this.
+MAX_ROAD_GRADE = 0.5
+#: Steepest grade believed for an off-road walk (45 degrees); short legs amplify DEM noise.
+MAX_OFFROAD_GRADE = 1.0
 
 
 def tobler_kmh(grade: np.ndarray | float) -> np.ndarray:
@@ -44,6 +50,7 @@ def offroad_walk_minutes(distance_m: np.ndarray, dz_m: np.ndarray) -> np.ndarray
     """Minutes to walk ``distance_m`` off road while climbing ``dz_m`` (negative: descending)."""
     distance_m = np.asarray(distance_m, dtype="float64")
     grade = np.divide(dz_m, distance_m, out=np.zeros_like(distance_m), where=distance_m > 0)
+    grade = np.clip(grade, -MAX_OFFROAD_GRADE, MAX_OFFROAD_GRADE)
     speed = tobler_kmh(grade) * OFF_PATH_FACTOR
     return distance_m / (speed * 1000.0 / 60.0)
 
@@ -116,6 +123,7 @@ class Profile:
         length = edges["length_m"].to_numpy(dtype="float64")
         dz = (edges["rise_m"] - edges["fall_m"]).to_numpy(dtype="float64")
         grade = np.divide(dz, length, out=np.zeros_like(length), where=length > 0)
+        grade = np.clip(grade, -MAX_ROAD_GRADE, MAX_ROAD_GRADE)
         times = []
         for g in (grade, -grade):
             speed = self.speed_kmh(edges["highway"], edges["surface"], g)
@@ -158,14 +166,7 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
     tables: dict[str, dict[str, Any]] = tomllib.loads(text)
     if path is not None:
         path = Path(path)
-        if not path.exists():
-            msg = f"profile file {str(path)!r} does not exist; give the path of a TOML file."
-            raise InputFileNotFoundError(msg)
-        try:
-            overrides = tomllib.loads(path.read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"profile file {str(path)!r} is not valid TOML: {exc}."
-            raise InputError(msg) from exc
+        overrides = load_toml(path, what="profile")
         for name, table in overrides.items():
             if not isinstance(table, Mapping):
                 msg = (

@@ -1,0 +1,80 @@
+"""Three-tier completeness and the referral chain on hand-made cases."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from accessplan.measures import CompletenessRule, access_times, completeness, referral_chain
+from accessplan.region import Region
+from tests.travel.test_handmade import EXPECTED, walk
+from tests.travel.test_handmade import region as handmade  # noqa: F401  (fixture)
+
+ADMIN = pd.DataFrame(
+    {
+        "code": ["530102", "530102101", "530102101001", "530102101002", "530102102"],
+        "name": ["County", "Town A", "Village 1", "Village 2", "Town B"],
+        "level": ["county", "township", "village", "village", "township"],
+        "parent": ["", "530102", "530102101", "530102101", "530102"],
+    }
+)
+
+
+@pytest.fixture
+def admin_region(handmade: Region) -> Region:  # noqa: F811
+    """S0, S_mid, S_off in village 1 (which holds the clinic and the centre); S3, S5 in
+    village 2 (no clinic); the hospital in village 2; Town B has nothing."""
+    s = handmade.settlements.copy()
+    s["admin_code"] = [
+        "530102101001",
+        "530102101002",
+        "530102101002",
+        "530102101001",
+        "530102101001",
+    ]
+    f = handmade.facilities.copy()
+    f["admin_code"] = ["530102101001", "530102101001", "530102101002"]
+    return Region(settlements=s, facilities=f, roads=handmade.roads, admin_units=ADMIN)
+
+
+def test_completeness_lists_the_missing_tiers(admin_region: Region) -> None:
+    """County has its hospital, Town A its centre, Town B none, village 2 no clinic."""
+    table = completeness(admin_region).set_index("admin_code")
+    assert table.loc["530102", "status"] == "ok" and table.loc["530102", "facilities"] == "hosp"
+    assert table.loc["530102101", "status"] == "ok"
+    assert table.loc["530102102", "status"] == "missing"
+    assert table.loc["530102101001", "status"] == "ok"
+    assert table.loc["530102101002", "status"] == "missing"
+
+
+def test_clinic_within_time_rule(admin_region: Region) -> None:
+    """Village 2's settlements are S3 (2.4 min to the clinic) and S5 (unreachable): a 5-minute
+    rule still fails it; after dropping S5 it passes."""
+    times = access_times(admin_region, ("car",))
+    rule = CompletenessRule(clinic_within_min=5)
+    table = completeness(admin_region, times, rule=rule).set_index("admin_code")
+    assert table.loc["530102101002", "status"] == "missing"
+    keep = admin_region.settlements["id"] != "S5"
+    smaller = Region(
+        settlements=admin_region.settlements[keep],
+        facilities=admin_region.facilities,
+        roads=admin_region.roads,
+        admin_units=ADMIN,
+    )
+    table = completeness(smaller, access_times(smaller, ("car",)), rule=rule)
+    row = table.set_index("admin_code").loc["530102101002"]
+    assert row["status"] == "ok" and "2.4 min" in row["detail"]
+    with pytest.raises(ValueError, match="positive"):
+        CompletenessRule(clinic_within_min=0)
+
+
+def test_referral_chain_adds_both_legs(admin_region: Region) -> None:
+    """S0 -> centre (1.5) -> hospital (0.5 + 4 along the one-way track) = 6.0 minutes."""
+    table = referral_chain(admin_region, "car", limit_min=6.2).set_index("id")
+    assert table.loc["S0", "to_first_min"] == pytest.approx(EXPECTED["S0"][1])
+    assert table.loc["S0", "first_to_second_min"] == pytest.approx(4.5)
+    assert table.loc["S0", "chain_min"] == pytest.approx(6.0)
+    assert not table.loc["S0", "exceeds"]
+    assert table.loc["S_off", "chain_min"] == pytest.approx(walk(100) + 0.5 + 4.5)
+    assert table.loc["S5", "exceeds"]  # cannot reach the centre at all
+    assert table.loc["S0", "first_id"] == "thc" and table.loc["S0", "second_id"] == "hosp"
