@@ -390,6 +390,7 @@ class Region:
             "admin_units": len(self.admin_units),
             "road_nodes": len(self.roads.nodes),
             "road_edges": len(self.roads.edges),
+            "road_main_part_share": round(self.roads.largest_component_share(), 4),
             "terrain": self.terrain is not None,
         }
 

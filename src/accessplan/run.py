@@ -147,6 +147,9 @@ def run_scenario(
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes a private folder; a run folder is ordinary
     try:
         say("writing tables")
         write_outputs(results, scenario, tmp, lang=lang or scenario.lang, progress=say)

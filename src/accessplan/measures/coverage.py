@@ -270,12 +270,18 @@ def gaps(
                     )
                 )
     table = pd.concat(parts, ignore_index=True)
-    table = table.assign(_pop=table["population"].fillna(0.0)).sort_values(
-        ["service", "tier", "profile", "threshold_min", "people_minutes", "_pop", "id"],
-        ascending=[True, True, True, True, False, False, True],
+    group_rank = {g: i for i, g in enumerate(groups(region))}
+    profile_rank = {p: i for i, p in enumerate(dict.fromkeys(times["profile"]))}
+    table = table.assign(
+        _g=[group_rank[g] for g in zip(table["service"], table["tier"], strict=True)],
+        _p=table["profile"].map(profile_rank),
+        _pop=table["population"].fillna(0.0),
+    ).sort_values(
+        ["_g", "_p", "threshold_min", "people_minutes", "_pop", "id"],
+        ascending=[True, True, True, False, False, True],
         kind="stable",
     )
-    return table.drop(columns="_pop").reset_index(drop=True)
+    return table.drop(columns=["_g", "_p", "_pop"]).reset_index(drop=True)
 
 
 def _people_minutes(people: np.ndarray, minutes: np.ndarray) -> np.ndarray:

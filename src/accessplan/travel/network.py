@@ -82,9 +82,11 @@ class TravelNetwork:
         return s.reset_index(drop=True)
 
 
-_CACHE: weakref.WeakKeyDictionary[Region, dict[tuple[object, ...], TravelNetwork]] = (
-    weakref.WeakKeyDictionary()
-)
+# region -> {(layer ids, profile, snap distance): (layers, network)}; holding the layers keeps
+# their ids from being reused while the entry lives.
+_CACHE: weakref.WeakKeyDictionary[
+    Region, dict[tuple[object, ...], tuple[tuple[object, ...], TravelNetwork]]
+] = weakref.WeakKeyDictionary()
 
 
 def network_for(
@@ -96,18 +98,15 @@ def network_for(
     ``facilities`` or ``roads`` to the region builds a new network.
     """
     prof = get_profile(profile)
-    key = (
-        prof.key(),
-        float(max_snap_m),
-        id(region.settlements),
-        id(region.facilities),
-        id(region.roads),
-    )
+    layers = (region.settlements, region.facilities, region.roads)
+    ids = tuple(id(layer) for layer in layers)
+    key = (ids, prof.key(), float(max_snap_m))
     per_region = _CACHE.setdefault(region, {})
+    for stale in [k for k in per_region if k[0] != ids]:
+        del per_region[stale]  # built on layers the region no longer holds
     if key not in per_region:
-        per_region.clear()  # layers changed: older networks are stale
-        per_region[key] = build_network(region, prof, max_snap_m=max_snap_m)
-    return per_region[key]
+        per_region[key] = (layers, build_network(region, prof, max_snap_m=max_snap_m))
+    return per_region[key][1]
 
 
 def build_network(

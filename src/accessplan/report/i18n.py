@@ -1,0 +1,502 @@
+"""Translations of every label of the report: English (``en``) and Simplified Chinese (``zh_CN``).
+
+A :class:`Translator` looks labels up by key and raises :class:`KeyError` for a key its
+catalogue lacks, so a missing label fails loudly in the tests instead of showing a raw key.
+Names that come from the data (a tier, a service, a profile, a level, a population source) go
+through :meth:`Translator.name`, which falls back to the raw name when the catalogue does not
+know it. Numbers are formatted with the language's separators.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from accessplan._errors import InputError
+from accessplan.io.population import ESTIMATE_SOURCE
+
+EN: dict[str, str] = {
+    # document
+    "report.title": "Service circle report: {region}",
+    "report.subtitle": "Travel times to basic public services on the real road network and terrain",
+    "report.footer": "Made with accessplan {version}.",
+    "report.contents": "Contents",
+    # sections
+    "section.summary": "Region summary",
+    "section.key_figures": "Key figures",
+    "section.coverage_map": "Coverage map",
+    "section.gaps_map": "Coverage gaps",
+    "section.unit_chart": "Coverage by administrative unit",
+    "section.curve": "People by travel time",
+    "section.tables": "Tables",
+    "section.method": "Method",
+    "section.provenance": "Provenance",
+    # region summary
+    "summary.settlements": "Settlements",
+    "summary.population": "Population",
+    "summary.unknown_population": "Settlements with unknown population",
+    "summary.admin_units": "Administrative units",
+    "summary.roads": "Road network",
+    "summary.facilities": "Facilities by tier",
+    "unit.km": "{value} km",
+    "unit.people": "{value} people",
+    # key figures
+    "circle": "{minutes}-minute service circle",
+    "key.caption": (
+        "Share of the people of the whole region who reach any {service} facility within "
+        "each threshold."
+    ),
+    "key.people": "{covered} of {total} people",
+    # maps
+    "map.coverage.caption": (
+        "Settlements coloured by the minutes to the nearest {service} facility ({profile}) "
+        "and sized by population; shaded areas lie within each threshold of a facility."
+    ),
+    "map.gaps.caption": (
+        "Settlements outside the {circle} of every {service} facility ({profile}), sized by "
+        "population; the largest gaps are named."
+    ),
+    "legend.settlements": "Settlements: minutes",
+    "legend.areas": "Area reached",
+    "legend.facilities": "Facilities",
+    "legend.size": "Population",
+    "legend.roads": "Roads",
+    "legend.upto": "≤ {minutes} min",
+    "legend.between": "{low}–{high} min",
+    "legend.over": "> {minutes} min",
+    "legend.unreachable": "Unreachable",
+    "legend.within": "Within {minutes} min",
+    "legend.gap": "Outside {minutes} min",
+    "legend.covered": "Within {minutes} min",
+    "legend.over_or_unreachable": "> {minutes} min or unreachable",
+    "legend.no_population": "No known population",
+    # charts
+    "chart.units.caption": (
+        "Share of each unit's people within each threshold of any {service} facility "
+        "({profile}); the least covered units come first, with their share within the first "
+        "threshold on the right."
+    ),
+    "chart.units.xlabel": "Share of people",
+    "chart.curve.caption": (
+        "Share of the people who reach any {service} facility within the minutes on the "
+        "horizontal axis, one line per travel mode; dashed lines mark the thresholds."
+    ),
+    "chart.curve.xlabel": "Minutes to the nearest facility",
+    "chart.curve.ylabel": "Share of people",
+    "chart.no_data": "No people with a known population to show.",
+    # unit levels as headings
+    "heading.units.province": "Coverage by province",
+    "heading.units.city": "Coverage by city",
+    "heading.units.county": "Coverage by county",
+    "heading.units.township": "Coverage by township",
+    "heading.units.region": "Coverage of the whole region",
+    # tables
+    "table.coverage_region": "Coverage of the whole region",
+    "table.coverage_region.caption": (
+        "Share of people within each threshold of the nearest facility of each tier; "
+        "“{any}” is the nearest facility of any tier of the service."
+    ),
+    "table.coverage_units.caption": "{service}, any facility, {profile}.",
+    "table.gaps": "Largest gaps",
+    "table.gaps.caption": (
+        "Settlements outside the {circle} of any {service} facility ({profile}), ranked by "
+        "people × minutes beyond it; the first {n} of {total}."
+    ),
+    "table.gaps.none": "Every settlement lies within the {circle} of a {service} facility.",
+    "table.completeness": "Completeness of the three-tier health network",
+    "table.completeness.no_units": (
+        "The region has no administrative units, so the completeness of the three-tier "
+        "network is not assessed."
+    ),
+    "table.completeness.all_ok": "Every unit holds its required facility ({n} units checked).",
+    "table.completeness.summary": "{missing} of {total} units lack their required facility.",
+    "table.more": "… and {n} more.",
+    "table.referral": "Referral chains over the limit",
+    "table.referral.caption": (
+        "Settlement → nearest township health centre → county hospital, limit {limit} "
+        "minutes; the rows below are for {profile}, most people first (the first {n} of "
+        "{total})."
+    ),
+    "table.referral.none": "No referral chain takes longer than {limit} minutes.",
+    "table.time_stats": "Travel time statistics",
+    "table.time_stats.caption": (
+        "Population-weighted minutes to the nearest facility, whole region; the mean is over "
+        "the people who can reach one."
+    ),
+    # column headers
+    "col.service": "Service",
+    "col.tier": "Tier",
+    "col.count": "Number",
+    "col.profile": "Travel mode",
+    "col.population": "Population",
+    "col.settlement": "Settlement",
+    "col.admin_unit": "Administrative unit",
+    "col.code": "Code",
+    "col.name": "Name",
+    "col.level": "Level",
+    "col.required_tier": "Required facility",
+    "col.minutes": "Minutes",
+    "col.minutes_beyond": "Minutes beyond",
+    "col.people_minutes": "People × minutes",
+    "col.first_stop": "First stop",
+    "col.to_first": "Minutes to it",
+    "col.second_stop": "Referral hospital",
+    "col.first_to_second": "Transfer minutes",
+    "col.chain": "Whole chain (min)",
+    "col.settlements_over": "Settlements over the limit",
+    "col.people_over": "People over the limit",
+    "col.share_over": "Share of people",
+    "col.mean": "Mean (min)",
+    "col.median": "Median (min)",
+    "col.p90": "90th percentile (min)",
+    "col.unreachable": "People who cannot reach one",
+    "col.item": "Item",
+    "col.value": "Value",
+    # values
+    "value.unreachable": "unreachable",
+    "value.unknown": "unknown",
+    "value.none": "none",
+    "list.separator": ", ",
+    "summary.level_count": "{level}: {n}",
+    "method.source_count": "{source} ({n})",
+    # method
+    "method.times": (
+        "Travel times are shortest paths over the road network from every settlement to the "
+        "nearest facility of each tier, for each travel mode: {profiles}. The first mode, "
+        "{main}, is the one shown in the maps and the charts by unit."
+    ),
+    "method.walk": (
+        "Walking speed follows Tobler's hiking function on the slope of every road segment, "
+        "taken from the elevation model, so going up and coming down take different times. "
+        "The walk from a settlement to the nearest road is off path, at three fifths of that "
+        "speed."
+    ),
+    "method.vehicle": (
+        "Motor vehicles keep the speed of the road class up to a 3 % grade and slow down on "
+        "steeper and rougher roads; they do not use roads their class forbids."
+    ),
+    "method.thresholds": (
+        "Thresholds: {thresholds} minutes. A settlement lies within a threshold when it "
+        "reaches the nearest facility of the tier (or of any tier of the service) within it."
+    ),
+    "method.population": (
+        "Population sources: {sources}. {unknown} settlements have an unknown population; "
+        "they count as 0 people in every share."
+    ),
+    "method.referral": (
+        "The referral chain leads from a settlement to its nearest township health centre and "
+        "on to the county hospital nearest to that centre; it should take at most {limit} "
+        "minutes."
+    ),
+    "method.clinic_rule": (
+        "An administrative village without a clinic of its own still counts as complete when "
+        "every settlement in it reaches a clinic within {minutes} minutes."
+    ),
+    # data names: services, tiers, profiles, levels, population sources
+    "service.health": "Health",
+    "service.school": "Education",
+    "service_in_text.health": "health",
+    "service_in_text.school": "school",
+    "tier.village_clinic": "Village clinic",
+    "tier.township_health_center": "Township health centre",
+    "tier.county_hospital": "County hospital",
+    "tier.mobile_clinic": "Mobile clinic",
+    "tier.teaching_point": "Teaching point",
+    "tier.primary": "Primary school",
+    "tier.middle": "Middle school",
+    "tier.any": "Any facility",
+    "profile.walk": "Walking",
+    "profile.motorcycle": "Motorcycle",
+    "profile.car": "Car",
+    "profile.mobile_clinic": "Mobile clinic",
+    "level.region": "Whole region",
+    "level.province": "Province",
+    "level.city": "City",
+    "level.county": "County",
+    "level.township": "Township",
+    "level.village": "Administrative village",
+    "source.": "unknown",
+    "source.osm": "OpenStreetMap",
+    "source.synthetic": "synthetic",
+    "source.table": "population table",
+    "source.raster": "population raster",
+    "source.settlements file": "settlements file",
+    f"source.{ESTIMATE_SOURCE}": "estimated (share of the total by kind of place)",
+}
+
+ZH_CN: dict[str, str] = {
+    # document
+    "report.title": "{region}服务圈评估报告",
+    "report.subtitle": "基于真实路网与地形的基本公共服务出行时间",
+    "report.footer": "由 accessplan {version} 生成。",
+    "report.contents": "目录",
+    # sections
+    "section.summary": "区域概况",
+    "section.key_figures": "主要指标",
+    "section.coverage_map": "覆盖范围图",
+    "section.gaps_map": "覆盖盲区",
+    "section.unit_chart": "各行政单元覆盖情况",
+    "section.curve": "人口与出行时间",
+    "section.tables": "统计表",
+    "section.method": "方法说明",
+    "section.provenance": "数据来源与版本",
+    # region summary
+    "summary.settlements": "居民点",
+    "summary.population": "人口",
+    "summary.unknown_population": "人口未知的居民点",
+    "summary.admin_units": "行政单元",
+    "summary.roads": "路网",
+    "summary.facilities": "各级机构数量",
+    "unit.km": "{value} 公里",
+    "unit.people": "{value} 人",
+    # key figures
+    "circle": "{minutes}分钟服务圈",
+    "key.caption": "全区域在各时间阈值内可到达任一{service}机构的人口比例。",
+    "key.people": "{total} 人中的 {covered} 人",
+    # maps
+    "map.coverage.caption": (
+        "居民点按到最近{service}机构的时间（{profile}）着色、按人口定大小；"
+        "阴影为各时间阈值内可到达机构的范围。"
+    ),
+    "map.gaps.caption": (
+        "{circle}（{profile}）内无法到达任一{service}机构的居民点，按人口定大小；并标出最大的盲区。"
+    ),
+    "legend.settlements": "居民点：分钟",
+    "legend.areas": "可达范围",
+    "legend.facilities": "机构",
+    "legend.size": "人口",
+    "legend.roads": "道路",
+    "legend.upto": "≤ {minutes} 分钟",
+    "legend.between": "{low}–{high} 分钟",
+    "legend.over": "> {minutes} 分钟",
+    "legend.unreachable": "无法到达",
+    "legend.within": "{minutes} 分钟内",
+    "legend.gap": "{minutes} 分钟内无法到达",
+    "legend.covered": "{minutes} 分钟内可到达",
+    "legend.over_or_unreachable": "> {minutes} 分钟或无法到达",
+    "legend.no_population": "无已知人口",
+    # charts
+    "chart.units.caption": (
+        "各单元在各时间阈值内可到达任一{service}机构的人口比例（{profile}）；覆盖最差的单元排在最前，"
+        "右侧数字为第一个时间阈值内的比例。"
+    ),
+    "chart.units.xlabel": "人口比例",
+    "chart.curve.caption": (
+        "在横轴所示分钟内可到达任一{service}机构的人口比例，每种出行方式一条线；虚线为时间阈值。"
+    ),
+    "chart.curve.xlabel": "到最近机构的时间（分钟）",
+    "chart.curve.ylabel": "人口比例",
+    "chart.no_data": "没有已知人口可供显示。",
+    # unit levels as headings
+    "heading.units.province": "各省覆盖情况",
+    "heading.units.city": "各市覆盖情况",
+    "heading.units.county": "各县覆盖情况",
+    "heading.units.township": "各乡镇覆盖情况",
+    "heading.units.region": "全区域覆盖情况",
+    # tables
+    "table.coverage_region": "全区域覆盖情况",
+    "table.coverage_region.caption": (
+        "各时间阈值内可到达各层级最近机构的人口比例；“{any}”指该服务任一层级的最近机构。"
+    ),
+    "table.coverage_units.caption": "{service}，任一机构，{profile}。",
+    "table.gaps": "主要覆盖盲区",
+    "table.gaps.caption": (
+        "{circle}（{profile}）内无法到达任一{service}机构的居民点，按超出的人·分钟排序；"
+        "共 {total} 个，列出前 {n} 个。"
+    ),
+    "table.gaps.none": "所有居民点都在{service}机构的{circle}内。",
+    "table.completeness": "三级医疗卫生网络完整性",
+    "table.completeness.no_units": "该区域没有行政单元，因此不评估三级网络的完整性。",
+    "table.completeness.all_ok": "所有单元均有应有的机构（共检查 {n} 个单元）。",
+    "table.completeness.summary": "{total} 个单元中有 {missing} 个缺少应有的机构。",
+    "table.more": "……另有 {n} 个。",
+    "table.referral": "超时的转诊链",
+    "table.referral.caption": (
+        "居民点 → 最近的乡镇卫生院 → 县医院，时限 {limit} 分钟；下表为{profile}，"
+        "按人口从多到少排列（共 {total} 个，列出前 {n} 个）。"
+    ),
+    "table.referral.none": "没有超过 {limit} 分钟的转诊链。",
+    "table.time_stats": "出行时间统计",
+    "table.time_stats.caption": "全区域按人口加权的到最近机构的分钟数；平均值只计能够到达的人口。",
+    # column headers
+    "col.service": "服务类型",
+    "col.tier": "层级",
+    "col.count": "数量",
+    "col.profile": "出行方式",
+    "col.population": "人口",
+    "col.settlement": "居民点",
+    "col.admin_unit": "所属行政单元",
+    "col.code": "代码",
+    "col.name": "名称",
+    "col.level": "级别",
+    "col.required_tier": "应有机构",
+    "col.minutes": "分钟",
+    "col.minutes_beyond": "超出分钟",
+    "col.people_minutes": "人·分钟",
+    "col.first_stop": "首诊机构",
+    "col.to_first": "到达用时（分钟）",
+    "col.second_stop": "转诊医院",
+    "col.first_to_second": "转诊用时（分钟）",
+    "col.chain": "全程用时（分钟）",
+    "col.settlements_over": "超时居民点",
+    "col.people_over": "超时人口",
+    "col.share_over": "人口比例",
+    "col.mean": "平均值（分钟）",
+    "col.median": "中位数（分钟）",
+    "col.p90": "90%分位数（分钟）",
+    "col.unreachable": "无法到达的人口",
+    "col.item": "项目",
+    "col.value": "内容",
+    # values
+    "value.unreachable": "无法到达",
+    "value.unknown": "未知",
+    "value.none": "无",
+    "list.separator": "、",
+    "summary.level_count": "{level}：{n}",
+    "method.source_count": "{source}（{n}）",
+    # method
+    "method.times": (
+        "出行时间为每个居民点沿路网到各层级最近机构的最短路径时间，按以下出行方式分别计算：{profiles}。"
+        "第一种方式（{main}）用于地图和各单元图表。"
+    ),
+    "method.walk": (
+        "步行速度按托布勒（Tobler）徒步函数随每段道路的坡度变化，坡度取自高程模型，上坡与下坡用时不同。"
+        "从居民点走到最近道路按路外步行计，速度为路上的五分之三。"
+    ),
+    "method.vehicle": (
+        "机动车在坡度 3% 以内保持道路等级的车速，坡度更大或路面更差时减速；不使用其类型禁行的道路。"
+    ),
+    "method.thresholds": (
+        "时间阈值：{thresholds} 分钟。居民点在阈值内到达该层级（或该服务任一层级）最近的机构，"
+        "即视为被覆盖。"
+    ),
+    "method.population": (
+        "人口来源：{sources}。{unknown} 个居民点人口未知，在所有比例中按 0 人计。"
+    ),
+    "method.referral": (
+        "转诊链从居民点到最近的乡镇卫生院，再到离该卫生院最近的县医院；全程应不超过 {limit} 分钟。"
+    ),
+    "method.clinic_rule": (
+        "没有村卫生室的行政村，若其所有居民点都能在 {minutes} 分钟内到达村卫生室，仍视为完整。"
+    ),
+    # data names: services, tiers, profiles, levels, population sources
+    "service.health": "医疗卫生",
+    "service.school": "教育",
+    "service_in_text.health": "医疗卫生",
+    "service_in_text.school": "教育",
+    "tier.village_clinic": "村卫生室",
+    "tier.township_health_center": "乡镇卫生院",
+    "tier.county_hospital": "县医院",
+    "tier.mobile_clinic": "流动医疗车",
+    "tier.teaching_point": "教学点",
+    "tier.primary": "小学",
+    "tier.middle": "初中",
+    "tier.any": "任一机构",
+    "profile.walk": "步行",
+    "profile.motorcycle": "摩托车",
+    "profile.car": "汽车",
+    "profile.mobile_clinic": "流动医疗车",
+    "level.region": "全区域",
+    "level.province": "省",
+    "level.city": "市",
+    "level.county": "县",
+    "level.township": "乡镇",
+    "level.village": "行政村",
+    "source.": "未知",
+    "source.osm": "OpenStreetMap",
+    "source.synthetic": "合成数据",
+    "source.table": "人口统计表",
+    "source.raster": "人口栅格",
+    "source.settlements file": "居民点文件",
+    f"source.{ESTIMATE_SOURCE}": "估算（按居民点类型分摊总人口）",
+}
+
+#: Catalogue per language code.
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh_CN": ZH_CN}
+#: Other spellings accepted by :func:`translator`.
+ALIASES: dict[str, str] = {"zh": "zh_CN"}
+#: Value of ``<html lang>`` per language.
+HTML_LANG: dict[str, str] = {"en": "en", "zh_CN": "zh-CN"}
+#: Thousands separator and decimal mark per language.
+SEPARATORS: dict[str, tuple[str, str]] = {"en": (",", "."), "zh_CN": (",", ".")}
+#: Shown for a number that is not known (NaN).
+MISSING = "—"
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Labels, data names and numbers of one language.
+
+    Parameters
+    ----------
+    lang
+        Language code: ``"en"`` or ``"zh_CN"``.
+    messages
+        The language's catalogue.
+    """
+
+    lang: str
+    messages: Mapping[str, str]
+
+    def __call__(self, key: str, /, **fields: object) -> str:
+        """The label ``key`` with ``{fields}`` filled in; :class:`KeyError` if not catalogued."""
+        try:
+            text = self.messages[key]
+        except KeyError:
+            msg = (
+                f"no {self.lang} label {key!r}; add it to every catalogue in accessplan.report.i18n"
+            )
+            raise KeyError(msg) from None
+        return text.format(**fields) if fields else text
+
+    @property
+    def html_lang(self) -> str:
+        """The language as a BCP 47 tag for ``<html lang>``."""
+        return HTML_LANG[self.lang]
+
+    def name(self, kind: str, value: str) -> str:
+        """Translated name of a data value, or the value itself when the catalogue lacks it.
+
+        ``kind`` is ``tier``, ``service`` (``service_in_text`` inside a sentence),
+        ``profile``, ``level`` or ``source``.
+        """
+        return self.messages.get(f"{kind}.{value}", value)
+
+    def number(self, value: float, decimals: int = 0) -> str:
+        """``value`` with thousands separators; "unreachable" for infinity, a dash for NaN."""
+        value = float(value)
+        if math.isnan(value):
+            return MISSING
+        if math.isinf(value):
+            return self("value.unreachable")
+        group, point = SEPARATORS[self.lang]
+        return f"{value:,.{decimals}f}".translate(str.maketrans(",.", group + point))
+
+    def percent(self, share: float) -> str:
+        """A share (0..1) as a percentage with one decimal."""
+        if math.isnan(float(share)):
+            return MISSING
+        return f"{self.number(100.0 * float(share), 1)}%"
+
+    def threshold(self, minutes: float) -> str:
+        """A threshold in minutes: whole numbers without decimals (15.0 -> "15", 7.5 -> "7.5")."""
+        minutes = float(minutes)
+        return self.number(minutes, 0 if minutes.is_integer() else 1)
+
+
+def translator(lang: str = "en") -> Translator:
+    """The translator of ``lang``: ``"en"``, ``"zh"`` or ``"zh_CN"`` (also ``"zh-CN"``).
+
+    Raises
+    ------
+    InputError
+        For any other language.
+    """
+    code = str(lang).replace("-", "_")
+    code = ALIASES.get(code, code)
+    if code not in CATALOGUES:
+        choices = sorted({*CATALOGUES, *ALIASES})
+        msg = f"unknown report language {lang!r}; choose one of {choices}."
+        raise InputError(msg)
+    return Translator(code, CATALOGUES[code])
