@@ -11,7 +11,7 @@ from affine import Affine
 from pandas.testing import assert_frame_equal
 from pyproj import CRS
 
-from accessplan import CrsError, InputError, Region, Terrain
+from accessplan import CrsError, InputError, Region, RoadNetwork, Terrain
 from tests.conftest import points, road_network
 
 
@@ -170,3 +170,24 @@ def test_terrain_sampling_is_bilinear() -> None:
     assert z[0] == pytest.approx(5.0)
     assert z[1] == pytest.approx(20.0)  # half way to the next row (value 40)
     assert np.isnan(z[2])
+
+
+def test_bridges_and_tunnels_run_level_between_their_ends() -> None:
+    """A bridge over a 100 m deep gorge: the ground dips, the deck goes straight from one
+    abutment (500 m) to the other (520 m); roads off the bridge follow the ground."""
+    xs = np.arange(0, 1001, 100.0)
+    xy = np.column_stack([xs, np.zeros_like(xs)])
+    u, v = np.arange(10), np.arange(1, 11)
+    structure = ["", "", "bridge", "bridge", "bridge", "bridge", "", "", "", ""]
+    attrs = pd.DataFrame({"highway": "primary", "structure": structure})
+    net = RoadNetwork.from_segments(xy, u, v, attrs)
+    # ground: 500 m rising to 520 m, with a gorge 100 m deep between x = 250 and 550
+    cols = np.arange(-50, 1100, 50.0)
+    ground = 500 + 0.02 * cols - np.where((cols > 250) & (cols < 550), 100.0, 0.0)
+    grid = np.tile(ground, (3, 1)).astype("float32")
+    terrain = Terrain(grid, Affine(50, 0, -75, 0, -50, 75), CRS.from_user_input("EPSG:32631"))
+    z = net.with_elevation(terrain, terrain.crs).nodes["z"].to_numpy()
+    # abutments at x = 200 and 600: interior deck nodes at 300, 400, 500 on the straight line
+    np.testing.assert_allclose(z[[3, 4, 5]], 504 + (512 - 504) * np.array([0.25, 0.5, 0.75]))
+    assert z[2] == pytest.approx(504) and z[6] == pytest.approx(512)
+    assert z[8] == pytest.approx(516)

@@ -225,18 +225,70 @@ class RoadNetwork:
         return cls(nodes, edges)
 
     def with_elevation(self, terrain: Terrain, crs: CRS) -> RoadNetwork:
-        """Sample ``terrain`` at every node and set each edge's rise and fall."""
+        """Sample ``terrain`` at every node and set each edge's rise and fall.
+
+        Nodes inside bridges and tunnels (edges whose ``structure`` column says so) do not
+        follow the ground: their elevation is interpolated between the structure's ends, in
+        proportion to the distance along it.
+        """
         z = terrain.sample(self.nodes["x"].to_numpy(), self.nodes["y"].to_numpy(), crs)
         missing = int(np.isnan(z).sum())
         if missing:
             logger.warning(
                 "%d of %d road nodes fall outside the terrain; taken as flat", missing, len(z)
             )
+        if "structure" in self.edges:
+            z = self._level_structures(z)
         nodes = self.nodes.assign(z=z)
         dz = z[self.edges["v"].to_numpy()] - z[self.edges["u"].to_numpy()]
         dz = np.nan_to_num(dz, nan=0.0)
         edges = self.edges.assign(rise_m=np.maximum(dz, 0.0), fall_m=np.maximum(-dz, 0.0))
         return RoadNetwork(nodes, edges)
+
+    def _level_structures(self, z: np.ndarray) -> np.ndarray:
+        """Elevations inside bridges and tunnels, harmonic between their ends.
+
+        With weights 1 / length, the harmonic solution on a chain of edges is the linear
+        interpolation by distance from one abutment to the other.
+        """
+        from scipy.sparse import coo_matrix, diags
+        from scipy.sparse.csgraph import connected_components
+        from scipy.sparse.linalg import spsolve
+
+        u = self.edges["u"].to_numpy()
+        v = self.edges["v"].to_numpy()
+        on_structure = (self.edges["structure"].fillna("") != "").to_numpy()
+        n = len(z)
+        plain = np.zeros(n, dtype=bool)
+        plain[u[~on_structure]] = True
+        plain[v[~on_structure]] = True
+        inner = np.zeros(n, dtype=bool)
+        inner[u[on_structure]] = True
+        inner[v[on_structure]] = True
+        inner &= ~plain  # touches only bridge or tunnel edges
+        if not inner.any():
+            return z
+        w = 1.0 / np.maximum(self.edges["length_m"].to_numpy()[on_structure], 1e-3)
+        a, b = u[on_structure], v[on_structure]
+        weights = coo_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+        # an end off the terrain (NaN) fixes nothing: drop the edges that lead to it
+        fixed = plain & np.isfinite(z)
+        keep = diags((inner | fixed).astype(float))
+        weights = keep @ weights @ keep
+        # solve only where a structure reaches plain road: an isolated bridge keeps the ground
+        _, part = connected_components(weights, directed=False)
+        touches_plain = np.asarray(weights[:, fixed].sum(axis=1)).ravel() > 0
+        anchored_parts = np.unique(part[inner & touches_plain])
+        index = np.flatnonzero(inner & np.isin(part, anchored_parts))
+        if len(index) == 0:
+            return z
+        known = np.nan_to_num(np.where(inner, 0.0, z), nan=0.0)
+        sub = weights[index]
+        degree = np.asarray(sub.sum(axis=1)).ravel()
+        system = diags(degree) - sub[:, index]
+        out = z.copy()
+        out[index] = spsolve(system.tocsc(), sub @ known)
+        return out
 
     def largest_component_share(self) -> float:
         """Share of road nodes in the largest weakly connected part of the network."""

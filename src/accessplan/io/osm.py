@@ -88,7 +88,7 @@ def parse_population(text: str | None) -> float:
 @dataclass
 class _Collector:
     way_refs: list[np.ndarray] = field(default_factory=list)
-    way_attrs: list[tuple[str, bool, str, int]] = field(default_factory=list)
+    way_attrs: list[tuple[str, bool, str, str, int]] = field(default_factory=list)
     node_ids: list[int] = field(default_factory=list)
     node_lonlat: list[tuple[float, float]] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
@@ -186,7 +186,8 @@ def _way(way: Any, out: _Collector, seen_nodes: set[int]) -> None:
             out.node_ids.append(ref)
             out.node_lonlat.append((lon, lat))
     out.way_refs.append(refs)
-    out.way_attrs.append((highway, oneway, tags.get("surface", ""), way.id))
+    structure = next((k for k in ("bridge", "tunnel") if tags.get(k, "no") != "no"), "")
+    out.way_attrs.append((highway, oneway, tags.get("surface", ""), structure, way.id))
 
 
 def _roads(scan: _Collector, crs: CRS, max_segment_m: float) -> RoadNetwork:
@@ -203,7 +204,8 @@ def _roads(scan: _Collector, crs: CRS, max_segment_m: float) -> RoadNetwork:
     u = index[:-1][same_way]
     v = index[1:][same_way]
     seg_way = way_of[:-1][same_way]
-    attrs = pd.DataFrame(scan.way_attrs, columns=["highway", "oneway", "surface", "way_id"])
+    columns = ["highway", "oneway", "surface", "structure", "way_id"]
+    attrs = pd.DataFrame(scan.way_attrs, columns=columns)
     attrs = attrs.iloc[seg_way].reset_index(drop=True)
     keep = u != v
     return RoadNetwork.from_segments(
