@@ -13,6 +13,7 @@ from accessplan.io.population import ESTIMATE_SOURCE, estimate_by_place
 from accessplan.measures import access_times, coverage
 from accessplan.region import Region
 from accessplan.travel import network_for
+from accessplan.travel.network import CHANGE, DRIVE, OFF_ROAD, WALK
 
 #: Andorra's population on its OSM country node (CIA World Factbook 2009).
 ANDORRA_TOTAL = 83_888
@@ -65,15 +66,16 @@ def car_minutes(length: float, dz: float, highway: str, surface: str) -> float:
     return length / (speed * 1000 / 60)
 
 
-def walk_off_road_minutes(distance: float, dz: float) -> float:
-    grade = float(np.clip(dz / distance, -1, 1)) if distance > 0 else 0.0
-    return distance / (6 * math.exp(-3.5 * abs(grade + 0.05)) * 0.6 * 1000 / 60)
+def walk_minutes(distance: float, dz: float, *, off_road: bool, steps: bool = False) -> float:
+    limit, factor = (1.0, 0.6) if off_road else (0.5, 0.6 if steps else 1.0)
+    grade = float(np.clip(dz / distance, -limit, limit)) if distance > 0 else 0.0
+    return distance / (6 * math.exp(-3.5 * abs(grade + 0.05)) * factor * 1000 / 60)
 
 
 @pytest.mark.parametrize("name", ["Soldeu", "Arinsal", "Sant Julià de Lòria"])
 def test_route_time_equals_an_independent_sum_of_edge_times(estimated: Region, name: str) -> None:
     """Follow the route to the nearest hospital and re-add each edge from its length, grade,
-    class and surface with the car rules written out above."""
+    class and surface with the car and walking rules written out above."""
     net = network_for(estimated, "car")
     hospitals = np.flatnonzero((estimated.facilities["tier"] == "county_hospital").to_numpy())
     dist, pred, _ = dijkstra(
@@ -89,11 +91,16 @@ def test_route_time_equals_an_independent_sum_of_edge_times(estimated: Region, n
         k = lo + int(np.flatnonzero(net.graph.indices[lo:hi] == nxt)[0])
         length = float(np.hypot(*(net.node_xy[nxt] - net.node_xy[node])))
         dz = float(np.nan_to_num(net.node_z[nxt] - net.node_z[node]))
-        edge = int(net.arc_edge[k])
-        if edge < 0:
-            total += walk_off_road_minutes(length, dz)
-        else:
+        edge, mode = int(net.arc_edge[k]), int(net.arc_mode[k])
+        if mode == OFF_ROAD:
+            total += walk_minutes(length, dz, off_road=True)
+        elif mode == WALK:
+            steps = edges["highway"].iat[edge] == "steps"
+            total += walk_minutes(length, dz, off_road=False, steps=steps)
+        elif mode == DRIVE:
             total += car_minutes(length, dz, edges["highway"].iat[edge], edges["surface"].iat[edge])
+        else:
+            assert mode == CHANGE and length == 0  # getting in or out of the car
         node, hops = nxt, hops + 1
     assert hops > 10
     assert total == pytest.approx(dist[net.settlement_nodes[row]], abs=1e-6)

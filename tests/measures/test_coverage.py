@@ -28,7 +28,8 @@ def county_times(county: Region) -> pd.DataFrame:
 
 def test_handmade_coverage_counts_people_by_hand(handmade: Region) -> None:  # noqa: F811
     """Within 3 minutes by car: S0 (1.5 to the centre), S3 (2.0), S_off (2.49), S_mid (1.99)
-    reach a health centre; S5 cannot. People: 100 + 200 + 10 + 20 of 380."""
+    reach a health centre; S5 (12.4, walking the one-way track) does not. People: 100 + 200 +
+    10 + 20 of 380."""
     times = access_times(handmade, ("car",))
     table = coverage(handmade, times, [3, 10])
     row = table[(table["tier"] == "township_health_center") & (table["threshold_min"] == 3)]
@@ -124,17 +125,32 @@ def test_weighted_quantile_matches_repeated_values() -> None:
 
 
 def test_time_stats_and_gaps_on_the_handmade_network(handmade: Region) -> None:  # noqa: F811
-    """Mean over the reachable, unreachable people counted apart; gaps ranked by people x
-    minutes beyond, the unreachable first."""
+    """Population-weighted mean; people who reach no facility counted apart (no school
+    exists); gaps ranked by people x minutes beyond the threshold."""
     times = access_times(handmade, ("car",))
-    stats = time_stats(handmade, times)
-    row = stats[(stats["tier"] == "village_clinic") & (stats["level"] == "region")].iloc[0]
+    stats = time_stats(handmade, times).set_index(["level", "tier"])
+    row = stats.loc[("region", "village_clinic")]
     pops = {"S0": 100, "S3": 200, "S5": 50, "S_off": 10, "S_mid": 20}
-    reach = {k: EXPECTED[k][0] for k in pops if math.isfinite(EXPECTED[k][0])}
-    mean = sum(pops[k] * m for k, m in reach.items()) / sum(pops[k] for k in reach)
+    mean = sum(pops[k] * EXPECTED[k][0] for k in pops) / sum(pops.values())
     assert row["mean_min"] == pytest.approx(mean)
-    assert row["unreachable_population"] == 50
+    assert row["unreachable_population"] == 0
+    school = stats.loc[("region", "primary")]
+    assert school["unreachable_population"] == 380 and math.isnan(school["mean_min"])
     table = gaps(handmade, times, [3])
     clinic = table[table["tier"] == "village_clinic"]
-    assert list(clinic["id"]) == ["S5", "S0", "S_mid", "S_off"]  # inf, 100*0.4, 20*0.89, 10*1.39
+    assert list(clinic["id"]) == [
+        "S5",
+        "S0",
+        "S_mid",
+        "S_off",
+    ]  # 50*12.3, 100*0.4, 20*0.89, 10*1.39
     assert clinic["minutes_beyond"].iloc[1] == pytest.approx(EXPECTED["S0"][0] - 3)
+
+
+def test_no_trip_is_slower_by_car_than_on_foot(county: Region, county_times: pd.DataFrame) -> None:
+    """Car travellers walk paths to the road (or all the way), so driving never loses."""
+    walk = county_times[county_times["profile"] == "walk"].reset_index(drop=True)
+    car = county_times[county_times["profile"] == "car"].reset_index(drop=True)
+    columns = [c for c in walk.columns if c.startswith("minutes_to_")]
+    assert (car[columns].to_numpy() <= walk[columns].to_numpy() + 1e-9).all()
+    assert (car[columns].to_numpy() < walk[columns].to_numpy()).any()

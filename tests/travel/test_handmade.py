@@ -9,7 +9,8 @@
                 (clinic)
 Speeds (car): primary 60, tertiary 40, residential 25, track 15 km/h; so 1 km takes
 1, 1.5, 2.4 and 4 minutes. Off-road walks use Tobler off path on flat ground:
-6 * exp(-3.5 * 0.05) * 0.6 km/h.
+6 * exp(-3.5 * 0.05) * 0.6 km/h; walks along a road Tobler on path, 6 * exp(-3.5 * 0.05).
+A car traveller at S5 cannot drive against the one-way track, so walks it to node 2.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ WALK_KMH = 6 * math.exp(-3.5 * 0.05) * 0.6
 
 def walk(metres: float) -> float:
     return metres / 1000 / WALK_KMH * 60
+
+
+def road_walk(metres: float) -> float:
+    return metres / 1000 / (6 * math.exp(-3.5 * 0.05)) * 60
 
 
 @pytest.fixture
@@ -69,7 +74,7 @@ INF = math.inf
 EXPECTED = {
     "S0": (1 + 2.4, 1 + 0.5, 2 + 4),
     "S3": (2.4, 1.5 + 0.5, 1.5 + 4),
-    "S5": (INF, INF, 0.0),  # the track is one-way 2 -> 5: nothing is reachable but the hospital
+    "S5": (road_walk(1000) + 1 + 2.4, road_walk(1000) + 0.5, 0.0),  # walks the one-way track
     "S_off": (walk(100) + 2.4, walk(100) + 0.5, walk(100) + 1 + 4),
     "S_mid": (walk(50) + 0.5 + 2.4, walk(50) + 0.5 + 0.5, walk(50) + 0.5 + 1 + 4),
 }
@@ -84,7 +89,7 @@ def test_nearest_per_tier_equals_hand_computation(region: Region) -> None:
         assert got["minutes_to_township_health_center"] == pytest.approx(thc, abs=1e-9)
         assert got["minutes_to_county_hospital"] == pytest.approx(hosp, abs=1e-9)
     assert table.loc["S0", "nearest_township_health_center"] == "thc"
-    assert table.loc["S5", "nearest_village_clinic"] == ""
+    assert table.loc["S5", "nearest_primary"] == ""
     assert math.isinf(table.loc["S0", "minutes_to_primary"])  # no schools at all
 
 
@@ -108,12 +113,13 @@ def test_long_table_holds_every_finite_pair_and_honours_cutoff(region: Region) -
 
 
 def test_place_times_run_both_ways_on_a_one_way_track(region: Region) -> None:
-    """S3 -> S5 uses the one-way track (1.5 + 4 min); S5 -> S3 is impossible by car."""
+    """S3 -> S5 drives the one-way track (1.5 + 4 min); S5 -> S3 walks the track back to node
+    2, then drives 1.5 min; on foot all the way it is two road kilometres."""
     table = place_times(region, "car", ["S3", "S5"], ["S5", "S3"]).set_index(["from_id", "to_id"])
     assert table.loc[("S3", "S5"), "minutes"] == pytest.approx(5.5)
-    assert math.isinf(table.loc[("S5", "S3"), "minutes"])
+    assert table.loc[("S5", "S3"), "minutes"] == pytest.approx(road_walk(1000) + 1.5)
     walking = place_times(region, "walk", ["S5"], ["S3"])  # walkers ignore one-way tags
-    assert math.isfinite(walking["minutes"].iloc[0])
+    assert walking["minutes"].iloc[0] == pytest.approx(road_walk(2000))
 
 
 def test_walking_up_is_slower_than_down_by_tobler() -> None:

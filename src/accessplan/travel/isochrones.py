@@ -51,25 +51,35 @@ def isochrones(
     roads = region.roads
     u = roads.edges["u"].to_numpy()
     v = roads.edges["v"].to_numpy()
-    forward, backward = network.profile.edge_minutes(roads.edges)
     xy = roads.nodes[["x", "y"]].to_numpy()
-    # a road node keeps its index in the network graph; split nodes come after them
-    du, dv = dist[u], dist[v]
+    # a journey starts on foot or, on a vehicle's road, in the vehicle: every layer but the
+    # walk after leaving the vehicle; road node i of layer k is graph node k * size + i
+    starts = [
+        (k * network.layer_size, p.edge_minutes(roads.edges))
+        for k, (role, p) in enumerate(network.layers)
+        if role != "walk_out"
+    ]
     geoms = []
     for limit in thresholds:
-        # from u towards v, a point at share s reaches u in s * backward (v -> u direction)
-        with np.errstate(invalid="ignore", divide="ignore"):  # x/0, inf/inf: see np.clip
-            reach_from_u = np.nan_to_num(np.clip((limit - du) / backward, 0.0, 1.0), nan=0.0)
-            reach_from_v = np.nan_to_num(np.clip((limit - dv) / forward, 0.0, 1.0), nan=0.0)
-        full = reach_from_u + reach_from_v >= 1.0
-        pieces = []
-        a = reach_from_u > 0
-        pieces.append(_sub_lines(xy[u[a]], xy[v[a]], np.where(full[a], 1.0, reach_from_u[a])))
-        b = (reach_from_v > 0) & ~full
-        pieces.append(_sub_lines(xy[v[b]], xy[u[b]], reach_from_v[b]))
-        lines = np.concatenate(pieces)
-        area = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
-        geoms.append(area)
+        from_u = np.zeros(len(u))
+        from_v = np.zeros(len(u))
+        for offset, (forward, backward) in starts:
+            # a point at share s of u -> v reaches u in s * backward, v in (1 - s) * forward
+            with np.errstate(invalid="ignore", divide="ignore"):  # x/0, inf/inf: see np.clip
+                reach_u = np.clip((limit - dist[u + offset]) / backward, 0.0, 1.0)
+                reach_v = np.clip((limit - dist[v + offset]) / forward, 0.0, 1.0)
+            from_u = np.maximum(from_u, np.nan_to_num(reach_u, nan=0.0))
+            from_v = np.maximum(from_v, np.nan_to_num(reach_v, nan=0.0))
+        full = from_u + from_v >= 1.0
+        a = from_u > 0
+        b = (from_v > 0) & ~full
+        lines = np.concatenate(
+            [
+                _sub_lines(xy[u[a]], xy[v[a]], np.where(full[a], 1.0, from_u[a])),
+                _sub_lines(xy[v[b]], xy[u[b]], from_v[b]),
+            ]
+        )
+        geoms.append(shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4)))
     return gpd.GeoDataFrame(
         {"minutes": thresholds, "profile": network.profile.name}, geometry=geoms, crs=region.crs
     )

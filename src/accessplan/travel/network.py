@@ -1,11 +1,18 @@
 """The routable graph of one profile: CSR arrays in minutes, with settlements and facilities joined.
 
-Every settlement and facility joins the road network at the nearest point of a road its
-profile may use. The edge there is split at that point, and the place is linked to it by an
+Every settlement and facility joins the road network at the nearest point of a road on which
+people can walk. The edge there is split at that point, and the place is linked to it by an
 off-road walking leg (Tobler off path, terrain aware). Points farther than ``max_snap_m`` are
-flagged, not dropped. Weakly connected parts of the network are counted and reported with the
-settlements and people they hold, so a village cut off from every facility shows up in the
-report rather than vanishing.
+flagged, not dropped.
+
+A walking profile is one layer of road nodes. A vehicle profile has three copies of the road
+nodes: people walk along the roads to where the vehicle can go (layer ``walk_in``), ride
+(``drive``), and walk on from where they leave it (``walk_out``); changing layer is free at
+every node a vehicle can use, and walking all the way stays allowed. A village on a
+footpath 2 km from the road thus walks the path, not 2 km across the hillside, and no trip
+is slower by car than on foot. Weakly connected parts of the network are counted and
+reported with the settlements and people they hold, so a village cut off from every facility
+shows up in the report rather than vanishing.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ logger = logging.getLogger(__name__)
 MAX_SNAP_M = 1000.0
 #: Snap points this close (m) to an edge end join that node instead of splitting the edge.
 _NODE_TOLERANCE_M = 0.01
+#: How an arc is travelled (``TravelNetwork.arc_mode``).
+OFF_ROAD, WALK, DRIVE, CHANGE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,13 +54,20 @@ class TravelNetwork:
         ``n x n`` CSR matrix; ``graph[a, b]`` is the minutes from node ``a`` to node ``b``.
     settlement_nodes, facility_nodes
         Graph node of each settlement / facility, in the order of the region's layers.
+    layers
+        ``(role, profile)`` per copy of the road nodes: ``("walk", walk)`` for a walking
+        profile; ``walk_in``, ``drive``, ``walk_out`` for a vehicle.
+    layer_size
+        Nodes per layer: road nodes, then the nodes that split edges at snap points. Node
+        ``i`` of layer ``k`` is graph node ``k * layer_size + i``; one access node per
+        settlement and facility follows the last layer.
     node_xy, node_z
-        Coordinates (working CRS) and elevation (NaN when unknown) of every graph node: road
-        nodes first, then nodes that split edges at snap points, then one access node per
-        settlement and facility (placed at the place itself).
-    arc_edge
-        For each stored arc (aligned with ``graph.data``), the road edge it runs along, or -1
-        for an off-road walking leg.
+        Coordinates (working CRS) and elevation (NaN when unknown) of every graph node; an
+        access node sits at its place.
+    arc_edge, arc_mode
+        For each stored arc (aligned with ``graph.data``): the road edge it runs along (-1 for
+        none), and how it is travelled (:data:`OFF_ROAD`, :data:`WALK`, :data:`DRIVE`,
+        :data:`CHANGE`).
     snaps
         One row per place: ``layer, id, snap_m, walk_to_road_min, walk_from_road_min,
         beyond_snap, component, in_main_component``.
@@ -62,9 +78,12 @@ class TravelNetwork:
 
     profile: Profile
     graph: sp.csr_matrix
+    layers: tuple[tuple[str, Profile], ...]
+    layer_size: int
     node_xy: np.ndarray
     node_z: np.ndarray
     arc_edge: np.ndarray
+    arc_mode: np.ndarray
     settlement_nodes: np.ndarray
     facility_nodes: np.ndarray
     snaps: pd.DataFrame
@@ -110,26 +129,41 @@ def network_for(
 
 
 def build_network(
-    region: Region, profile: str | Profile, *, max_snap_m: float = MAX_SNAP_M
+    region: Region,
+    profile: str | Profile,
+    *,
+    max_snap_m: float = MAX_SNAP_M,
+    walk: Profile | None = None,
 ) -> TravelNetwork:
-    """Build the directed minute-weighted graph of ``region`` for ``profile``."""
+    """Build the directed minute-weighted graph of ``region`` for ``profile``.
+
+    ``walk`` is the walking profile of a vehicle profile's walks (default: ``walk``).
+    """
     prof = get_profile(profile)
+    walker = prof if prof.mode == "walk" else (walk or get_profile("walk"))
+    layers = (
+        (("walk", prof),)
+        if prof.mode == "walk"
+        else (("walk_in", walker), ("drive", prof), ("walk_out", walker))
+    )
     roads = region.roads
     n_road = len(roads.nodes)
-    forward, backward = prof.edge_minutes(roads.edges)
-    usable = np.flatnonzero(np.isfinite(forward) | np.isfinite(backward))
-    if usable.size == 0:
-        msg = (
-            f"no road in region {region.name!r} is usable by profile {prof.name!r}; check the "
-            f"highway classes ({sorted(set(roads.edges['highway']))[:8]}) against the "
-            f"profile's speeds."
-        )
-        raise InputError(msg)
+    times = {role: p.edge_minutes(roads.edges) for role, p in layers}
+    walk_fwd, walk_bwd = times[layers[0][0]]
+    usable = np.flatnonzero(np.isfinite(walk_fwd) | np.isfinite(walk_bwd))
+    for role, (fwd, bwd) in times.items():
+        if not (np.isfinite(fwd) | np.isfinite(bwd)).any():
+            msg = (
+                f"no road in region {region.name!r} is usable by profile "
+                f"{dict(layers)[role].name!r}; check the highway classes "
+                f"({sorted(set(roads.edges['highway']))[:8]}) against the profile's speeds."
+            )
+            raise InputError(msg)
 
     points = np.concatenate(
         [region.settlements.geometry.to_numpy(), region.facilities.geometry.to_numpy()]
     )
-    layer = np.array(
+    kind = np.array(
         ["settlement"] * len(region.settlements) + ["facility"] * len(region.facilities)
     )
     ids = np.concatenate([region.settlements["id"].to_numpy(), region.facilities["id"].to_numpy()])
@@ -154,37 +188,52 @@ def build_network(
     )
 
     road_xy = roads.nodes[["x", "y"]].to_numpy()
-    snap_node, split_xyz, arcs = _split_edges(
-        edge, frac, road_xy, z, roads.edges, forward, backward
-    )
-    n_graph = n_road + len(split_xyz)
-    access = n_graph + np.arange(len(points))
+    snap_node, split_xyz, pieces = _split_edges(edge, frac, road_xy, z, roads.edges)
+    size = n_road + len(split_xyz)
+    parts = [
+        _layer_arcs(pieces, *times[role], offset=k * size, mode=DRIVE if role == "drive" else WALK)
+        for k, (role, _) in enumerate(layers)
+    ]
+    if len(layers) == 3:
+        drive = parts[1]
+        at = np.unique(np.concatenate([drive[0], drive[1]])) - size  # nodes a vehicle uses
+        every = np.arange(size)  # or walk all the way when that is faster
+        parts += [
+            _change(at, at + size),
+            _change(at + size, at + 2 * size),
+            _change(every, every + 2 * size),
+        ]
+    access = len(layers) * size + np.arange(len(points))
     dz = np.nan_to_num(snap_z - point_z, nan=0.0)
     to_road = offroad_walk_minutes(snap_m, dz)
     from_road = offroad_walk_minutes(snap_m, -dz)
-    no_edge = np.full(len(points), -1, dtype=np.int64)
-    src = np.concatenate([arcs[0], access, snap_node])
-    dst = np.concatenate([arcs[1], snap_node, access])
-    minutes = np.concatenate([arcs[2], to_road, from_road])
-    arc_edge = np.concatenate([arcs[3], no_edge, no_edge])
-    graph, arc_edge = _csr_min(src, dst, minutes, arc_edge, n_graph + len(points))
-    node_xy = np.vstack([road_xy, split_xyz[:, :2], point_xy])
-    node_z = np.concatenate([z, split_xyz[:, 2], point_z])
+    none = np.full(len(points), -1, dtype=np.int64)
+    off = np.full(len(points), OFF_ROAD, dtype=np.int64)
+    last = (len(layers) - 1) * size
+    parts += [
+        (access, snap_node, to_road, none, off),
+        (snap_node + last, access, from_road, none, off),
+    ]
+    src, dst, minutes, arc_edge, arc_mode = (np.concatenate(c) for c in zip(*parts, strict=True))
+    n_nodes = len(layers) * size + len(points)
+    graph, tags = _csr_min(src, dst, minutes, np.column_stack([arc_edge, arc_mode]), n_nodes)
+    layer_xy = np.vstack([road_xy, split_xyz[:, :2]])
+    layer_z = np.concatenate([z, split_xyz[:, 2]])
+    node_xy = np.vstack([*([layer_xy] * len(layers)), point_xy])
+    node_z = np.concatenate([*([layer_z] * len(layers)), point_z])
 
     n_comp, labels = connected_components(graph, directed=True, connection="weak")
-    road_labels = labels[:n_road]
-    road_count = np.bincount(road_labels, minlength=n_comp)
+    road_count = np.bincount(labels[:n_road], minlength=n_comp)
     main = int(np.argmax(road_count))
     point_comp = labels[access]
-    beyond = snap_m > max_snap_m
     snaps = pd.DataFrame(
         {
-            "layer": layer,
+            "layer": kind,
             "id": ids,
             "snap_m": snap_m,
             "walk_to_road_min": to_road,
             "walk_from_road_min": from_road,
-            "beyond_snap": beyond,
+            "beyond_snap": snap_m > max_snap_m,
             "component": point_comp,
             "in_main_component": point_comp == main,
         }
@@ -195,14 +244,44 @@ def build_network(
     return TravelNetwork(
         profile=prof,
         graph=graph,
+        layers=layers,
+        layer_size=size,
         node_xy=node_xy,
         node_z=node_z,
-        arc_edge=arc_edge,
+        arc_edge=tags[:, 0],
+        arc_mode=tags[:, 1].astype(np.int8),
         settlement_nodes=access[:n_set],
         facility_nodes=access[n_set:],
         snaps=snaps,
         components=components,
     )
+
+
+Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Arcs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _layer_arcs(
+    pieces: Pieces, forward: np.ndarray, backward: np.ndarray, *, offset: int, mode: int
+) -> Arcs:
+    """Arcs ``(src, dst, minutes, road edge, mode)`` of one layer, both ways where allowed.
+
+    Times along a straight edge are proportional to the distance travelled on it, since its
+    grade is constant.
+    """
+    a, b, edge, share = pieces
+    src = np.concatenate([a, b]) + offset
+    dst = np.concatenate([b, a]) + offset
+    minutes = np.concatenate([forward[edge] * share, backward[edge] * share])
+    edges = np.concatenate([edge, edge])
+    ok = np.isfinite(minutes)
+    return src[ok], dst[ok], minutes[ok], edges[ok], np.full(int(ok.sum()), mode, dtype=np.int64)
+
+
+def _change(src: np.ndarray, dst: np.ndarray) -> Arcs:
+    """Free arcs from one layer to another (getting on or off the vehicle)."""
+    none = np.full(len(src), -1, dtype=np.int64)
+    return src, dst, np.zeros(len(src)), none, np.full(len(src), CHANGE, dtype=np.int64)
 
 
 def _split_edges(
@@ -211,14 +290,12 @@ def _split_edges(
     road_xy: np.ndarray,
     road_z: np.ndarray,
     edges: pd.DataFrame,
-    forward: np.ndarray,
-    backward: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, Pieces]:
     """Split edges at snap points.
 
-    Returns each point's snap node, the ``x, y, z`` of the new split nodes, and all arcs as
-    ``(src, dst, minutes, road edge)``. Times along a straight edge are proportional to the
-    distance travelled on it, since its grade is constant.
+    Returns each point's snap node, the ``x, y, z`` of the new split nodes, and the pieces
+    ``(a, b, road edge, share of its length)`` that make up the network: whole edges, and the
+    parts of split ones.
     """
     n_road = len(road_xy)
     u = edges["u"].to_numpy()
@@ -243,28 +320,19 @@ def _split_edges(
     last = np.r_[change, True][: len(split_edge)]
     prev_node = np.where(first, u[split_edge], np.r_[0, new_node[:-1]])
     prev_frac = np.where(first, 0.0, np.r_[0.0, split_frac[:-1]])
-    piece_edge = np.concatenate([split_edge, split_edge[last]])
-    piece_a = np.concatenate([prev_node, new_node[last]])
-    piece_b = np.concatenate([new_node, v[split_edge[last]]])
-    share = np.concatenate([split_frac - prev_frac, 1.0 - split_frac[last]])
-
     whole = np.ones(len(u), dtype=bool)
     whole[split_edge] = False
-    a = np.concatenate([u[whole], piece_a])
-    b = np.concatenate([v[whole], piece_b])
-    fwd = np.concatenate([forward[whole], forward[piece_edge] * share])
-    bwd = np.concatenate([backward[whole], backward[piece_edge] * share])
-    arc_edge = np.concatenate([np.flatnonzero(whole), piece_edge])
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    minutes = np.concatenate([fwd, bwd])
-    arc_edge = np.concatenate([arc_edge, arc_edge])
-    ok = np.isfinite(minutes)
+    a = np.concatenate([u[whole], prev_node, new_node[last]])
+    b = np.concatenate([v[whole], new_node, v[split_edge[last]]])
+    piece_edge = np.concatenate([np.flatnonzero(whole), split_edge, split_edge[last]])
+    share = np.concatenate(
+        [np.ones(int(whole.sum())), split_frac - prev_frac, 1.0 - split_frac[last]]
+    )
     start, end = u[split_edge], v[split_edge]
     split_xy = road_xy[start] + (road_xy[end] - road_xy[start]) * split_frac[:, None]
     split_z = road_z[start] + (road_z[end] - road_z[start]) * split_frac
     split_xyz = np.column_stack([split_xy, split_z])
-    return snap_node, split_xyz, (src[ok], dst[ok], minutes[ok], arc_edge[ok])
+    return snap_node, split_xyz, (a, b, piece_edge, share)
 
 
 def _csr_min(

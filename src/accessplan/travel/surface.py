@@ -1,0 +1,788 @@
+r"""Raster travel time like WHO's AccessMod 5: speed surface, cost distance, coverage.
+
+The speed surface
+-----------------
+Land cover, roads and barriers are merged on the DEM grid (AccessMod's "merge land cover"):
+road cells take their road class over the land-cover class, barrier cells (lines and polygons)
+become impassable. The scenario table gives each class a speed :math:`v_0` (km/h, on flat
+ground) and a mode. Cells whose class is 0 km/h, lack land cover or elevation, or lie under a
+barrier cannot be entered.
+
+The cost of a move
+------------------
+Cells are graph nodes linked to their 8 neighbours, or 16 with the knight's move. A move
+from cell :math:`a` to its neighbour :math:`b`, :math:`d` metres apart (centre to centre),
+crosses half of each cell; a knight's move crosses a quarter of :math:`a`, of :math:`b` and
+of the two cells it passes between (:math:`m_1, m_2`) — the rule of GRASS ``r.walk`` and of
+AccessMod's ``r.walk.accessmod`` (``am_cost_seconds``)::
+
+    t(a -> b) = d/2 * (1/v_a(s) + 1/v_b(s))                   (8 neighbours)
+    t(a -> b) = d/4 * (1/v_a(s) + 1/v_m1(s) + 1/v_m2(s) + 1/v_b(s))   (knight)
+
+with one slope :math:`s = (z_b - z_a) / d` for the move. A knight's move is not allowed
+when :math:`m_1` or :math:`m_2` is impassable (no jumping over a one-cell barrier).
+
+Speed as a function of slope (anisotropic analysis)
+---------------------------------------------------
+* WALKING: Tobler's hiking function scaled so that the table speed holds on flat ground,
+  :math:`v(s) = v_0\, T(s) / T(0)` with :math:`T(s) = 6 e^{-3.5 |s + 0.05|}`
+  (:func:`accessplan.travel.profiles.tobler_kmh`, tabulated every 0.0001 of slope for the
+  compiled engine); so walking is fastest on a gentle 5 % descent, :math:`v_0 e^{0.175}`.
+  This is AccessMod's ``am_walking_speed``.
+* BICYCLING: the rider keeps the power needed for :math:`v_0` on the flat (Kreuzotter's
+  model, AccessMod's constants: rider and bike 95 kg, :math:`g = 9.8`, rolling resistance
+  :math:`c_r = 0.012`, frontal area :math:`A = 0.445\, m^2`, air density at 500 m and 20 °C,
+  no wind). With :math:`W = 95 g` and :math:`k = \tfrac12 \rho A`, the speed :math:`u` (m/s)
+  on slope :math:`s` solves
+
+  .. math:: k u^3 + W (s + c_r) u = k u_0^3 + W c_r u_0
+
+  (the cubic's positive root, found in closed form), capped at :math:`2 v_0` as in
+  AccessMod. AccessMod solves it with nine Newton steps from 20 m/s and returns 0 (cell
+  impassable) when they do not converge, which happens on descents steeper than about 32 %;
+  here such a descent gets the cap, :math:`2 v_0`.
+* MOTORIZED: :math:`v(s) = v_0`, slope ignored.
+
+In an isotropic analysis every cell moves at :math:`v_0` (AccessMod's friction map and
+``r.cost``). Direction: "from" the facilities uses the slope of the move as travelled away
+from them; "towards" (people walking to the facility) reverses it, :math:`s \to -s`
+(``r.walk.accessmod -t``). Cumulative times come from Dijkstra's algorithm on the implicit
+grid graph (no edge list: neighbours are computed on the fly), compiled with numba, with an
+indexed binary heap; the search stops at the maximum time. Memory: about 22 bytes per cell
+(float64 time, int32 heap slot, float32 speed and elevation, uint8 mode, bool barrier).
+
+Results are minutes; cells beyond the maximum time or unreachable are ``inf`` in arrays and
+no-data in the GeoTIFF.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numba
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from rasterio import features
+
+from accessplan._errors import InputError
+from accessplan._types import PathArg
+from accessplan.io.accessmod import (
+    MODES,
+    Grid,
+    rasterize_barriers,
+    rasterize_roads,
+    rasterize_zones,
+    read_grid_raster,
+    read_scenario,
+)
+from accessplan.io.tables import read_points
+from accessplan.measures.capacity import (
+    ORDERS,
+    CoverageResult,
+    geographic_coverage,
+    population_within,
+    zonal_coverage,
+)
+from accessplan.travel.profiles import tobler_kmh
+
+logger = logging.getLogger(__name__)
+
+Direction = Literal["towards", "from"]
+#: Mode codes in the speed surface: 0 = impassable, then :data:`MODES` in order.
+MODE_CODES: dict[str, int] = {mode: code for code, mode in enumerate(MODES, start=1)}
+#: Thresholds (minutes) reported by :func:`run_surface` by default.
+DEFAULT_THRESHOLDS: tuple[float, ...] = (15.0, 30.0, 60.0, 120.0)
+#: No-data value of the travel-time GeoTIFF.
+NODATA = -9999.0
+
+# Walking: Tobler's function relative to flat ground, tabulated from ``tobler_kmh`` every
+# 1e-4 of slope on [-4, 4] and interpolated linearly (relative error below 1e-7; the kink at
+# s = -0.05 is a node). Steeper slopes take the end values.
+_WALK_SLOPE = 4.0
+_WALK_NODES = 80_001
+# Kreuzotter bicycle model with AccessMod's constants (r.walk.accessmod, mobility.h)
+_BIKE_WEIGHT_N = 9.8 * (80.0 + 15.0)
+_BIKE_ROLLING = 0.012
+_BIKE_AERO = 0.5 * 0.445 * (1.293 - 0.00426 * 20.0) * math.exp(-500.0 / 7000.0)
+_BIKE_CAP = 2.0
+
+
+def walking_table() -> np.ndarray:
+    """Walking speed relative to flat ground, :math:`T(s) / T(0)`, at the table's slopes."""
+    slopes = np.linspace(-_WALK_SLOPE, _WALK_SLOPE, _WALK_NODES)
+    return np.asarray(tobler_kmh(slopes) / tobler_kmh(0.0))
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _walking_factor(table: np.ndarray, slope: float) -> float:
+    step = 2.0 * _WALK_SLOPE / (len(table) - 1)
+    x = (min(max(slope, -_WALK_SLOPE), _WALK_SLOPE) + _WALK_SLOPE) / step
+    i = min(int(x), len(table) - 2)
+    f = x - i
+    return table[i] * (1.0 - f) + table[i + 1] * f
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _bicycling_kmh(speed: float, slope: float) -> float:
+    u0 = speed / 3.6
+    # k u^3 + W (s + c_r) u - (k u0^3 + W c_r u0) = 0, divided by k: u^3 + p u + q = 0
+    p = _BIKE_WEIGHT_N * (slope + _BIKE_ROLLING) / _BIKE_AERO
+    q = -(u0**3 + _BIKE_WEIGHT_N * _BIKE_ROLLING * u0 / _BIKE_AERO)
+    disc = (q / 2.0) ** 2 + (p / 3.0) ** 3
+    if disc >= 0.0:
+        root = math.sqrt(disc)
+        a = -q / 2.0 + root
+        b = -q / 2.0 - root
+        u = math.copysign(abs(a) ** (1.0 / 3.0), a) + math.copysign(abs(b) ** (1.0 / 3.0), b)
+    else:  # three real roots (steep descent): the largest is the rider's speed
+        m = 2.0 * math.sqrt(-p / 3.0)
+        arg = max(-1.0, min(1.0, 3.0 * q / (p * m)))
+        u = m * math.cos(math.acos(arg) / 3.0)
+    return max(0.0, min(u * 3.6, _BIKE_CAP * speed))
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _mode_kmh(table: np.ndarray, mode: int, speed: float, slope: float) -> float:
+    if mode == 1:
+        return speed * _walking_factor(table, slope)
+    if mode == 2:
+        return _bicycling_kmh(speed, slope)
+    if mode == 3:
+        return speed
+    return 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mode_kmh_flat(table, modes, speeds, slopes, out):
+    for i in range(len(out)):
+        out[i] = _mode_kmh(table, modes[i], speeds[i], slopes[i])
+
+
+def mode_speed_kmh(
+    mode: str | np.ndarray, speed_kmh: float | np.ndarray, slope: float | np.ndarray
+) -> np.ndarray:
+    """Speed (km/h) of a mode with flat-ground speed ``speed_kmh`` on signed slope ``dz/dx``.
+
+    ``mode`` is a name of :data:`~accessplan.io.accessmod.MODES` or an array of mode codes
+    (:data:`MODE_CODES`); arguments broadcast. The engine uses exactly this function.
+    """
+    codes = MODE_CODES[mode] if isinstance(mode, str) else mode
+    modes, speeds, slopes = np.broadcast_arrays(
+        np.asarray(codes, np.int64), np.asarray(speed_kmh, float), np.asarray(slope, float)
+    )
+    out = np.empty(modes.shape)
+    _mode_kmh_flat(walking_table(), modes.ravel(), speeds.ravel(), slopes.ravel(), out.reshape(-1))
+    return out
+
+
+# ---------------------------------------------------------------------------- the engine
+def _moves(knight: bool) -> np.ndarray:
+    """Neighbour moves as rows ``dr, dc, r1, c1, r2, c2`` (knight: cells passed between)."""
+    rows = [(dr, dc, 0, 0, 0, 0) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+    if knight:
+        for dr, dc in ((-2, -1), (-2, 1), (2, -1), (2, 1), (-1, -2), (1, -2), (-1, 2), (1, 2)):
+            sr, sc = int(np.sign(dr)), int(np.sign(dc))
+            first = (sr, 0) if abs(dr) == 2 else (0, sc)
+            rows.append((dr, dc, *first, sr, sc))
+    return np.array(rows, dtype=np.int64)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _grow(keys, cells):
+    """Twice the room for the heap arrays."""
+    grown_k = np.empty(2 * len(keys), keys.dtype)
+    grown_c = np.empty(2 * len(cells), cells.dtype)
+    grown_k[: len(keys)] = keys
+    grown_c[: len(cells)] = cells
+    return grown_k, grown_c
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _sift_up(keys, cells, where, i, key, cell):
+    """Place ``cell`` with ``key`` at heap slot ``i`` or above; ``where`` tracks the slots."""
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[i] = keys[parent]
+        cells[i] = cells[parent]
+        where[cells[i]] = i
+        i = parent
+    keys[i] = key
+    cells[i] = cell
+    where[cell] = i
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _pop(keys, cells, where, size):
+    """Remove the heap's smallest entry (marked settled, -2, in ``where``); new size."""
+    where[cells[0]] = -2
+    size -= 1
+    last_k, last_c = keys[size], cells[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= last_k:
+            break
+        keys[i] = keys[child]
+        cells[i] = cells[child]
+        where[cells[i]] = i
+        i = child
+    if size > 0:
+        keys[i] = last_k
+        cells[i] = last_c
+        where[last_c] = i
+    return size
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _dijkstra(
+    table, speed, mode, elevation, sources, moves, dx, dy, slope_sign, max_seconds, seconds
+):
+    """Cumulative seconds from the source cells over the implicit grid graph (in place).
+
+    Dijkstra with an indexed binary heap (decrease-key): ``where`` holds each cell's heap
+    slot, -1 before it is reached and -2 once settled, so no cell is queued twice.
+    """
+    nrow, ncol = speed.shape
+    flat = seconds.reshape(-1)
+    where = np.full(nrow * ncol, -1, np.int32)
+    keys = np.empty(max(1024, 2 * len(sources)), np.float64)
+    cells = np.empty(len(keys), np.int64)
+    size = 0
+    for s in sources:
+        if where[s] == -1:
+            flat[s] = 0.0
+            _sift_up(keys, cells, where, size, 0.0, s)
+            size += 1
+    nmoves = moves.shape[0]
+    dist = np.empty(nmoves)
+    share = np.empty(nmoves)
+    for k in range(nmoves):
+        dist[k] = math.hypot(moves[k, 0] * dy, moves[k, 1] * dx)
+        knight = moves[k, 2] != 0 or moves[k, 3] != 0
+        share[k] = dist[k] / (4000.0 if knight else 2000.0) * 3600.0
+    while size > 0:
+        idx = cells[0]
+        d = keys[0]
+        if d > max_seconds:
+            break
+        size = _pop(keys, cells, where, size)
+        r = idx // ncol
+        c = idx - r * ncol
+        za = elevation[r, c]
+        ma = mode[r, c]
+        va = speed[r, c]
+        for k in range(nmoves):
+            rr = r + moves[k, 0]
+            cc = c + moves[k, 1]
+            if rr < 0 or rr >= nrow or cc < 0 or cc >= ncol:
+                continue
+            mb = mode[rr, cc]
+            target = rr * ncol + cc
+            if mb == 0 or where[target] == -2:
+                continue
+            slope = slope_sign * (elevation[rr, cc] - za) / dist[k]
+            inverse = 1.0 / _mode_kmh(table, ma, va, slope) + 1.0 / _mode_kmh(
+                table, mb, speed[rr, cc], slope
+            )
+            if moves[k, 2] != 0 or moves[k, 3] != 0:
+                r1, c1 = r + moves[k, 2], c + moves[k, 3]
+                r2, c2 = r + moves[k, 4], c + moves[k, 5]
+                if mode[r1, c1] == 0 or mode[r2, c2] == 0:
+                    continue
+                inverse += 1.0 / _mode_kmh(table, mode[r1, c1], speed[r1, c1], slope)
+                inverse += 1.0 / _mode_kmh(table, mode[r2, c2], speed[r2, c2], slope)
+            nd = d + share[k] * inverse
+            if nd < flat[target] and nd <= max_seconds:
+                flat[target] = nd
+                slot = where[target]
+                if slot == -1:
+                    if size == len(keys):
+                        keys, cells = _grow(keys, cells)
+                    slot = size
+                    size += 1
+                _sift_up(keys, cells, where, slot, nd, target)
+
+
+# ---------------------------------------------------------------------------- the surface
+@dataclass(frozen=True, eq=False)
+class SpeedSurface:
+    """Speed and mode per cell on the DEM grid.
+
+    Attributes
+    ----------
+    speed_kmh
+        Flat-ground speed (float32, km/h); 0 where impassable.
+    mode
+        Mode code per cell (uint8, :data:`MODE_CODES`); 0 where impassable.
+    elevation
+        Elevation in metres (float32); NaN where unknown (such cells are impassable).
+    barrier
+        Cells under a barrier (bool).
+    grid
+        The DEM grid.
+    """
+
+    speed_kmh: np.ndarray
+    mode: np.ndarray
+    elevation: np.ndarray
+    barrier: np.ndarray
+    grid: Grid
+
+    @property
+    def passable(self) -> np.ndarray:
+        """Cells that can be entered."""
+        return np.asarray(self.mode > 0)
+
+    @classmethod
+    def from_classes(
+        cls,
+        classes: np.ndarray,
+        scenario: pd.DataFrame,
+        elevation: np.ndarray,
+        grid: Grid,
+        *,
+        barrier: np.ndarray | None = None,
+    ) -> SpeedSurface:
+        """Look up each cell's class in the scenario table (see :func:`read_scenario`).
+
+        ``classes`` holds the merged class per cell (NaN where none). A class present on the
+        grid but absent from the table raises :class:`InputError`. One pass per class keeps
+        the memory to a few bytes per cell.
+        """
+        barrier = np.zeros(grid.shape, bool) if barrier is None else barrier
+        speed = np.zeros(grid.shape, np.float32)
+        mode = np.zeros(grid.shape, np.uint8)
+        listed = np.zeros(grid.shape, bool)
+        for code, kmh, name in zip(
+            scenario["class"].to_numpy(),
+            scenario["speed"].to_numpy(float),
+            scenario["mode"],
+            strict=True,
+        ):
+            cells = classes == code
+            speed[cells] = kmh
+            mode[cells] = MODE_CODES[str(name)]
+            listed |= cells
+        unlisted = ~listed & np.isfinite(classes)
+        if unlisted.any():
+            values, counts = np.unique(classes[unlisted], return_counts=True)
+            missing = values.astype(int).tolist()
+            cells_of = dict(zip(missing, counts.tolist(), strict=True))
+            msg = (
+                f"the scenario table has no row for class(es) {missing} found on the grid "
+                f"(cells: {cells_of}); add them with a speed and mode (speed 0 to make them "
+                "impassable)."
+            )
+            raise InputError(msg)
+        blocked = barrier | ~np.isfinite(elevation) | (speed <= 0)
+        speed[blocked] = 0.0
+        mode[blocked] = 0
+        return cls(speed, mode, np.asarray(elevation, dtype=np.float32), barrier, grid)
+
+    def travel_minutes(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        *,
+        direction: Direction = "towards",
+        anisotropic: bool = True,
+        knight: bool = False,
+        max_minutes: float | None = None,
+    ) -> np.ndarray:
+        """Cumulative minutes from (or towards) the nearest of the given source cells.
+
+        Sources must be passable cells (see :func:`locate_facilities`). Cells beyond
+        ``max_minutes`` or unreachable are ``inf``.
+        """
+        if direction not in ("towards", "from"):
+            msg = f"direction must be 'towards' or 'from', got {direction!r}."
+            raise InputError(msg)
+        if max_minutes is not None and not max_minutes > 0:
+            msg = f"max_minutes must be a positive number of minutes, got {max_minutes!r}."
+            raise InputError(msg)
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        if len(rows) and not self.passable[rows, cols].all():
+            msg = "travel sources must lie on passable cells; locate them with locate_facilities."
+            raise InputError(msg)
+        seconds = np.full(self.grid.shape, np.inf)
+        dx, dy = self.grid.cell_size
+        # isotropic: every slope counts as flat ground
+        sign = (-1.0 if direction == "towards" else 1.0) if anisotropic else 0.0
+        _dijkstra(
+            walking_table(),
+            self.speed_kmh,
+            self.mode,
+            self.elevation,
+            rows * self.grid.shape[1] + cols,
+            _moves(knight),
+            dx,
+            dy,
+            sign,
+            math.inf if max_minutes is None else max_minutes * 60.0,
+            seconds,
+        )
+        return np.divide(seconds, 60.0, out=seconds)
+
+
+def merge_surface(
+    dem: PathArg,
+    landcover: PathArg,
+    scenario: PathArg | pd.DataFrame,
+    *,
+    roads: PathArg | None = None,
+    barriers: Sequence[PathArg] = (),
+    road_field: str = "class",
+) -> SpeedSurface:
+    """Merge land cover, roads and barriers on the DEM grid into a :class:`SpeedSurface`."""
+    elevation, grid = read_grid_raster(dem, what="elevation")
+    if not grid.crs.is_projected:
+        msg = (
+            f"elevation raster {str(dem)!r} is in {grid.crs.to_string()}; cost distance "
+            "needs a projected grid in metres (reproject it, e.g. to UTM)."
+        )
+        raise InputError(msg)
+    classes, _ = read_grid_raster(landcover, what="land cover", grid=grid)
+    if roads is not None:
+        burned = rasterize_roads(roads, grid, field=road_field)
+        on_road = burned > 0
+        classes[on_road] = burned[on_road]
+    table = scenario if isinstance(scenario, pd.DataFrame) else read_scenario(scenario)
+    barrier = rasterize_barriers(barriers, grid)
+    return SpeedSurface.from_classes(classes, table, elevation, grid, barrier=barrier)
+
+
+def locate_facilities(facilities: gpd.GeoDataFrame, surface: SpeedSurface) -> pd.DataFrame:
+    """Grid cell of each facility and whether it can start a search.
+
+    Returns ``row, col`` and ``status``: ``ok``, ``outside_dem`` (off the grid or on a cell
+    without elevation), ``on_barrier`` or ``impassable`` (class at 0 km/h or no land cover).
+    """
+    points = facilities.to_crs(surface.grid.crs).geometry
+    inverse = ~surface.grid.transform
+    col_f, row_f = inverse * (points.x.to_numpy(), points.y.to_numpy())
+    rows = np.floor(np.asarray(row_f)).astype(np.int64)
+    cols = np.floor(np.asarray(col_f)).astype(np.int64)
+    nrow, ncol = surface.grid.shape
+    inside = (rows >= 0) & (rows < nrow) & (cols >= 0) & (cols < ncol)
+    r, c = np.where(inside, rows, 0), np.where(inside, cols, 0)
+    status = np.select(
+        [
+            ~inside | ~np.isfinite(surface.elevation[r, c]),
+            surface.barrier[r, c],
+            ~surface.passable[r, c],
+        ],
+        ["outside_dem", "on_barrier", "impassable"],
+        default="ok",
+    )
+    return pd.DataFrame({"row": rows, "col": cols, "status": status}, index=facilities.index)
+
+
+# ---------------------------------------------------------------------------- the whole run
+@dataclass(frozen=True, eq=False)
+class SurfaceRun:
+    """Everything :func:`run_surface` computed (and wrote, when given a folder).
+
+    Attributes
+    ----------
+    minutes
+        Travel time to (or from) the nearest usable facility, minutes, ``inf`` beyond the
+        maximum time.
+    facilities
+        The facilities with ``row, col, status`` (flagged ones are kept, with a status).
+    capacity
+        Per-facility coverage table in processing order (empty without population).
+    zonal
+        Per-zone table: population, people on barriers, covered, covered share, and people
+        within each threshold (a ``(total)`` row last); empty without population.
+    catchments
+        One polygon per processed facility, in the grid CRS.
+    residual
+        Residual population after the coverage analysis (None without population).
+    """
+
+    minutes: np.ndarray
+    facilities: gpd.GeoDataFrame
+    capacity: pd.DataFrame
+    zonal: pd.DataFrame
+    catchments: gpd.GeoDataFrame
+    residual: np.ndarray | None
+    surface: SpeedSurface
+
+    def within(self) -> pd.Series:
+        """Total people within each threshold (the ``(total)`` row of the zonal table)."""
+        columns = [c for c in self.zonal.columns if c.startswith("within_")]
+        return pd.Series(self.zonal.set_index("zone").loc["(total)", columns], dtype=float)
+
+
+def _catchment_polygons(
+    cells: dict[int, np.ndarray], grid: Grid, attributes: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    geometries = []
+    for i in attributes.index:
+        mask = np.zeros(grid.shape, np.uint8)
+        mask.reshape(-1)[cells.get(int(i), np.zeros(0, np.int64))] = 1
+        parts = [
+            shapely.geometry.shape(geom)
+            for geom, _ in features.shapes(mask, mask=mask.astype(bool), transform=grid.transform)
+        ]
+        geometries.append(shapely.union_all(parts) if parts else shapely.Polygon())
+    return gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometries, crs=grid.crs)
+
+
+def run_surface(
+    dem: PathArg,
+    landcover: PathArg,
+    facilities: PathArg | gpd.GeoDataFrame,
+    scenario: PathArg | pd.DataFrame,
+    *,
+    roads: PathArg | None = None,
+    barriers: Sequence[PathArg] = (),
+    population: PathArg | None = None,
+    zones: PathArg | None = None,
+    zone_field: str = "zone",
+    direction: Direction = "towards",
+    anisotropic: bool = True,
+    knight: bool = False,
+    max_minutes: float = 120.0,
+    capacity_field: str | None = None,
+    order: str = "population",
+    order_field: str | None = None,
+    id_field: str = "id",
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    out_dir: PathArg | None = None,
+    overwrite: bool = False,
+) -> SurfaceRun:
+    """AccessMod-style accessibility: travel time, capacity-limited coverage, zonal tables.
+
+    Parameters
+    ----------
+    dem, landcover, roads, barriers, scenario
+        Inputs of :func:`merge_surface`.
+    facilities
+        Facility points (file or GeoDataFrame) with a unique ``id_field``.
+    population
+        People per cell on the DEM grid; enables the coverage and zonal tables.
+    zones, zone_field
+        Zone polygons and the field naming them, for the zonal table.
+    direction, anisotropic, knight, max_minutes
+        Travel-time options (see :meth:`SpeedSurface.travel_minutes`).
+    capacity_field
+        Facility field with capacities (people); without it capacity is unlimited.
+    order, order_field
+        Processing order of the coverage analysis: ``population`` (people within
+        ``max_minutes`` of each facility alone), ``capacity`` or ``field`` (``order_field``),
+        largest first.
+    thresholds
+        Minutes for the "people within T" columns.
+    out_dir
+        When given, writes ``travel_time.tif`` (minutes), ``facilities.csv`` (location
+        status), and with population ``capacity.csv``, ``zonal_coverage.csv`` and
+        ``catchments.gpkg``. Files go to a temporary folder renamed at the end: an error
+        leaves nothing behind. An existing non-empty folder is replaced only with
+        ``overwrite``.
+    """
+    if (
+        out_dir is not None
+        and not overwrite
+        and Path(out_dir).exists()
+        and any(Path(out_dir).iterdir())
+    ):
+        msg = f"output folder {str(out_dir)!r} exists and is not empty; pass overwrite=True."
+        raise InputError(msg)
+    _check_options(direction, order, order_field, max_minutes)
+    frame = _read_facilities(facilities, id_field=id_field)
+    capacities = _capacities(frame, capacity_field, id_field)
+    if order_field is not None and order_field not in frame.columns:
+        msg = f"facilities have no order field {order_field!r}; found {list(frame.columns)}."
+        raise InputError(msg)
+    surface = merge_surface(dem, landcover, scenario, roads=roads, barriers=barriers)
+    located = locate_facilities(frame, surface)
+    frame = frame.assign(**{c: located[c].to_numpy() for c in ("row", "col", "status")})
+    for row in frame[frame["status"] != "ok"].itertuples():
+        logger.warning("facility %s is not used: %s", getattr(row, id_field), row.status)
+    ok = np.flatnonzero((frame["status"] == "ok").to_numpy())
+    if len(ok) == 0:
+        msg = (
+            "no facility lies on a passable cell of the DEM grid (statuses: "
+            f"{frame['status'].value_counts().to_dict()}); check their CRS and positions."
+        )
+        raise InputError(msg)
+    rows, cols = frame["row"].to_numpy(), frame["col"].to_numpy()
+    options = {
+        "direction": direction,
+        "anisotropic": anisotropic,
+        "knight": knight,
+        "max_minutes": max_minutes,
+    }
+    minutes = surface.travel_minutes(rows[ok], cols[ok], **options)  # type: ignore[arg-type]
+    capacity = pd.DataFrame()
+    zonal = pd.DataFrame()
+    catchments = gpd.GeoDataFrame(geometry=[], crs=surface.grid.crs)
+    residual = None
+    if population is not None:
+        people, _ = read_grid_raster(population, what="population", grid=surface.grid)
+        people = np.nan_to_num(people, nan=0.0)
+        if (people < 0).any():
+            msg = f"population raster {str(population)!r} holds negative values; fix them."
+            raise InputError(msg)
+        coverable = np.where(surface.passable, people, 0.0)
+        result = geographic_coverage(
+            lambda i: surface.travel_minutes(
+                rows[i : i + 1],
+                cols[i : i + 1],
+                **options,  # type: ignore[arg-type]
+            ),
+            coverable,
+            capacities,
+            max_minutes=max_minutes,
+            order=order,
+            field_values=None if order_field is None else frame[order_field].tolist(),
+            facilities=ok,
+        )
+        capacity = _capacity_table(result, frame, id_field)
+        zone_grid, names = (
+            rasterize_zones(zones, surface.grid, field=zone_field)
+            if zones is not None
+            else (None, [])
+        )
+        zone_cells = np.full(people.shape, -1, np.int32) if zone_grid is None else zone_grid
+        zonal = zonal_coverage(people, coverable, result.residual, zone_cells, names).merge(
+            population_within(minutes, people, thresholds, zone_cells, names).drop(
+                columns="population"
+            ),
+            on="zone",
+        )
+        catchments = _catchment_polygons(
+            result.catchments,
+            surface.grid,
+            result.table.set_index("facility")[["catchment_minutes", "covered"]].assign(
+                **{id_field: frame[id_field].to_numpy()[result.table["facility"].to_numpy()]}
+            ),
+        )
+        residual = result.residual
+    run = SurfaceRun(minutes, frame, capacity, zonal, catchments, residual, surface)
+    if out_dir is not None:
+        _write(run, Path(out_dir), overwrite=overwrite)
+    return run
+
+
+def _read_facilities(facilities: PathArg | gpd.GeoDataFrame, *, id_field: str) -> gpd.GeoDataFrame:
+    frame = (
+        facilities.copy()
+        if isinstance(facilities, gpd.GeoDataFrame)
+        else read_points(facilities, what="facilities")
+    )
+    if id_field not in frame.columns:
+        msg = (
+            f"facilities have no {id_field!r} field (found "
+            f"{[c for c in frame.columns if c != frame.geometry.name]}); pass the id field."
+        )
+        raise InputError(msg)
+    frame[id_field] = frame[id_field].astype(str)
+    dup = frame[id_field][frame[id_field].duplicated()]
+    if len(dup):
+        msg = f"facilities: duplicate {id_field!r} value(s) {sorted(set(dup))[:5]}."
+        raise InputError(msg)
+    return frame.reset_index(drop=True)
+
+
+def _check_options(direction: str, order: str, order_field: str | None, max_minutes: float) -> None:
+    """Refuse bad options before any file is read."""
+    problems = []
+    if direction not in ("towards", "from"):
+        problems.append(f"direction must be 'towards' or 'from', got {direction!r}")
+    if order not in ORDERS:
+        problems.append(f"order must be one of {list(ORDERS)}, got {order!r}")
+    if order == "field" and order_field is None:
+        problems.append("order 'field' needs order_field, the facility field to sort by")
+    if not max_minutes > 0:
+        problems.append(f"max_minutes must be a positive number, got {max_minutes!r}")
+    if problems:
+        raise InputError("; ".join(problems) + ".")
+
+
+def _capacities(frame: gpd.GeoDataFrame, field: str | None, id_field: str) -> np.ndarray:
+    if field is None:
+        return np.full(len(frame), np.inf)
+    if field not in frame.columns:
+        msg = f"facilities have no capacity field {field!r}; found {list(frame.columns)}."
+        raise InputError(msg)
+    values = pd.to_numeric(frame[field], errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        ids = frame.loc[bad, id_field].tolist()[:5]
+        msg = f"facilities: {field!r} must be a number >= 0 (ids {ids}); fill in capacities."
+        raise InputError(msg)
+    return values.to_numpy(dtype="float64")
+
+
+def _capacity_table(result: CoverageResult, frame: gpd.GeoDataFrame, id_field: str) -> pd.DataFrame:
+    table = result.table.copy()
+    table.insert(1, id_field, frame[id_field].to_numpy()[table["facility"].to_numpy()])
+    flagged = frame[frame["status"] != "ok"]
+    extra = pd.DataFrame({"facility": flagged.index, id_field: flagged[id_field]})
+    out = pd.concat([table, extra], ignore_index=True)
+    out["status"] = frame["status"].to_numpy()[out["facility"].to_numpy()]
+    return out
+
+
+def _write(run: SurfaceRun, out: Path, *, overwrite: bool) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex}")
+    tmp.mkdir()
+    try:
+        grid = run.surface.grid
+        values = run.minutes.astype(np.float32)
+        values[~np.isfinite(values)] = NODATA
+        profile = {
+            "driver": "GTiff",
+            "height": grid.shape[0],
+            "width": grid.shape[1],
+            "count": 1,
+            "dtype": "float32",
+            "crs": grid.crs,
+            "transform": grid.transform,
+            "nodata": NODATA,
+            "compress": "deflate",
+            "tiled": True,
+        }
+        with rasterio.open(tmp / "travel_time.tif", "w", **profile) as dst:
+            dst.write(values, 1)
+            dst.update_tags(1, units="minutes")
+        geometry = run.facilities.geometry.name
+        run.facilities.drop(columns=geometry).to_csv(tmp / "facilities.csv", index=False)
+        if not run.capacity.empty:
+            run.capacity.to_csv(tmp / "capacity.csv", index=False)
+            run.zonal.to_csv(tmp / "zonal_coverage.csv", index=False)
+            run.catchments.to_file(tmp / "catchments.gpkg", layer="catchments", driver="GPKG")
+        if out.exists():
+            if not overwrite and any(out.iterdir()):
+                msg = f"output folder {str(out)!r} appeared while running; pass overwrite=True."
+                raise InputError(msg)
+            old = out.with_name(f".{out.name}-old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

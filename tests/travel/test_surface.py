@@ -1,0 +1,323 @@
+"""Raster travel time: speeds by mode and slope, hand-computed grids, flags, the demo project."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from pyproj import CRS
+from rasterio.transform import from_origin
+
+from accessplan._errors import InputError
+from accessplan.io.accessmod import Grid
+from accessplan.region import Region
+from accessplan.travel import tobler_kmh, travel_times
+from accessplan.travel.surface import (
+    SpeedSurface,
+    locate_facilities,
+    mode_speed_kmh,
+    run_surface,
+)
+from tests.conftest import CRS as UTM
+from tests.conftest import points, road_network, shared_file
+
+SCENARIO = pd.DataFrame(
+    {
+        "class": [1, 2, 3, 4],
+        "label": ["grass", "road", "bike path", "cliff"],
+        "speed": [5.0, 60.0, 12.0, 0.0],
+        "mode": ["WALKING", "MOTORIZED", "BICYCLING", "WALKING"],
+    }
+)
+
+
+def surface(
+    classes: list[list[float]],
+    *,
+    dx: float = 10.0,
+    dy: float = 10.0,
+    elevation: np.ndarray | None = None,
+    barrier: np.ndarray | None = None,
+) -> SpeedSurface:
+    grid_classes = np.array(classes, dtype=float)
+    grid = Grid(grid_classes.shape, from_origin(0, dy * grid_classes.shape[0], dx, dy), CRS(UTM))
+    z = np.zeros(grid.shape) if elevation is None else elevation
+    return SpeedSurface.from_classes(grid_classes, SCENARIO, z, grid, barrier=barrier)
+
+
+def minutes(metres: float, kmh: float) -> float:
+    return metres / 1000.0 / kmh * 60.0
+
+
+def test_walking_is_tobler_scaled_to_the_table_speed() -> None:
+    """v(s) = v0 T(s) / T(0), with T = tobler_kmh; fastest on a 5 % descent."""
+    slopes = np.append(np.linspace(-1.5, 1.5, 301), -0.05)
+    got = mode_speed_kmh("WALKING", 4.0, slopes)
+    np.testing.assert_allclose(got, 4.0 * tobler_kmh(slopes) / tobler_kmh(0.0), rtol=1e-7)
+    assert got.max() == pytest.approx(4.0 * math.exp(0.175))
+
+
+def test_bicycling_follows_accessmod_and_motorized_ignores_slope() -> None:
+    """Flat: the table speed; climbs: AccessMod's values; descents: capped at twice it."""
+    assert mode_speed_kmh("BICYCLING", 12.0, 0.0) == pytest.approx(12.0)
+    # values of AccessMod's am_bicycle_speed_legacy (Newton iteration, float32)
+    for speed, slope, expected in ((10, 0.05, 2.27), (10, 0.1, 1.26), (15, 0.1, 2.23)):
+        assert mode_speed_kmh("BICYCLING", speed, slope) == pytest.approx(expected, abs=0.01)
+    np.testing.assert_allclose(mode_speed_kmh("BICYCLING", 10.0, [-0.1, -0.6]), 20.0)
+    np.testing.assert_allclose(mode_speed_kmh("MOTORIZED", 60.0, [-0.3, 0.0, 0.3]), 60.0)
+
+
+def test_isotropic_times_equal_a_hand_computation() -> None:
+    """Half of each cell at its speed, diagonals over the true distance (10 x 20 m cells)."""
+    grid = surface([[1, 1, 2, 2], [1, 1, 1, 1]], dx=10.0, dy=20.0)
+    got = grid.travel_minutes([0], [0], anisotropic=False)
+    walk_10 = minutes(10, 5)
+    assert got[0, 0] == 0
+    assert got[0, 1] == pytest.approx(walk_10)
+    assert got[0, 2] == pytest.approx(walk_10 + minutes(5, 5) + minutes(5, 60))
+    assert got[0, 3] == pytest.approx(walk_10 + minutes(5, 5) + minutes(15, 60))
+    assert got[1, 0] == pytest.approx(minutes(20, 5))
+    assert got[1, 1] == pytest.approx(minutes(math.hypot(10, 20), 5))
+
+
+def test_uphill_and_downhill_equal_toblers_values() -> None:
+    """100 m at 10 % grade: from the facility uphill at v(0.1), towards it downhill at v(-0.1)."""
+    grid = surface([[1, 1]], dx=100.0, dy=100.0, elevation=np.array([[0.0, 10.0]]))
+    speed = {s: 5.0 * float(tobler_kmh(s) / tobler_kmh(0.0)) for s in (0.1, -0.1)}
+    away = grid.travel_minutes([0], [0], direction="from")[0, 1]
+    back = grid.travel_minutes([0], [0], direction="towards")[0, 1]
+    flat = grid.travel_minutes([0], [0], anisotropic=False)[0, 1]
+    assert away == pytest.approx(minutes(100, speed[0.1]), rel=1e-7)
+    assert back == pytest.approx(minutes(100, speed[-0.1]), rel=1e-7)
+    assert flat == pytest.approx(minutes(100, 5.0))
+    assert back < flat < away
+
+
+def test_knight_moves_are_shorter_but_never_jump_a_barrier() -> None:
+    """(0,0) -> (2,1): a knight's move of sqrt(5) cells, or a diagonal and a straight step."""
+    open_grid = surface([[1, 1], [1, 1], [1, 1]])
+    knight = open_grid.travel_minutes([0], [0], knight=True, anisotropic=False)[2, 1]
+    eight = open_grid.travel_minutes([0], [0], anisotropic=False)[2, 1]
+    assert knight == pytest.approx(minutes(10 * math.sqrt(5), 5))
+    assert eight == pytest.approx(minutes(10 * math.sqrt(2) + 10, 5))
+    blocked = surface([[1, 1], [1, 4], [1, 1]])  # class 4 runs at 0 km/h
+    detour = blocked.travel_minutes([0], [0], knight=True, anisotropic=False)[2, 1]
+    assert detour == pytest.approx(eight)
+
+
+def test_barriers_cut_the_grid_and_the_search_stops_at_the_maximum_time() -> None:
+    """Nothing crosses a barrier column; cells beyond max_minutes stay inf."""
+    wall = np.zeros((3, 3), bool)
+    wall[:, 1] = True
+    grid = surface([[1, 1, 1]] * 3, barrier=wall)
+    got = grid.travel_minutes([1], [0], anisotropic=False)
+    assert np.isinf(got[:, 1:]).all() and np.isfinite(got[:, 0]).all()
+    short = surface([[1, 1, 1]]).travel_minutes([0], [0], max_minutes=minutes(15, 5))
+    assert np.isfinite(short[0, :2]).all() and np.isinf(short[0, 2])
+
+
+def test_a_class_missing_from_the_scenario_is_an_error() -> None:
+    """Land cover class 9 has no speed: say which class and how many cells, never guess."""
+    with pytest.raises(InputError, match=r"class\(es\) \[9\].*\{9: 2\}"):
+        surface([[1, 9, 9]])
+
+
+def test_facilities_off_the_grid_on_barriers_or_at_zero_speed_are_flagged() -> None:
+    """Each facility gets a status; none is dropped."""
+    wall = np.zeros((1, 4), bool)
+    wall[0, 1] = True
+    grid = surface([[1, 1, 4, 1]], barrier=wall)
+    facilities = points(
+        [
+            {"id": "ok", "x": 35, "y": 5},
+            {"id": "bar", "x": 15, "y": 5},
+            {"id": "cliff", "x": 25, "y": 5},
+            {"id": "away", "x": 500, "y": 5},
+        ]
+    )
+    status = locate_facilities(facilities, grid)["status"].tolist()
+    assert status == ["ok", "on_barrier", "impassable", "outside_dem"]
+
+
+def test_a_flat_road_agrees_with_the_network_engine() -> None:
+    """A 1 km straight road at 60 km/h: raster and road graph within one cell's crossing time."""
+    classes = np.ones((3, 100))
+    classes[1, :] = 2  # the road, 60 km/h, along the middle row (y = 15)
+    grid = Grid(classes.shape, from_origin(0, 30, 10, 10), CRS(UTM))
+    raster = SpeedSurface.from_classes(classes, SCENARIO, np.zeros(classes.shape), grid)
+    facility = points([{"id": "h", "x": 3, "y": 15, "service": "health", "tier": "village_clinic"}])
+    village = points([{"id": "v", "x": 996, "y": 15, "population": 10}])
+    region = Region(
+        settlements=village,
+        facilities=facility,
+        roads=road_network([(0, 15), (1000, 15)], [(0, 1, "primary", False)]),
+    )
+    network = travel_times(region, "car")["minutes"].iloc[0]
+    cell = locate_facilities(facility, raster)
+    got = raster.travel_minutes(cell["row"], cell["col"], direction="towards")
+    assert network == pytest.approx(minutes(993, 60))
+    assert abs(got[1, 99] - network) <= minutes(10, 60)  # the village's cell: x 990..1000
+
+
+def write_tif(path: Path, values: np.ndarray, grid: Grid, nodata: float | None = None) -> Path:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=grid.shape[0],
+        width=grid.shape[1],
+        count=1,
+        dtype=values.dtype,
+        crs=grid.crs,
+        transform=grid.transform,
+        nodata=nodata,
+    ) as dst:
+        dst.write(values, 1)
+    return path
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path) -> dict[str, Path]:
+    """A 20 x 20 grid of 30 m cells: grass, a road along row 10, a river along column 15."""
+    grid = Grid((20, 20), from_origin(500_000, 4_000_600, 30, 30), CRS(UTM))
+    dem = write_tif(tmp_path / "dem.tif", np.linspace(100, 300, 400).reshape(20, 20), grid)
+    cover = write_tif(tmp_path / "cover.tif", np.ones((20, 20), np.uint8), grid)
+    people = write_tif(tmp_path / "pop.tif", np.full((20, 20), 2, np.uint8), grid)
+    y_road = 4_000_600 - 10.5 * 30
+    roads = gpd.GeoDataFrame(
+        {"class": [2]},
+        geometry=[shapely.LineString([(500_000, y_road), (500_600, y_road)])],
+        crs=grid.crs,
+    )
+    roads.to_file(tmp_path / "roads.gpkg")
+    x_river = 500_000 + 15.5 * 30
+    river = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([(x_river, 4_000_000), (x_river, 4_000_600)])], crs=grid.crs
+    )
+    river.to_file(tmp_path / "river.gpkg")
+    facilities = points(
+        [
+            {"id": "a", "x": 500_015, "y": y_road, "capacity": 100},
+            {"id": "b", "x": 500_300, "y": y_road, "capacity": 50},
+            {"id": "wet", "x": x_river, "y": y_road, "capacity": 10},
+        ]
+    )
+    facilities.to_file(tmp_path / "facilities.gpkg")
+    SCENARIO.to_csv(tmp_path / "scenario.csv", index=False)
+    return {
+        "dem": dem,
+        "landcover": cover,
+        "population": people,
+        "roads": tmp_path / "roads.gpkg",
+        "barrier": tmp_path / "river.gpkg",
+        "facilities": tmp_path / "facilities.gpkg",
+        "scenario": tmp_path / "scenario.csv",
+    }
+
+
+def test_run_surface_writes_all_outputs_and_flags_the_wet_facility(
+    tiny_project: dict[str, Path], tmp_path: Path
+) -> None:
+    """Four outputs plus the facility statuses; covered people never exceed capacity."""
+    p = tiny_project
+    out = tmp_path / "run"
+    run = run_surface(
+        p["dem"],
+        p["landcover"],
+        p["facilities"],
+        p["scenario"],
+        roads=p["roads"],
+        barriers=[p["barrier"]],
+        population=p["population"],
+        capacity_field="capacity",
+        max_minutes=30,
+        out_dir=out,
+    )
+    names = {f.name for f in out.iterdir()}
+    assert {"travel_time.tif", "capacity.csv", "zonal_coverage.csv", "catchments.gpkg"} <= names
+    assert run.facilities.set_index("id")["status"].to_dict() == {
+        "a": "ok",
+        "b": "ok",
+        "wet": "on_barrier",
+    }
+    capacity = pd.read_csv(out / "capacity.csv").set_index("id")
+    assert capacity.loc["wet", "status"] == "on_barrier"
+    assert (capacity["covered"].dropna() <= capacity["capacity"].dropna()).all()
+    with rasterio.open(out / "travel_time.tif") as src:
+        written = src.read(1, masked=True)
+    assert np.isclose(
+        written.max(), np.nanmax(np.where(np.isinf(run.minutes), np.nan, run.minutes))
+    )
+    assert written.mask[:, 16:].all()  # beyond the river nothing is reachable
+    assert len(gpd.read_file(out / "catchments.gpkg")) == 2
+
+
+def test_bad_input_leaves_no_output_folder(tiny_project: dict[str, Path], tmp_path: Path) -> None:
+    """A scenario without the land-cover class fails before anything is written."""
+    p = tiny_project
+    partial = tmp_path / "partial.csv"
+    SCENARIO[SCENARIO["class"] != 1].to_csv(partial, index=False)
+    before = set(tmp_path.iterdir())
+    with pytest.raises(InputError, match=r"class\(es\) \[1\]"):
+        run_surface(p["dem"], p["landcover"], p["facilities"], partial, out_dir=tmp_path / "x")
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_accessmod_demo_runs_end_to_end() -> None:
+    """The demo's coverage scenario: anisotropic, towards, 120 min, by population, by city."""
+    demo = Path(shared_file("accessmod-demo"))
+    run = run_surface(
+        demo / "DEM" / "dem__dem.GeoTIFF",
+        demo / "land_cover__demo" / "land_cover__demo.GeoTIFF",
+        demo
+        / "health_facilities__demo"
+        / "health_facilities__demo"
+        / "health_facilities__demo.shp",
+        demo
+        / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop"
+        / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop.xlsx",
+        roads=demo / "road__demo" / "road__demo" / "road__demo.shp",
+        barriers=[
+            demo / "barrier__demo_river" / "barrier__demo_river" / "barrier__demo_river.shp",
+            demo / "barrier_restricted_area" / "barrier__demo" / "barrier__demo.shp",
+        ],
+        population=demo / "population__demo" / "population__demo.GeoTIFF",
+        zones=demo / "zone_admin__city" / "zone_admin__city" / "zone_admin__city.shp",
+        zone_field="zone",
+        capacity_field="capacity",
+        order="population",
+    )
+    status = run.facilities.set_index("name")["status"]
+    assert status["forest"] == "on_barrier"  # inside the restricted area
+    assert (status == "ok").sum() == 4
+    zonal = run.zonal.set_index("zone")
+    assert zonal.loc["(total)", "population"] == 103_310
+    within = run.within().to_numpy()
+    assert (np.diff(within) >= 0).all() and 0 < within[-1] < 103_310
+    used = run.capacity.dropna(subset=["covered"])
+    assert zonal.loc["(total)", "covered"] == pytest.approx(used["covered"].sum())
+    assert used["rank"].tolist() == [1, 2, 3, 4]
+    assert used["order_value"].is_monotonic_decreasing
+
+
+def test_bad_options_are_refused_before_reading_anything(tiny_project: dict[str, Path]) -> None:
+    """A wrong direction, order or time limit is named in one message; nothing is read."""
+    p = tiny_project
+    with pytest.raises(InputError, match=r"direction must be.*order must be.*max_minutes"):
+        run_surface(
+            p["dem"],
+            p["landcover"],
+            p["facilities"],
+            p["scenario"],
+            direction="up",  # type: ignore[arg-type]
+            order="random",
+            max_minutes=0,
+        )
+    with pytest.raises(InputError, match="no capacity field 'beds'"):
+        run_surface(p["dem"], p["landcover"], p["facilities"], p["scenario"], capacity_field="beds")
