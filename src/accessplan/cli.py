@@ -270,6 +270,73 @@ def demo_cmd(
     out.print(str((folder / "report.html").resolve()))
 
 
+@app.command("surface")
+def surface_cmd(
+    dem: Annotated[
+        Path, typer.Option(help="Elevation raster; its grid (projected, metres) is the grid.")
+    ],
+    landcover: Annotated[Path, typer.Option(help="Land-cover classes on the DEM grid.")],
+    facilities: Annotated[Path, typer.Option(help="Facility points (GeoPackage, Shapefile, CSV).")],
+    scenario: Annotated[
+        Path, typer.Option(help="AccessMod scenario table (CSV/XLSX): class, label, speed, mode.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder, written atomically.")],
+    roads: Annotated[Path | None, typer.Option(help="Road lines with a `class` field.")] = None,
+    barriers: Annotated[
+        list[Path] | None, typer.Option(help="Impassable lines or polygons; repeat for several.")
+    ] = None,
+    population: Annotated[
+        Path | None, typer.Option(help="People per cell on the DEM grid.")
+    ] = None,
+    zones: Annotated[Path | None, typer.Option(help="Zone polygons for the zonal table.")] = None,
+    zone_field: Annotated[str, typer.Option(help="Field naming the zones.")] = "zone",
+    direction: Annotated[str, typer.Option(help="towards or from the facilities.")] = "towards",
+    anisotropic: Annotated[
+        bool, typer.Option("--anisotropic/--isotropic", help="Slope-dependent speeds.")
+    ] = False,
+    knight: Annotated[
+        bool, typer.Option("--knight", help="16 neighbours (knight's move).")
+    ] = False,
+    max_minutes: Annotated[float, typer.Option(help="Maximum travel time.")] = 120.0,
+    capacity_field: Annotated[str | None, typer.Option(help="Facility capacity field.")] = None,
+    order: Annotated[str, typer.Option(help="population, capacity or field.")] = "population",
+    order_field: Annotated[str | None, typer.Option(help="Field for --order field.")] = None,
+    id_field: Annotated[str, typer.Option(help="Facility id field.")] = "id",
+    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out folder.")] = False,
+) -> None:
+    """Raster accessibility like AccessMod: travel time, capacity coverage, zonal tables."""
+    from accessplan.travel.surface import run_surface
+
+    def work() -> Any:
+        with stages("raster accessibility"):
+            return run_surface(
+                dem,
+                landcover,
+                facilities,
+                scenario,
+                roads=roads,
+                barriers=barriers or [],
+                population=population,
+                zones=zones,
+                zone_field=zone_field,
+                direction=direction,  # type: ignore[arg-type]
+                anisotropic=anisotropic,
+                knight=knight,
+                max_minutes=max_minutes,
+                capacity_field=capacity_field,
+                order=order,
+                order_field=order_field,
+                id_field=id_field,
+                out_dir=out_dir,
+                overwrite=overwrite,
+            )
+
+    run = run_safely(work)  # flagged facilities are logged as warnings and in facilities.csv
+    if not run.zonal.empty:
+        out.print(run.zonal.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    out.print(f"wrote {out_dir}")
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 

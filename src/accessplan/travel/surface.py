@@ -741,6 +741,7 @@ def _capacity_table(result: CoverageResult, frame: gpd.GeoDataFrame, id_field: s
     extra = pd.DataFrame({"facility": flagged.index, id_field: flagged[id_field]})
     out = pd.concat([table, extra], ignore_index=True)
     out["status"] = frame["status"].to_numpy()[out["facility"].to_numpy()]
+    out["rank"] = out["rank"].astype("Int64")
     return out
 
 

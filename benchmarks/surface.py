@@ -1,0 +1,405 @@
+"""Raster cost distance: accessplan against GRASS GIS r.cost and r.walk, side by side.
+
+Usage::
+
+    python benchmarks/surface.py [--size 10000] [--work DIR] [--skip-demo]
+
+Cases: the AccessMod demo (467 x 633 cells, its 4 usable facilities, 120 min limit) and a
+seeded synthetic mountain grid of ``size x size`` 30 m cells (5 sources, no time limit).
+Each engine runs in its own process, one after the other; the table gives the wall time of
+the whole command (GRASS: ``grass --exec``, including its start-up; accessplan: the Python
+process, including imports, reading the GeoTIFFs and writing the result) and the peak
+resident memory of the process tree. accessplan's compute time alone is printed too.
+
+Models compared:
+
+* ``r.cost`` (friction = 3.6 / speed s/m times the cell width: r.cost counts distance in
+  cells) and ``r.walk`` with ``walk_coeff=0,0,0,0`` and ``lambda=1`` (pure friction,
+  3.6 / speed s/m) compute exactly accessplan's isotropic model: their times are compared
+  cell by cell with accessplan's isotropic run.
+* ``r.walk`` with its default Langmuir coefficients is anisotropic like accessplan's Tobler
+  run, but a different walking model: speed only (BENCHMARKING.md), no agreement figures.
+
+GRASS runs in a temporary location created from the DEM (``grass -c dem.tif``); inputs are
+imported with ``r.in.gdal`` before timing, and ``memory=4000`` lets GRASS keep every segment
+in RAM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import rasterio
+from rasterio.transform import from_origin
+from scipy import ndimage
+
+from accessplan.io.accessmod import MODES
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT.parent / "shared" / "data" / "accessmod-demo"
+SYNTHETIC_SCENARIO = pd.DataFrame(
+    {
+        "class": [1, 2, 3, 4, 10, 99],
+        "label": ["grass", "forest", "village", "scree", "road", "river"],
+        "speed": [5.0, 3.0, 12.0, 2.0, 60.0, 0.0],
+        "mode": ["WALKING", "WALKING", "BICYCLING", "WALKING", "MOTORIZED", "WALKING"],
+    }
+)
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+if code.returncode:
+    sys.stderr.write(code.stderr.decode()[-3000:])
+    sys.exit(code.returncode)
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command and everything it starts."""
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=False
+    )
+    if out.returncode:
+        raise RuntimeError(f"{command[:4]} failed:\n{out.stderr}")
+    wall, rss_kb = out.stdout.split()
+    return float(wall), float(rss_kb) / 1024
+
+
+def write_tif(path: Path, values: np.ndarray, profile: dict, nodata: float | None = None) -> Path:
+    with rasterio.open(
+        path, "w", driver="GTiff", count=1, dtype=values.dtype, nodata=nodata, **profile
+    ) as dst:
+        dst.write(values, 1)
+    return path
+
+
+# ---------------------------------------------------------------------------- cases
+def demo_case(work: Path) -> dict:
+    """The AccessMod demo: merged land cover, its 4 usable facilities, 120 minutes."""
+    from accessplan.io.accessmod import read_scenario
+    from accessplan.io.tables import read_points
+    from accessplan.travel.surface import locate_facilities, merge_surface
+
+    scenario = read_scenario(
+        DEMO
+        / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop"
+        / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop.xlsx"
+    )
+    surface = merge_surface(
+        DEMO / "DEM" / "dem__dem.GeoTIFF",
+        DEMO / "land_cover__demo" / "land_cover__demo.GeoTIFF",
+        scenario,
+        roads=DEMO / "road__demo" / "road__demo" / "road__demo.shp",
+        barriers=[
+            DEMO / "barrier__demo_river" / "barrier__demo_river" / "barrier__demo_river.shp",
+            DEMO / "barrier_restricted_area" / "barrier__demo" / "barrier__demo.shp",
+        ],
+    )
+    facilities = read_points(
+        DEMO
+        / "health_facilities__demo"
+        / "health_facilities__demo"
+        / "health_facilities__demo.shp",
+        what="facilities",
+    )
+    cells = locate_facilities(facilities, surface)
+    cells = cells[cells["status"] == "ok"]
+    return finish_case(
+        work / "demo",
+        surface.elevation,
+        surface.speed_kmh,
+        surface.mode,
+        surface.grid.transform,
+        surface.grid.crs,
+        cells["row"].to_numpy(),
+        cells["col"].to_numpy(),
+        max_minutes=120.0,
+    )
+
+
+def synthetic_case(work: Path, size: int, seed: int = 7) -> dict:
+    """Seeded mountains (up to ~1,500 m of relief), land cover patches, roads and a river."""
+    rng = np.random.default_rng(seed)
+    coarse = max(4, size // 100)
+    relief = ndimage.zoom(rng.random((coarse, coarse), dtype=np.float32), size / coarse, order=3)
+    elevation = (500.0 + 1500.0 * relief).astype(np.float32)
+    del relief
+    patches = ndimage.zoom(rng.random((coarse, coarse), dtype=np.float32), size / coarse, order=0)
+    classes = np.digitize(patches, [0.4, 0.7, 0.75]).astype(np.float32) + 1
+    del patches
+    step = max(size // 10, 2)
+    classes[::step, :] = 10  # roads every `step` rows and columns
+    classes[:, ::step] = 10
+    river_col = (size // 2 + (size // 8) * np.sin(np.arange(size) / size * 6)).astype(int)
+    river = classes[np.arange(size), river_col] != 10  # bridges where roads cross
+    classes[np.arange(size)[river], river_col[river]] = 99
+    classes[np.arange(size)[river], river_col[river] + 1] = 99
+    speed = np.zeros((size, size), np.float32)
+    mode = np.zeros((size, size), np.uint8)
+    for code, kmh, name in SYNTHETIC_SCENARIO[["class", "speed", "mode"]].itertuples(index=False):
+        cells = classes == code
+        speed[cells] = kmh
+        mode[cells] = 1 + MODES.index(name) if kmh > 0 else 0
+    del classes
+    rows, cols = rng.integers(0, size, 40), rng.integers(0, size, 40)
+    ok = speed[rows, cols] > 0
+    return finish_case(
+        work / f"synthetic_{size}",
+        elevation,
+        speed,
+        mode,
+        from_origin(500_000, 4_000_000 + 30 * size, 30, 30),
+        rasterio.crs.CRS.from_epsg(32648),
+        rows[ok][:5],
+        cols[ok][:5],
+        max_minutes=None,
+    )
+
+
+def finish_case(
+    folder: Path,
+    elevation: np.ndarray,
+    speed: np.ndarray,
+    mode: np.ndarray,
+    transform: object,
+    crs: object,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    max_minutes: float | None,
+) -> dict:
+    """Write the case's rasters: DEM, class grid for accessplan, friction for GRASS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = {"height": speed.shape[0], "width": speed.shape[1], "crs": crs}
+    profile["transform"] = transform
+    profile.update(tiled=True, compress="deflate", BIGTIFF="IF_SAFER")
+    write_tif(folder / "dem.tif", np.nan_to_num(elevation, nan=-9999.0), profile, -9999.0)
+    # one class per (mode, speed) pair keeps accessplan's input equal to the friction map
+    key = mode.astype(np.int32) * 100_000 + np.round(speed * 100).astype(np.int32)
+    classes = np.zeros(speed.shape, np.int16)
+    rows_out = []
+    for code, value in enumerate(np.unique(key), start=1):
+        classes[key == value] = code
+        kmh, which = (value % 100_000) / 100, value // 100_000
+        rows_out.append((code, f"{kmh:g} km/h", kmh if which else 0.0, MODES[max(which, 1) - 1]))
+    del key
+    pd.DataFrame(rows_out, columns=["class", "label", "speed", "mode"]).to_csv(
+        folder / "scenario.csv", index=False
+    )
+    write_tif(folder / "classes.tif", classes, profile)
+    del classes
+    with np.errstate(divide="ignore"):
+        friction = np.where(mode > 0, 3.6 / speed, np.nan).astype(np.float32)
+    write_tif(folder / "friction.tif", friction, profile, float("nan"))
+    # r.cost counts distance in cells (east-west ones), r.walk in metres
+    friction *= abs(profile["transform"].a)
+    write_tif(folder / "friction_cell.tif", friction, profile, float("nan"))
+    del friction
+    t = rasterio.transform.Affine(*list(transform)[:6])
+    xy = [(t * (c + 0.5, r + 0.5)) for r, c in zip(rows, cols, strict=True)]
+    np.save(folder / "sources.npy", np.column_stack([rows, cols]))
+    return {
+        "name": folder.name,
+        "folder": folder,
+        "cells": speed.size,
+        "coordinates": ",".join(f"{x:.3f},{y:.3f}" for x, y in xy),
+        "max_minutes": max_minutes,
+    }
+
+
+# ---------------------------------------------------------------------------- engines
+def accessplan_main(argv: list[str]) -> None:
+    """Child process: read the GeoTIFFs, run accessplan, write the minutes GeoTIFF."""
+    from accessplan.io.accessmod import read_scenario
+    from accessplan.travel.surface import merge_surface
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--anisotropic", action="store_true")
+    parser.add_argument("--max-minutes", type=float)
+    args = parser.parse_args(argv)
+    folder = args.folder
+    start = time.perf_counter()
+    surface = merge_surface(
+        folder / "dem.tif", folder / "classes.tif", read_scenario(folder / "scenario.csv")
+    )
+    loaded = time.perf_counter()
+    sources = np.load(folder / "sources.npy")
+    minutes = surface.travel_minutes(
+        sources[:, 0],
+        sources[:, 1],
+        direction="from",
+        anisotropic=args.anisotropic,
+        max_minutes=args.max_minutes,
+    )
+    computed = time.perf_counter()
+    values = minutes.astype(np.float32)
+    del minutes
+    values[~np.isfinite(values)] = np.nan
+    profile = {"height": values.shape[0], "width": values.shape[1], "crs": surface.grid.crs}
+    profile.update(transform=surface.grid.transform, tiled=True, BIGTIFF="IF_SAFER")
+    name = "accessplan_aniso.tif" if args.anisotropic else "accessplan_iso.tif"
+    write_tif(folder / name, values, profile, float("nan"))
+    timing = {"load": loaded - start, "compute": computed - loaded}
+    (folder / f"{name}.json").write_text(json.dumps(timing))
+
+
+def run_accessplan(case: dict, anisotropic: bool) -> dict:
+    command = [sys.executable, __file__, "_accessplan", str(case["folder"])]
+    if anisotropic:
+        command.append("--anisotropic")
+    if case["max_minutes"]:
+        command += ["--max-minutes", str(case["max_minutes"])]
+    wall, rss = measure(command)
+    name = "accessplan_aniso.tif" if anisotropic else "accessplan_iso.tif"
+    timing = json.loads((case["folder"] / f"{name}.json").read_text())
+    return {"wall_s": wall, "compute_s": timing["compute"], "peak_mb": rss, "output": name}
+
+
+def grass(location: Path, *args: str) -> list[str]:
+    return ["grass", str(location / "PERMANENT"), "--exec", *args]
+
+
+def prepare_grass(case: dict, work: Path) -> Path:
+    location = work / "grassdb" / case["name"]
+    if location.exists():
+        shutil.rmtree(location)
+    location.parent.mkdir(parents=True, exist_ok=True)
+    folder = case["folder"]
+    subprocess.run(
+        ["grass", "-c", str(folder / "dem.tif"), str(location), "--exec", "g.region", "-p"],
+        check=True,
+        capture_output=True,
+    )
+    for name in ("dem", "friction", "friction_cell"):
+        subprocess.run(
+            grass(location, "r.in.gdal", f"input={folder / (name + '.tif')}", f"output={name}"),
+            check=True,
+            capture_output=True,
+        )
+    subprocess.run(grass(location, "g.region", "raster=dem"), check=True, capture_output=True)
+    return location
+
+
+def run_grass(case: dict, location: Path, module: str, output: str, *extra: str) -> dict:
+    max_cost = int(case["max_minutes"] * 60) if case["max_minutes"] else 0
+    args = [
+        module,
+        "input=friction_cell" if module == "r.cost" else "friction=friction",
+        f"output={output}",
+        f"start_coordinates={case['coordinates']}",
+        f"max_cost={max_cost}",
+        "memory=4000",
+        "--overwrite",
+        *extra,
+    ]
+    if module == "r.walk":
+        args.insert(1, "elevation=dem")
+    wall, rss = measure(grass(location, *args))
+    tif = case["folder"] / f"{output}.tif"
+    subprocess.run(
+        grass(location, "r.out.gdal", f"input={output}", f"output={tif}", "type=Float64", "-f"),
+        check=True,
+        capture_output=True,
+    )
+    return {"wall_s": wall, "compute_s": np.nan, "peak_mb": rss, "output": tif.name}
+
+
+def agreement(folder: Path, ours: str, theirs: str, their_unit: float) -> dict:
+    """Cells defined in both maps: how many, their share within 1 %, and the worst gap."""
+    with rasterio.open(folder / ours) as a, rasterio.open(folder / theirs) as b:
+        mine = a.read(1, masked=True).filled(np.nan).astype(np.float64)
+        other = b.read(1, masked=True).filled(np.nan).astype(np.float64) / their_unit
+    both = np.isfinite(mine) & np.isfinite(other)
+    both &= (mine > 0) | (other > 0)
+    rel = np.abs(mine[both] - other[both]) / np.maximum(other[both], 1e-9)
+    only = int((np.isfinite(mine) != np.isfinite(other)).sum())
+    return {
+        "cells_compared": int(both.sum()),
+        "defined_in_one_only": only,
+        "within_1pct": float((rel <= 0.01).mean()) if rel.size else np.nan,
+        "median_rel_diff": float(np.median(rel)) if rel.size else np.nan,
+        "max_rel_diff": float(rel.max()) if rel.size else np.nan,
+    }
+
+
+def bench(case: dict, work: Path) -> pd.DataFrame:
+    print(f"\n== {case['name']}: {case['cells']:,} cells", flush=True)
+    runs = {
+        "accessplan isotropic": run_accessplan(case, anisotropic=False),
+        "accessplan anisotropic (Tobler)": run_accessplan(case, anisotropic=True),
+    }
+    for label, result in runs.items():
+        print(f"{label}: {result}", flush=True)
+    location = prepare_grass(case, work)
+    grass_runs = {
+        "r.cost": ("r.cost", "rcost"),
+        "r.walk friction only (0,0,0,0)": ("r.walk", "rwalk_friction", "walk_coeff=0,0,0,0"),
+        "r.walk default (Langmuir)": ("r.walk", "rwalk_default"),
+    }
+    for label, (module, output, *extra) in grass_runs.items():
+        runs[label] = run_grass(case, location, module, output, *extra)
+        print(f"{label}: {runs[label]}", flush=True)
+    table = pd.DataFrame(runs).T
+    folder = case["folder"]
+    for label in ("r.cost", "r.walk friction only (0,0,0,0)"):
+        agree = agreement(folder, "accessplan_iso.tif", runs[label]["output"], 60.0)
+        for key, value in agree.items():
+            table.loc[label, key] = value
+    iso, aniso = (
+        runs["accessplan isotropic"]["wall_s"],
+        runs["accessplan anisotropic (Tobler)"]["wall_s"],
+    )
+    table["accessplan_speedup"] = np.nan
+    table.loc["r.cost", "accessplan_speedup"] = runs["r.cost"]["wall_s"] / iso
+    for label in ("r.walk friction only (0,0,0,0)", "r.walk default (Langmuir)"):
+        table.loc[label, "accessplan_speedup"] = runs[label]["wall_s"] / aniso
+    table.insert(0, "case", case["name"])
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000, help="synthetic grid side (cells)")
+    parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("grass") is None:
+        sys.exit("GRASS GIS is not installed: `apt-get install -y grass-core`.")
+    work = args.work or Path(tempfile.mkdtemp(prefix="accessplan-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    tables = []
+    if not args.skip_demo and DEMO.exists():
+        tables.append(bench(demo_case(work), work))
+    start = time.perf_counter()
+    case = synthetic_case(work, args.size)
+    print(f"synthetic inputs written in {time.perf_counter() - start:.0f} s", flush=True)
+    tables.append(bench(case, work))
+    table = pd.concat(tables)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 20)
+    print("\n", table.drop(columns="output").to_string(float_format=lambda v: f"{v:.4g}"))
+    table.to_csv(work / "results.csv")
+    print(f"\nresults: {work / 'results.csv'}; one run each (shared machine: treat as rough)")
+    driver_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this driver: {driver_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_accessplan":
+        accessplan_main(sys.argv[2:])
+    else:
+        main()
