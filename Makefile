@@ -39,8 +39,10 @@ lint: $(STAMP)
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/travel_times.py
+	$(BIN)/python -m pip install --quiet -e ".[all,bench]"
+	@echo "benchmarks: python benchmarks/travel_times.py | location_orlib.py | surface.py (see benchmarks/)"
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info src/*.egg-info

@@ -337,6 +337,63 @@ def surface_cmd(
     out.print(f"wrote {out_dir}")
 
 
+@app.command("site")
+def site_cmd(
+    region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for sites.csv, ...")],
+    tier: Annotated[str, typer.Option(help="Tier to place, e.g. township_health_center.")],
+    model: Annotated[
+        str, typer.Option(help="mclp, lscp, pmedian, pcenter, cpmp or cmaxcover.")
+    ] = "mclp",
+    add: Annotated[
+        int | None, typer.Option("--p", help="New sites to add to the existing ones.")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Coverage standard (minutes) of covering models.")
+    ] = None,
+    max_minutes: Annotated[
+        float | None, typer.Option(help="No assignment beyond these minutes.")
+    ] = None,
+    profile: Annotated[str, typer.Option(help="Travel profile.")] = "car",
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the solver.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the heuristics.")] = 0,
+) -> None:
+    """Where to raise facilities to a tier: optimal sites among the lower-tier facilities."""
+    import json
+
+    from accessplan.optimize.location.plan import upgrade_plan
+    from accessplan.region import Region
+
+    def work() -> dict[str, Any]:
+        region = Region.read(region_path)
+        with stages("site planning"):
+            plan = upgrade_plan(
+                region,
+                profile,
+                model=model,
+                tier=tier,
+                add=add,
+                threshold=threshold,
+                max_minutes=max_minutes,
+                time_limit=time_limit,
+                seed=seed,
+            )
+        _write_folder(
+            out_dir,
+            {
+                "sites.csv": plan["sites"].to_csv(index=False, lineterminator="\n"),
+                "assignment.csv": plan["assignment"].to_csv(index=False, lineterminator="\n"),
+                "summary.json": json.dumps(plan["summary"], indent=2) + "\n",
+            },
+        )
+        return dict(plan["summary"])
+
+    summary = run_safely(work)
+    for key, value in summary.items():
+        out.print(f"{key:>22}: {value}", highlight=False)
+    out.print(f"wrote {out_dir}")
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -353,6 +410,23 @@ def _check_lang(lang: str | None) -> None:
     if lang is not None and lang not in ("en", "zh"):
         msg = f"--lang must be en or zh, got {lang!r}."
         raise InputError(msg)
+
+
+def _write_folder(folder: Path, files: dict[str, str]) -> None:
+    """Write text files into ``folder`` through a temporary folder renamed at the end."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.replace(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_csv(table: Any, path: Path) -> None:

@@ -1,0 +1,389 @@
+r"""Facility location problems: frozen data, two constructors each, solved by :func:`solve`.
+
+Every problem holds a clients x candidate sites cost matrix (minutes, metres, ...; ``inf``
+where a client may not use a site), client weights (people), sites that must stay open
+(``fixed``, e.g. existing facilities) and sites that may not open (``forbidden``). A maximum
+travel time on assignments (``max_cost``) turns longer pairs into ``inf``.
+
+Build with ``from_cost_matrix(cost, ...)`` (arrays) or ``from_region(region, times, ...)``
+(the long ``from_id, to_id, minutes`` table of :func:`accessplan.travel.matrix.travel_times`),
+then call :func:`accessplan.optimize.solve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from accessplan._errors import InputError
+from accessplan.region import Region
+
+
+def _frozen_array(values: Any, dtype: Any) -> np.ndarray:
+    array = np.array(values, dtype=dtype)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LocationProblem:
+    """Data shared by all location problems (build through the subclasses' constructors).
+
+    Attributes
+    ----------
+    cost
+        Clients x sites matrix, ``inf`` where the pair is not allowed.
+    weights
+        Weight (people, demand) of each client.
+    fixed, forbidden
+        Boolean masks over sites: must be open / may not open.
+    client_ids, site_ids
+        Labels of the rows and columns (their positions when built from arrays).
+    """
+
+    cost: np.ndarray
+    weights: np.ndarray
+    fixed: np.ndarray
+    forbidden: np.ndarray
+    client_ids: tuple[Hashable, ...]
+    site_ids: tuple[Hashable, ...]
+
+    @property
+    def n_clients(self) -> int:
+        return int(self.cost.shape[0])
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.cost.shape[1])
+
+    @classmethod
+    def _common(
+        cls,
+        cost: Any,
+        *,
+        weights: Any = None,
+        fixed: Sequence[int] = (),
+        forbidden: Sequence[int] = (),
+        max_cost: float | None = None,
+        client_ids: Sequence[Hashable] | None = None,
+        site_ids: Sequence[Hashable] | None = None,
+    ) -> dict[str, Any]:
+        """Validated shared fields as keyword arguments for the dataclass."""
+        matrix = np.array(cost, dtype=np.float64)
+        if matrix.ndim != 2 or 0 in matrix.shape:
+            msg = f"cost must be a non-empty clients x sites matrix, got shape {matrix.shape}."
+            raise InputError(msg)
+        if np.isnan(matrix).any():
+            i, j = np.argwhere(np.isnan(matrix))[0]
+            msg = (
+                f"cost has NaN (first at client {i}, site {j}); use inf for pairs that are "
+                "not allowed, e.g. `np.nan_to_num(cost, nan=np.inf)`."
+            )
+            raise InputError(msg)
+        if (matrix < 0).any():
+            msg = "cost must be non-negative; got negative entries."
+            raise InputError(msg)
+        n, m = matrix.shape
+        w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64)
+        if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
+            msg = f"weights must be {n} finite non-negative numbers (one per client)."
+            raise InputError(msg)
+        masks = {}
+        for name, chosen in (("fixed", fixed), ("forbidden", forbidden)):
+            index = np.asarray(chosen, dtype=np.int64).reshape(-1)
+            if ((index < 0) | (index >= m)).any():
+                msg = f"{name} sites must be column numbers in 0..{m - 1}, got {index.tolist()}."
+                raise InputError(msg)
+            mask = np.zeros(m, dtype=bool)
+            mask[index] = True
+            masks[name] = mask
+        both = np.flatnonzero(masks["fixed"] & masks["forbidden"])
+        if len(both):
+            msg = f"sites {both.tolist()} are both fixed and forbidden; drop one of the two."
+            raise InputError(msg)
+        if max_cost is not None:
+            matrix[matrix > max_cost] = np.inf
+        matrix[:, masks["forbidden"]] = np.inf
+        return {
+            "cost": _frozen_array(matrix, np.float64),
+            "weights": _frozen_array(w, np.float64),
+            "fixed": _frozen_array(masks["fixed"], bool),
+            "forbidden": _frozen_array(masks["forbidden"], bool),
+            "client_ids": tuple(range(n) if client_ids is None else client_ids),
+            "site_ids": tuple(range(m) if site_ids is None else site_ids),
+        }
+
+    @classmethod
+    def from_cost_matrix(cls, cost: Any, **kwargs: Any) -> Self:
+        """Build from a clients x sites matrix; see the subclass for its parameters."""
+        own = {f.name for f in fields(cls)} - {f.name for f in fields(LocationProblem)}
+        unknown = set(kwargs) - own - set(_COMMON)
+        if unknown:
+            msg = f"{cls.__name__} takes no {sorted(unknown)}; it takes {sorted(own | _COMMON)}."
+            raise InputError(msg)
+        params = {k: kwargs.pop(k) for k in list(kwargs) if k in own}
+        problem = cls(**cls._common(cost, **kwargs), **params)
+        problem._check()
+        return problem
+
+    @classmethod
+    def from_region(
+        cls,
+        region: Region,
+        times: pd.DataFrame,
+        *,
+        candidates: Sequence[str],
+        tier: str | None = None,
+        fixed: Sequence[str] = (),
+        forbidden: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Self:
+        """Build from a region and a long ``from_id, to_id, minutes`` table.
+
+        Clients are the settlements (weighted by population); ``candidates`` are facility or
+        settlement ids present as ``to_id`` in ``times``. Existing facilities of ``tier``
+        among the candidates stay open, with the ids in ``fixed``; ``forbidden`` ids never
+        open. Pairs missing from ``times`` are not allowed. Other keyword arguments go to
+        :meth:`from_cost_matrix` (``p``, ``radius``, ``max_cost``, ``capacity`` ...);
+        capacitated problems read ``capacity`` from the facilities when not given.
+        """
+        clients = region.settlements["id"].astype(str).to_numpy()
+        sites = pd.Index(pd.unique(np.asarray(candidates, dtype=str)))
+        facilities = region.facilities.set_index(region.facilities["id"].astype(str))
+        kept = list(fixed)
+        if tier is not None:
+            existing = facilities.index[facilities["tier"] == tier]
+            kept += [s for s in sites if s in existing]
+        if "capacity" in {f.name for f in fields(cls)} and kwargs.get("capacity") is None:
+            missing = sites.difference(facilities.index)
+            if len(missing):
+                msg = (
+                    f"candidates {list(missing[:5])} are not facilities, so their capacity is "
+                    "unknown; pass `capacity=` (one number per candidate)."
+                )
+                raise InputError(msg)
+            kwargs["capacity"] = facilities.loc[sites, "capacity"].to_numpy(dtype=float)
+        population = region.settlements["population"].to_numpy(dtype=float)
+        if np.isnan(population).any():
+            msg = "settlements need a population to weight clients; fill the population column."
+            raise InputError(msg)
+        return cls.from_cost_matrix(
+            _pivot(times, clients, sites),
+            weights=population,
+            fixed=_positions(sites, kept, "fixed"),
+            forbidden=_positions(sites, list(forbidden), "forbidden"),
+            client_ids=tuple(clients),
+            site_ids=tuple(sites),
+            **kwargs,
+        )
+
+    def _check(self) -> None:
+        """Model-specific checks; the base needs none."""
+
+    def _check_count(self, p: int) -> None:
+        allowed = int((~self.forbidden).sum())
+        n_fixed = int(self.fixed.sum())
+        if not n_fixed <= p <= allowed or p < 1:
+            msg = (
+                f"p must be between the {n_fixed} fixed sites (and 1) and the {allowed} "
+                f"sites allowed to open, got p={p}; lower p or add candidates."
+            )
+            raise InputError(msg)
+
+    def _check_reachable(self) -> None:
+        lost = np.flatnonzero(~np.isfinite(self.cost).any(axis=1))
+        if len(lost):
+            ids = [self.client_ids[i] for i in lost[:5]]
+            msg = (
+                f"{len(lost)} client(s) (e.g. {ids}) have no allowed site within reach; raise "
+                "max_cost, allow more sites, or drop those clients."
+            )
+            raise InputError(msg)
+
+
+_COMMON = {"weights", "fixed", "forbidden", "max_cost", "client_ids", "site_ids"}
+
+
+def _pivot(times: pd.DataFrame, clients: np.ndarray, sites: pd.Index) -> np.ndarray:
+    missing = {"from_id", "to_id", "minutes"} - set(times.columns)
+    if missing:
+        msg = f"times needs columns from_id, to_id, minutes; missing {sorted(missing)}."
+        raise InputError(msg)
+    rows = pd.Index(clients).get_indexer(pd.Index(times["from_id"].astype(str)))
+    cols = sites.get_indexer(pd.Index(times["to_id"].astype(str)))
+    keep = (rows >= 0) & (cols >= 0) & times["minutes"].notna().to_numpy()
+    cost = np.full((len(clients), len(sites)), np.inf)
+    cost[rows[keep], cols[keep]] = times["minutes"].to_numpy(dtype=float)[keep]
+    return cost
+
+
+def _positions(sites: pd.Index, ids: list[str], what: str) -> list[int]:
+    where = sites.get_indexer(pd.Index(ids, dtype=str))
+    if (where < 0).any():
+        unknown = [i for i, w in zip(ids, where, strict=True) if w < 0][:5]
+        msg = f"{what} ids {unknown} are not among the candidates; add them to `candidates`."
+        raise InputError(msg)
+    return sorted(set(where.tolist()))
+
+
+def _capacity(problem: LocationProblem, capacity: Any) -> np.ndarray:
+    """Capacities as floats, one finite number per site (0 where forbidden)."""
+    values = np.asarray(capacity, dtype=float)
+    if values.shape != (problem.n_sites,) or not np.isfinite(values).all():
+        msg = f"capacity must be {problem.n_sites} finite numbers (one per site)."
+        raise InputError(msg)
+    return np.where(problem.forbidden, 0.0, values)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PMedian(LocationProblem):
+    r"""p-median: open ``p`` sites, minimise the total weighted cost to the nearest.
+
+    .. math::
+        \min \sum_i \sum_j w_i c_{ij} x_{ij} \quad\text{s.t.}\quad \sum_j x_{ij} = 1,\;
+        x_{ij} \le y_j,\; \sum_j y_j = p,\; y_j = 1\ (j \in F),\; y \in \{0,1\}^m.
+
+    Solved on Elloumi's radius formulation by Benders decomposition (see ``_pmedian``).
+
+    Parameters (``from_cost_matrix``)
+    ---------------------------------
+    cost : (n, m) array
+        ``inf`` where not allowed.
+    p : int
+        Number of open sites, fixed ones included.
+    weights, fixed, forbidden, max_cost, client_ids, site_ids
+        See :class:`LocationProblem`.
+    """
+
+    p: int
+
+    def _check(self) -> None:
+        self._check_count(self.p)
+        self._check_reachable()
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PCenter(LocationProblem):
+    r"""Vertex p-center: open ``p`` sites, minimise the largest weighted cost to the nearest.
+
+    .. math::
+        \min r \quad\text{s.t.}\quad r \ge w_i c_{ij} x_{ij},\; \sum_j x_{ij} = 1,\;
+        x_{ij} \le y_j,\; \sum_j y_j = p.
+
+    Solved exactly by a search over the distinct values of ``w_i c_ij``, each step a set
+    covering problem (the radius is feasible when ``p`` sites cover every client).
+    """
+
+    p: int
+
+    def _check(self) -> None:
+        self._check_count(self.p)
+        self._check_reachable()
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MaxCover(LocationProblem):
+    r"""Maximal covering (MCLP, Church & ReVelle 1974): open ``p`` sites, maximise the weight
+    of clients within ``radius`` of an open site.
+
+    .. math::
+        \max \sum_i w_i z_i \quad\text{s.t.}\quad z_i \le \sum_{j \in N_i} y_j,\;
+        \sum_j y_j = p,\; z \in [0,1]^n,\; y \in \{0,1\}^m,
+        \quad N_i = \{j : c_{ij} \le S\}.
+    """
+
+    p: int
+    radius: float
+
+    def _check(self) -> None:
+        self._check_count(self.p)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class SetCover(LocationProblem):
+    r"""Location set covering (LSCP, Toregas et al. 1971): the cheapest set of sites that puts
+    every client within ``radius``.
+
+    .. math::
+        \min \sum_j f_j y_j \quad\text{s.t.}\quad \sum_{j \in N_i} y_j \ge 1,\;
+        y \in \{0,1\}^m, \quad N_i = \{j : c_{ij} \le S\}.
+
+    ``site_cost`` (``f``) defaults to one per site (fewest sites).
+    """
+
+    radius: float
+    site_cost: np.ndarray | None = None
+
+    def _check(self) -> None:
+        if self.site_cost is not None:
+            cost = np.asarray(self.site_cost, dtype=float)
+            if cost.shape != (self.n_sites,) or not np.isfinite(cost).all() or (cost < 0).any():
+                msg = f"site_cost must be {self.n_sites} finite non-negative numbers."
+                raise InputError(msg)
+        lost = ~(self.cost <= self.radius).any(axis=1)
+        if lost.any():
+            ids = [self.client_ids[i] for i in np.flatnonzero(lost)[:5]]
+            msg = (
+                f"{int(lost.sum())} client(s) (e.g. {ids}) have no allowed site within radius "
+                f"{self.radius:g}; raise the radius or allow more sites."
+            )
+            raise InputError(msg)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CapacitatedPMedian(LocationProblem):
+    r"""Capacitated p-median, single source: each client is served whole by one open site.
+
+    .. math::
+        \min \sum_{ij} w_i c_{ij} x_{ij} \quad\text{s.t.}\quad \sum_j x_{ij} = 1,\;
+        \sum_i q_i x_{ij} \le Q_j y_j,\; x_{ij} \le y_j,\; \sum_j y_j = p,\;
+        x, y \text{ binary}.
+
+    ``demand`` (``q``) defaults to the weights; the OR-Library instances use unit weights.
+    """
+
+    p: int
+    capacity: np.ndarray
+    demand: np.ndarray | None = None
+
+    def _check(self) -> None:
+        self._check_count(self.p)
+        self._check_reachable()
+        capacity = _capacity(self, self.capacity)
+        movable = np.sort(capacity[~self.fixed])[::-1][: self.p - int(self.fixed.sum())]
+        best = float(capacity[self.fixed].sum() + movable.sum())
+        if best < float(self.q.sum()):
+            msg = (
+                f"the {self.p} largest allowed capacities hold {best:g} but demand is "
+                f"{float(self.q.sum()):g}; raise capacities or p, or allow more sites."
+            )
+            raise InputError(msg)
+
+    @property
+    def q(self) -> np.ndarray:
+        """Demand per client (the weights unless given)."""
+        return self.weights if self.demand is None else np.asarray(self.demand, dtype=float)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CapacitatedMaxCover(LocationProblem):
+    r"""Maximal covering with capacities: a covered client is served whole by one open site
+    within ``radius`` whose capacity it shares.
+
+    .. math::
+        \max \sum_{ij} w_i x_{ij} \quad\text{s.t.}\quad \sum_{j \in N_i} x_{ij} \le 1,\;
+        \sum_i w_i x_{ij} \le Q_j y_j,\; x_{ij} \le y_j,\; \sum_j y_j = p,\;
+        x, y \text{ binary}.
+    """
+
+    p: int
+    radius: float
+    capacity: np.ndarray
+
+    def _check(self) -> None:
+        self._check_count(self.p)
+        _capacity(self, self.capacity)

@@ -1,0 +1,287 @@
+"""``solve(problem)``: one entry point for every location problem, returning a frozen Result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from accessplan._errors import InputError
+from accessplan.optimize.location import _heuristics
+from accessplan.optimize.location._compact import capacitated_model, cover_model, set_cover_model
+from accessplan.optimize.location._highs import Deadline, Outcome
+from accessplan.optimize.location._pmedian import solve_median
+from accessplan.optimize.location.problems import (
+    CapacitatedMaxCover,
+    CapacitatedPMedian,
+    LocationProblem,
+    MaxCover,
+    PCenter,
+    PMedian,
+    SetCover,
+)
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["exact", "heuristic"]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A solved location problem.
+
+    Attributes
+    ----------
+    objective
+        Value of the plan (total weighted cost, covered weight, radius, or site cost).
+    bound
+        Proven bound on the optimum (lower when minimising, upper when maximising).
+    gap
+        ``|objective - bound| / |objective|`` (0 when both are 0).
+    is_optimal
+        The plan is proven optimal (gap closed).
+    open_sites
+        Column numbers of the open sites, sorted (labels: ``problem.site_ids``).
+    assignment
+        Per client the column of its serving site, -1 when not served (uncovered).
+    runtime
+        Seconds.
+    """
+
+    objective: float
+    bound: float
+    gap: float
+    is_optimal: bool
+    open_sites: np.ndarray
+    assignment: np.ndarray
+    runtime: float
+
+    def plan(self, problem: LocationProblem) -> pd.DataFrame:
+        """Long table ``client_id, site_id, cost`` (site empty and cost NaN when unserved)."""
+        served = self.assignment >= 0
+        site = np.where(served, self.assignment, 0)
+        return pd.DataFrame(
+            {
+                "client_id": list(problem.client_ids),
+                "site_id": [
+                    problem.site_ids[s] if ok else None for s, ok in zip(site, served, strict=True)
+                ],
+                "cost": np.where(served, problem.cost[np.arange(problem.n_clients), site], np.nan),
+            }
+        )
+
+    def open_site_ids(self, problem: LocationProblem) -> list[Any]:
+        return [problem.site_ids[j] for j in self.open_sites]
+
+
+def solve(
+    problem: LocationProblem,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    method: Method = "exact",
+) -> Result:
+    """Solve a location problem.
+
+    Parameters
+    ----------
+    problem
+        A :class:`PMedian`, :class:`PCenter`, :class:`MaxCover`, :class:`SetCover`,
+        :class:`CapacitatedPMedian` or :class:`CapacitatedMaxCover`.
+    time_limit
+        Seconds; the best plan so far and its bound are returned when it runs out.
+    seed
+        Seeds the heuristics (``numpy.random.default_rng``) and HiGHS.
+    method
+        ``"exact"`` (prove optimality) or ``"heuristic"`` (fast plan with an LP bound, for
+        very large instances; p-median, p-center, maximal and set covering).
+
+    Returns
+    -------
+    Result
+    """
+    if method not in ("exact", "heuristic"):
+        msg = f"method must be 'exact' or 'heuristic', got {method!r}."
+        raise InputError(msg)
+    if time_limit is not None and not time_limit > 0:
+        msg = f"time_limit must be a positive number of seconds, got {time_limit!r}."
+        raise InputError(msg)
+    solver = _SOLVERS.get(type(problem))
+    if solver is None:
+        msg = f"cannot solve a {type(problem).__name__}; build one of {sorted(_NAMES)}."
+        raise InputError(msg)
+    deadline = Deadline(time_limit)
+    rng = np.random.default_rng(seed)
+    open_sites, objective, bound, assignment = solver(problem, deadline, rng, method == "exact")
+    scale = max(abs(objective), 1e-12)
+    gap = abs(objective - bound) / scale if objective != bound else 0.0
+    maximize = isinstance(problem, MaxCover | CapacitatedMaxCover)
+    if assignment is None:
+        assignment = _nearest(problem, open_sites)
+    result = Result(
+        float(objective),
+        float(bound),
+        float(gap),
+        bool(gap <= 1e-9 and (bound >= objective if not maximize else bound <= objective)),
+        _readonly(np.sort(open_sites)),
+        _readonly(assignment),
+        deadline.elapsed(),
+    )
+    logger.info(
+        "%s: objective %.6g, bound %.6g, %.1f s",
+        type(problem).__name__,
+        objective,
+        bound,
+        result.runtime,
+    )
+    return result
+
+
+Solved = tuple[np.ndarray, float, float, np.ndarray | None]
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array, dtype=np.int64)
+    array.setflags(write=False)
+    return array
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+def _nearest(problem: LocationProblem, open_sites: np.ndarray) -> np.ndarray:
+    """Nearest open site per client, -1 when none is allowed (or, for covers, within radius)."""
+    sub = problem.cost[:, open_sites]
+    best = np.argmin(sub, axis=1)
+    reach = sub[np.arange(problem.n_clients), best]
+    limit = getattr(problem, "radius", np.inf)
+    ok = np.isfinite(reach) & (reach <= limit)
+    return np.where(ok, open_sites[best], -1)
+
+
+def _weighted(problem: LocationProblem) -> np.ndarray:
+    return problem.weights[:, None] * problem.cost
+
+
+def _pmedian(p: PMedian, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
+    plan = solve_median(_weighted(p), p.p, p.fixed, deadline=deadline, rng=rng, exact=exact)
+    return plan.open_sites, plan.objective, plan.bound, None
+
+
+def _open(x: np.ndarray, m: int) -> np.ndarray:
+    return np.flatnonzero(x[:m] > 0.5)
+
+
+def _sites_or(outcome: Outcome, fallback: np.ndarray, m: int) -> np.ndarray:
+    """Open sites of the solver's plan, or ``fallback`` when it has none."""
+    return fallback if outcome.x is None else _open(outcome.x, m)
+
+
+def _maxcover(p: MaxCover, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
+    cover = p.cost <= p.radius
+    greedy = _heuristics.greedy_cover(cover, p.weights, p.p, p.fixed)
+    covered = float(p.weights[cover[:, greedy].any(axis=1)].sum())
+    reachable = float(p.weights[cover[:, ~p.forbidden].any(axis=1)].sum())
+    if covered >= reachable:  # everyone who can be covered is: nothing to prove
+        return greedy, covered, reachable, None
+    if p.p - int(p.fixed.sum()) <= 1:  # greedy tried every single addition
+        return greedy, covered, covered, None
+    model = cover_model(p, cover, p.p, integer=exact, seed=_seed(rng))
+    start = np.concatenate([_indicator(greedy, p.n_sites), cover[:, greedy].any(axis=1)])
+    out = model.solve(deadline, start=start if exact else None)
+    sites = _sites_or(out, greedy, p.n_sites) if exact else greedy
+    return sites, float(p.weights[cover[:, sites].any(axis=1)].sum()), out.bound, None
+
+
+def _setcover(p: SetCover, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
+    cover = p.cost <= p.radius
+    site_cost = np.ones(p.n_sites) if p.site_cost is None else np.asarray(p.site_cost, float)
+    greedy = _heuristics.greedy_set_cover(cover, site_cost, p.fixed)
+    model = set_cover_model(p, cover, site_cost, integer=exact, seed=_seed(rng))
+    out = model.solve(deadline, start=_indicator(greedy, p.n_sites) if exact else None)
+    sites = _sites_or(out, greedy, p.n_sites) if exact else greedy
+    return sites, float(site_cost[sites].sum()), out.bound, None
+
+
+def _pcenter(p: PCenter, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
+    """Search the distinct weighted costs; each probe is a set covering with radius ``r``."""
+    cost = _weighted(p)
+    values = np.unique(cost[np.isfinite(cost)])
+    best = _heuristics.farthest_first(cost, p.p, p.fixed)
+    radius = _radius(cost, best)
+    lo = int(np.searchsorted(values, cost.min(axis=1).max()))
+    hi = int(np.searchsorted(values, radius))
+    ones = np.ones(p.n_sites)
+    while exact and lo < hi and deadline.left() > 0:
+        mid = (lo + hi) // 2
+        cover = cost <= values[mid]
+        model = set_cover_model(p, cover, ones, integer=True, seed=_seed(rng), max_sites=p.p)
+        model.stop_at(p.p)
+        out = model.solve(deadline)
+        if out.x is not None:
+            best = _pad(_open(out.x, p.n_sites), p)
+            radius = _radius(cost, best)
+            hi = int(np.searchsorted(values, radius))
+        elif out.infeasible:
+            lo = mid + 1
+        else:
+            break  # out of time
+    return best, radius, float(values[lo]), None
+
+
+def _radius(cost: np.ndarray, sites: np.ndarray) -> float:
+    return float(cost[:, sites].min(axis=1).max())
+
+
+def _pad(sites: np.ndarray, p: PCenter) -> np.ndarray:
+    """Fill a cover of fewer than ``p`` sites up to ``p`` with allowed closed sites."""
+    spare = np.setdiff1d(np.flatnonzero(~p.forbidden), sites)
+    return np.union1d(sites, spare[: p.p - len(sites)])
+
+
+def _capacitated(
+    p: CapacitatedPMedian | CapacitatedMaxCover,
+    deadline: Deadline,
+    rng: np.random.Generator,
+    exact: bool,
+) -> Solved:
+    if not exact:
+        msg = (
+            "capacitated problems have no heuristic mode yet; use method='exact' with a time_limit."
+        )
+        raise InputError(msg)
+    model, pi, pj = capacitated_model(p, seed=_seed(rng))
+    out = model.solve(deadline)
+    if out.x is None:
+        msg = (
+            f"no feasible plan found for the {type(p).__name__} within the time limit; "
+            "raise time_limit, capacities or p."
+        )
+        raise InputError(msg)
+    chosen = out.x[p.n_sites :] > 0.5
+    assignment = np.full(p.n_clients, -1, dtype=np.int64)
+    assignment[pi[chosen]] = pj[chosen]
+    x_gain = model.highs.getLp().col_cost_[p.n_sites :]
+    return _open(out.x, p.n_sites), float(np.sum(x_gain[chosen])), out.bound, assignment
+
+
+def _indicator(sites: np.ndarray, m: int) -> np.ndarray:
+    y = np.zeros(m)
+    y[sites] = 1.0
+    return y
+
+
+_SOLVERS: dict[type, Callable[..., Solved]] = {
+    PMedian: _pmedian,
+    PCenter: _pcenter,
+    MaxCover: _maxcover,
+    SetCover: _setcover,
+    CapacitatedPMedian: _capacitated,
+    CapacitatedMaxCover: _capacitated,
+}
+_NAMES = [t.__name__ for t in _SOLVERS]

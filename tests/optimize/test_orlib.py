@@ -1,0 +1,96 @@
+"""The classic benchmarks at their published optima, proven, and re-checked independently.
+
+OR-Library pmed (p-median and vertex p-center), pmedcap1 (capacitated p-median) and the SJC
+maximal covering instances. The full 40/20-instance runs live in benchmarks/location_orlib.py;
+here a selection keeps the suite short.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+
+import pytest
+
+from accessplan.optimize import CapacitatedPMedian, MaxCover, PCenter, PMedian, solve
+from accessplan.optimize.location.orlib import Instance, read_cpmp, read_pmed, read_sjc
+from tests.conftest import DATA, shared_file
+from tests.optimize.checker import check
+
+
+def table(*parts: str) -> dict[str, float]:
+    rows = [line.split() for line in shared_file(*parts).read_text().splitlines()]
+    return {r[0]: float(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
+
+
+@cache
+def pmed(k: int) -> Instance:
+    return read_pmed(shared_file("pmed", f"pmed{k}.txt"))
+
+
+@pytest.mark.parametrize("k", [*range(1, 11), 15, 20, 25, 30, 40])
+def test_p_median_reaches_the_published_optimum(k: int) -> None:
+    inst = pmed(k)
+    problem = PMedian.from_cost_matrix(inst.cost, p=inst.p)
+    result = solve(problem, time_limit=120)
+    assert result.is_optimal and result.gap == 0
+    assert result.objective == table("pmed", "pmedopt.txt")[f"pmed{k}"]
+    assert check(problem, result) == result.objective
+
+
+def test_duplicate_edges_keep_the_last_occurrence() -> None:
+    # pmed1 lists some edges twice; the last cost counts (5819), not the smallest (5718)
+    inst = pmed(1)
+    result = solve(PMedian.from_cost_matrix(inst.cost, p=inst.p))
+    assert result.objective == 5819
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 9, 10, 14, 15, 19, 20])
+def test_p_center_through_set_covering(k: int) -> None:
+    inst = pmed(k)
+    problem = PCenter.from_cost_matrix(inst.cost, p=inst.p)
+    result = solve(problem, time_limit=120)
+    assert result.is_optimal
+    assert result.objective == table("pmed", "pcenteropt.txt")[f"pmed{k}"]
+    assert check(problem, result) == result.objective
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_capacitated_p_median_optimum(k: int) -> None:
+    with open(shared_file("cpmp", "optimal_values.csv")) as handle:
+        optimum = {r["instance"]: float(r["optimal_value"]) for r in csv.DictReader(handle)}
+    inst = read_cpmp(shared_file("cpmp", f"cpmp{k:02d}.txt"))
+    problem = CapacitatedPMedian.from_cost_matrix(
+        inst.cost, p=inst.p, capacity=inst.capacity, demand=inst.demand
+    )
+    result = solve(problem, time_limit=120)
+    assert result.is_optimal
+    assert result.objective == optimum[inst.name]
+    assert check(problem, result) == result.objective
+
+
+@cache
+def sjc(name: str) -> Instance:
+    return read_sjc(shared_file("mclp", f"{name}.txt"), shared_file("mclp", f"demand-{name}.dat"))
+
+
+def sjc_rows() -> list:
+    """One parameter per reference row, read at collection (skipped when data is absent)."""
+    file = DATA / "mclp" / "reference_values.csv"
+    if not file.exists():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"shared data {file} is absent"))]
+    with open(file) as handle:
+        rows = list(csv.DictReader(handle))
+    return [pytest.param(r, id=f"{r['instance']}-S{r['S']}-p{r['p']}") for r in rows]
+
+
+@pytest.mark.parametrize("ref", sjc_rows())
+def test_max_cover_reference_values(ref: dict[str, str]) -> None:
+    inst = sjc(ref["instance"])
+    problem = MaxCover.from_cost_matrix(
+        inst.cost, p=int(ref["p"]), radius=float(ref["S"]), weights=inst.demand
+    )
+    result = solve(problem, time_limit=120)
+    assert result.is_optimal
+    assert result.objective == float(ref["covered_demand"])
+    assert check(problem, result) == result.objective

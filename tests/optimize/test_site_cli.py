@@ -1,0 +1,56 @@
+"""`accessplan site`: which clinics to raise to township health centres, checked independently."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from accessplan import synth
+from accessplan.cli import app
+from accessplan.travel import nearest
+
+
+def test_site_plan_adds_clinics_and_reports_coverage(tmp_path: Path) -> None:
+    """Three clinics join the 20 centres; the covered share after equals a fresh nearest-time
+    count with exactly the chosen sites, and never falls below the share before."""
+    region = synth.mountain_county(1)
+    path = region.write(tmp_path / "county.gpkg")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(
+        app,
+        ["site", str(path), "--tier", "township_health_center", "--model", "mclp", "--p", "3",
+         "--threshold", "15", "--profile", "car", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(out / "sites.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert (sites["status"] == "new").sum() == 3 and summary["is_optimal"]
+    new = sites.loc[sites["status"] == "new", "site_id"]
+    fac = region.facilities.set_index("id")
+    assert (fac.loc[new, "tier"] == "village_clinic").all()
+    chosen = region.facilities[region.facilities["id"].isin(sites["site_id"])].assign(
+        tier="township_health_center"
+    )
+    after = dataclasses.replace(region, facilities=chosen)
+    minutes = nearest(after, "car")["minutes_to_township_health_center"].to_numpy()
+    pop = region.settlements["population"].to_numpy()
+    share = pop[minutes <= 15].sum() / pop.sum()
+    assert summary["covered_share_after"] == pytest.approx(share)
+    assert summary["objective"] == pytest.approx(pop[minutes <= 15].sum())
+    assert summary["covered_share_after"] >= summary["covered_share_before"]
+    assert (pd.read_csv(out / "assignment.csv")["minutes"].dropna() <= 15).all()
+
+
+def test_site_rejects_an_unknown_tier(tmp_path: Path) -> None:
+    """A tier outside the tier table: exit 2 and no output folder."""
+    path = synth.mountain_county(1).write(tmp_path / "county.gpkg")
+    result = CliRunner().invoke(
+        app, ["site", str(path), "--tier", "mega_hospital", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "unknown tier" in result.output
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,237 @@
+"""Hand-computed tiny instances, one per model, plus the rules every plan must keep.
+
+Four clients (weights 1, 2, 1, 3), three sites:
+
+            site 0  site 1  site 2
+  client 0     1       4       6
+  client 1     2       3       5
+  client 2     6       1       2
+  client 3     7       5       1
+
+Weighted p-median, p = 2: {0,1} 1+4+1+15 = 21, {0,2} 1+4+2+3 = 10, {1,2} 4+6+1+3 = 14.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessplan._errors import InputError
+from accessplan.optimize import (
+    CapacitatedMaxCover,
+    CapacitatedPMedian,
+    MaxCover,
+    PCenter,
+    PMedian,
+    SetCover,
+    scale_up,
+    solve,
+)
+from accessplan.optimize.location.plan import plan_sites
+from accessplan.region import Region
+from tests.conftest import points, road_network
+from tests.optimize.checker import check
+
+COST = np.array([[1, 4, 6], [2, 3, 5], [6, 1, 2], [7, 5, 1]], dtype=float)
+W = np.array([1, 2, 1, 3], dtype=float)
+
+
+def solved(problem, expected: float, sites: list[int], **kwargs):
+    result = solve(problem)
+    assert result.is_optimal and result.gap == 0
+    assert result.objective == pytest.approx(expected)
+    assert result.bound == pytest.approx(expected)
+    assert result.open_sites.tolist() == sites
+    assert check(problem, result, **kwargs) == pytest.approx(expected)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("p", "extra", "expected", "sites"),
+    [
+        (1, {}, 21, [2]),  # site costs 32, 26, 21
+        (2, {}, 10, [0, 2]),
+        (2, {"fixed": [1]}, 14, [1, 2]),  # must keep site 1
+        (2, {"forbidden": [2]}, 21, [0, 1]),
+        (2, {"max_cost": 4}, 10, [0, 2]),  # client 3 needs site 2, client 0 site 0 or 1
+    ],
+)
+def test_p_median_by_hand(p: int, extra: dict, expected: float, sites: list[int]) -> None:
+    problem = PMedian.from_cost_matrix(COST, p=p, weights=W, **extra)
+    solved(problem, expected, sites, max_cost=extra.get("max_cost", np.inf))
+
+
+def test_p_center_by_hand() -> None:
+    # p = 1: max weighted cost 21, 15, 10; p = 2: {0,2} -> max(1, 4, 2, 3) = 4
+    solved(PCenter.from_cost_matrix(COST, p=1, weights=W), 10, [2])
+    solved(PCenter.from_cost_matrix(COST, p=2, weights=W), 4, [0, 2])
+
+
+def test_max_cover_by_hand() -> None:
+    # radius 2: site 0 covers clients 0, 1 (3); site 1 client 2 (1); site 2 clients 2, 3 (4)
+    solved(MaxCover.from_cost_matrix(COST, p=1, radius=2, weights=W), 4, [2])
+    solved(MaxCover.from_cost_matrix(COST, p=2, radius=2, weights=W), 7, [0, 2])
+    solved(MaxCover.from_cost_matrix(COST, p=1, radius=2, weights=W, fixed=[1]), 1, [1])
+
+
+def test_set_cover_by_hand() -> None:
+    # radius 2: clients 0 and 1 need site 0, client 3 needs site 2
+    solved(SetCover.from_cost_matrix(COST, radius=2), 2, [0, 2])
+    costly = SetCover.from_cost_matrix(COST, radius=3, site_cost=[5, 1, 1])
+    solved(costly, 6, [0, 2])
+
+
+def test_capacitated_p_median_by_hand() -> None:
+    # capacities 2, 3, 4, demand = weights (7): {0,2} and {0,1} cannot hold everyone;
+    # {1,2}: client 3 and client 2 to site 2 (3 + 2), clients 0 and 1 to site 1 (4 + 6)
+    problem = CapacitatedPMedian.from_cost_matrix(COST, p=2, weights=W, capacity=[2, 3, 4])
+    result = solved(problem, 15, [1, 2])
+    assert result.assignment.tolist() == [1, 1, 2, 2]
+
+
+def test_capacitated_max_cover_by_hand() -> None:
+    # radius 2, capacities 2, 3, 4: {0,2} serves client 1 at site 0, clients 2, 3 at site 2
+    problem = CapacitatedMaxCover.from_cost_matrix(
+        COST, p=2, radius=2, weights=W, capacity=[2, 3, 4]
+    )
+    result = solved(problem, 6, [0, 2])
+    assert result.assignment.tolist() == [-1, 0, 2, 2]
+
+
+def test_heuristic_mode_reports_a_valid_bound() -> None:
+    problem = PMedian.from_cost_matrix(COST, p=2, weights=W)
+    result = solve(problem, method="heuristic")
+    assert result.bound <= 10 <= result.objective
+    assert check(problem, result) == result.objective
+
+
+def test_plan_table_names_clients_and_sites() -> None:
+    problem = PMedian.from_cost_matrix(
+        COST, p=2, weights=W, client_ids=list("abcd"), site_ids=["x", "y", "z"]
+    )
+    result = solve(problem)
+    table = result.plan(problem)
+    assert table["site_id"].tolist() == ["x", "x", "z", "z"]
+    assert table["cost"].tolist() == [1, 2, 2, 1]
+    assert result.open_site_ids(problem) == ["x", "z"]
+
+
+def test_same_seed_same_plan() -> None:
+    rng = np.random.default_rng(7)
+    cost = rng.integers(1, 100, size=(60, 40)).astype(float)
+    problem = PMedian.from_cost_matrix(cost, p=6)
+    first, second = solve(problem, seed=3), solve(problem, seed=3)
+    assert first.open_sites.tolist() == second.open_sites.tolist()
+    assert first.objective == second.objective == check(problem, first)
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda: PMedian.from_cost_matrix(COST, p=4), "p must be between"),
+        (lambda: PMedian.from_cost_matrix(COST, p=2, forbidden=[0, 1]), "p must be between"),
+        (lambda: PMedian.from_cost_matrix(np.where(COST > 5, np.nan, COST), p=1), "NaN"),
+        (lambda: PMedian.from_cost_matrix(COST, p=1, weights=[1, 2]), "weights"),
+        (lambda: PMedian.from_cost_matrix(COST, p=2, fixed=[1], forbidden=[1]), "both"),
+        (lambda: PMedian.from_cost_matrix(COST, p=2, max_cost=0.5), "no allowed site"),
+        (lambda: SetCover.from_cost_matrix(COST, radius=0.5), "within radius"),
+        (
+            lambda: CapacitatedPMedian.from_cost_matrix(COST, p=2, weights=W, capacity=[1, 2, 3]),
+            "largest allowed capacities",
+        ),
+        (lambda: CapacitatedPMedian.from_cost_matrix(COST, p=2, capacity=[1, 2]), "capacity"),
+    ],
+)
+def test_bad_input_is_rejected_clearly(build, words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        build()
+
+
+def test_unreachable_plan_is_an_input_error() -> None:
+    # with max_cost 4, client 0 needs site 0 or 1 and client 3 needs site 2: p = 1 is impossible
+    problem = PMedian.from_cost_matrix(COST, p=1, max_cost=4)
+    with pytest.raises(InputError, match="no plan of 1 sites"):
+        solve(problem)
+
+
+def test_scale_up_adds_sites_greedily_and_optimally() -> None:
+    # existing site 1; add one: greedy and optimal both pick site 2 (14 vs 21)
+    problem = PMedian.from_cost_matrix(COST, p=1, weights=W, fixed=[1])
+    plan = scale_up(problem, add=1)
+    assert plan.added_optimal.tolist() == [2] and plan.optimal.objective == 14
+    assert plan.difference == plan.greedy.objective - 14 >= 0
+
+
+def test_scale_up_to_a_coverage_target() -> None:
+    # unit weights, radius 1; site 0 covers clients 1-4, site 1 clients 0-2, site 2 clients
+    # 3-5. To cover everyone greedy takes site 0 first and needs all three; {1, 2} suffices.
+    cover = np.full((6, 3), 9.0)
+    for site, clients in enumerate([[1, 2, 3, 4], [0, 1, 2], [3, 4, 5]]):
+        cover[clients, site] = 0
+    problem = MaxCover.from_cost_matrix(cover, p=1, radius=1)
+    plan = scale_up(problem, target=1.0)
+    assert len(plan.added_greedy) == 3
+    assert plan.added_optimal.tolist() == [1, 2]
+    assert plan.optimal.objective == 6 and plan.difference == 1  # one site saved
+    assert check(MaxCover.from_cost_matrix(cover, p=2, radius=1), plan.optimal) == 6
+
+
+def test_from_region_reads_the_long_table() -> None:
+    roads = road_network([(0, 0), (1000, 0)], [(0, 1, "primary", False)])
+    settlements = points(
+        [{"id": "a", "population": 10}, {"id": "b", "population": 5}, {"id": "c", "population": 1}]
+    )
+    facilities = points(
+        [
+            {"id": "old", "service": "health", "tier": "village_clinic", "capacity": 20},
+            {"id": "new", "service": "health", "tier": "village_clinic", "capacity": 20},
+        ]
+    )
+    region = Region(settlements=settlements, facilities=facilities, roads=roads)
+    times = pd.DataFrame(
+        {
+            "from_id": ["a", "a", "b", "b", "c"],
+            "to_id": ["old", "new", "old", "new", "new"],
+            "minutes": [5.0, 1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    problem = PMedian.from_region(
+        region, times, candidates=["old", "new"], tier="village_clinic", p=2
+    )
+    assert problem.fixed.tolist() == [True, True]
+    assert problem.cost[2, 0] == np.inf  # missing pair: not allowed
+    result = solve(problem)
+    # a -> new (10 x 1), b -> old (5 x 2), c -> new (1 x 4)
+    assert result.objective == 24 == check(problem, result)
+    capped = CapacitatedPMedian.from_region(region, times, candidates=["old", "new"], p=2)
+    assert capped.capacity.tolist() == [20, 20]
+    with pytest.raises(InputError, match="not among the candidates"):
+        PMedian.from_region(region, times, candidates=["new"], fixed=["old"], p=1)
+
+
+def test_unknown_parameter_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="takes no"):
+        SetCover.from_cost_matrix(COST, radius=2, p=1)
+
+
+def test_plan_sites_from_a_region_on_real_travel_times() -> None:
+    # a 2 km primary road (1 minute per km by car); villages at both ends, clinics at both ends
+    roads = road_network(
+        [(0, 0), (1000, 0), (2000, 0)], [(0, 1, "primary", False), (1, 2, "primary", False)]
+    )
+    settlements = points(
+        [{"id": "west", "x": 0, "population": 100}, {"id": "east", "x": 2000, "population": 10}]
+    )
+    facilities = points(
+        [
+            {"id": "w", "x": 0, "service": "health", "tier": "village_clinic"},
+            {"id": "e", "x": 2000, "service": "health", "tier": "village_clinic"},
+        ]
+    )
+    region = Region(settlements=settlements, facilities=facilities, roads=roads)
+    result, table = plan_sites(region, "car", model="pmedian", p=1)
+    assert result.is_optimal
+    assert table["site_id"].tolist() == ["w", "w"]  # the bigger village keeps its clinic
+    assert table["cost"].iloc[0] == pytest.approx(0, abs=0.01)
+    assert table["cost"].iloc[1] == pytest.approx(2, abs=0.01)
