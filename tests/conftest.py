@@ -9,7 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 import shapely
+from affine import Affine
 
 from accessplan.region import Region, RoadNetwork
 
@@ -73,3 +75,28 @@ def road_network(
         net.nodes.assign(z=zz),
         net.edges.assign(rise_m=np.maximum(dz, 0), fall_m=np.maximum(-dz, 0)),
     )
+
+
+def write_tif(
+    path: Path,
+    values: np.ndarray,
+    transform: Affine,
+    *,
+    crs: object = "EPSG:32631",
+    nodata: float | None = None,
+) -> Path:
+    """A one-band GeoTIFF of ``values``."""
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=values.shape[0],
+        width=values.shape[1],
+        count=1,
+        dtype=values.dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
+        dst.write(values, 1)
+    return path

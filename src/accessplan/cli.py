@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from accessplan._errors import AccessPlanError, InputError
+from accessplan._files import new_file, new_folder
 
 app = typer.Typer(
     help="Plan rural basic public services on real roads and terrain.", no_args_is_help=True
@@ -413,31 +414,16 @@ def _check_lang(lang: str | None) -> None:
 
 
 def _write_folder(folder: Path, files: dict[str, str]) -> None:
-    """Write text files into ``folder`` through a temporary folder renamed at the end."""
-    import shutil
-    import tempfile
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    """Write text files into ``folder``, whole or not at all."""
+    with new_folder(folder) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.replace(folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_csv(table: Any, path: Path) -> None:
-    """Write a CSV through a temporary file so a failure leaves nothing half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    """Write a CSV whole or not at all."""
+    with new_file(path) as tmp:
         table.to_csv(tmp, index=False)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from pyproj import CRS, Transformer
 
 from accessplan import _validate
 from accessplan._errors import CrsError, InputError, InputFileNotFoundError
+from accessplan._files import new_file
 
 logger = logging.getLogger(__name__)
 
@@ -449,18 +449,9 @@ class Region:
     # ------------------------------------------------------------------ storage
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the region to one GeoPackage file (replaced atomically)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=f".{path.stem}-")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
-        try:
+        with new_file(path) as tmp:
             self._write_layers(tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return Path(path)
 
     def _write_layers(self, path: Path) -> None:
         crs = self.crs

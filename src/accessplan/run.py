@@ -13,10 +13,7 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from importlib import metadata
@@ -28,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from accessplan._errors import InputError
+from accessplan._files import new_folder
 from accessplan.io.population import estimate_by_place
 from accessplan.measures.results import AccessResults, measure_access
 from accessplan.region import Region
@@ -145,19 +143,9 @@ def run_scenario(
         max_snap_m=scenario.access.max_snap_m,
         progress=say,
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes a private folder; a run folder is ordinary
-    try:
+    with new_folder(target) as tmp:
         say("writing tables")
         write_outputs(results, scenario, tmp, lang=lang or scenario.lang, progress=say)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -193,7 +181,7 @@ def write_outputs(
     write_xlsx(tables, folder / "tables.xlsx")
     say("writing results.gpkg")
     write_results_gpkg(results, folder / "results.gpkg")
-    inputs = {k: v for k, v in scenario.region.files().items()}
+    inputs = scenario.region.files()
     if scenario.access.profiles_file is not None:
         inputs["profiles_file"] = scenario.access.profiles_file
     if scenario.region.path is None:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
 import shapely
-from affine import Affine
 from pyproj import CRS
 from rasterio.transform import from_origin
 
@@ -20,25 +18,9 @@ from accessplan.io.accessmod import (
     read_grid_raster,
     read_scenario,
 )
-from tests.conftest import points, shared_file
+from tests.conftest import points, shared_file, write_tif
 
 GRID = Grid((4, 4), from_origin(0, 40, 10, 10), CRS.from_epsg(32631))
-
-
-def write_tif(path: Path, values: np.ndarray, transform: Affine, crs: str = "EPSG:32631") -> Path:
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=values.shape[0],
-        width=values.shape[1],
-        count=1,
-        dtype=values.dtype,
-        crs=crs,
-        transform=transform,
-    ) as dst:
-        dst.write(values, 1)
-    return path
 
 
 def test_demo_scenario_table_reads_as_accessmod_wrote_it() -> None:

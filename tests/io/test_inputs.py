@@ -9,11 +9,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio
 from rasterio.transform import from_origin
 
 from accessplan.io import tables
 from accessplan.region import Region
+from tests.conftest import write_tif
 
 ORDINO = (1.5332, 42.5560)
 
@@ -57,18 +57,7 @@ def test_population_raster_is_summed_to_nearest_settlement(
     data = np.zeros((60, 60), dtype="float32")
     data[10:20, 10:20] = 3.0  # 300 people
     transform = from_origin(1.40, 42.66, 0.005, 0.005)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=60,
-        height=60,
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        transform=transform,
-    ) as dst:
-        dst.write(data, 1)
+    write_tif(path, data, transform, crs="EPSG:4326")
     region = Region.from_osm(andorra_pbf, population=path)
     pop = region.settlements["population"]
     assert pop.sum() == pytest.approx(300.0)

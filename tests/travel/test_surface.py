@@ -25,7 +25,7 @@ from accessplan.travel.surface import (
     run_surface,
 )
 from tests.conftest import CRS as UTM
-from tests.conftest import points, road_network, shared_file
+from tests.conftest import points, road_network, shared_file, write_tif
 
 SCENARIO = pd.DataFrame(
     {
@@ -165,30 +165,22 @@ def test_a_flat_road_agrees_with_the_network_engine() -> None:
     assert abs(got[1, 99] - network) <= minutes(10, 60)  # the village's cell: x 990..1000
 
 
-def write_tif(path: Path, values: np.ndarray, grid: Grid, nodata: float | None = None) -> Path:
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=grid.shape[0],
-        width=grid.shape[1],
-        count=1,
-        dtype=values.dtype,
-        crs=grid.crs,
-        transform=grid.transform,
-        nodata=nodata,
-    ) as dst:
-        dst.write(values, 1)
-    return path
-
-
 @pytest.fixture
 def tiny_project(tmp_path: Path) -> dict[str, Path]:
     """A 20 x 20 grid of 30 m cells: grass, a road along row 10, a river along column 15."""
     grid = Grid((20, 20), from_origin(500_000, 4_000_600, 30, 30), CRS(UTM))
-    dem = write_tif(tmp_path / "dem.tif", np.linspace(100, 300, 400).reshape(20, 20), grid)
-    cover = write_tif(tmp_path / "cover.tif", np.ones((20, 20), np.uint8), grid)
-    people = write_tif(tmp_path / "pop.tif", np.full((20, 20), 2, np.uint8), grid)
+    dem = write_tif(
+        tmp_path / "dem.tif",
+        np.linspace(100, 300, 400).reshape(20, 20),
+        grid.transform,
+        crs=grid.crs,
+    )
+    cover = write_tif(
+        tmp_path / "cover.tif", np.ones((20, 20), np.uint8), grid.transform, crs=grid.crs
+    )
+    people = write_tif(
+        tmp_path / "pop.tif", np.full((20, 20), 2, np.uint8), grid.transform, crs=grid.crs
+    )
     y_road = 4_000_600 - 10.5 * 30
     roads = gpd.GeoDataFrame(
         {"class": [2]},

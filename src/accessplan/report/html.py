@@ -11,7 +11,6 @@ import functools
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from matplotlib.axes import Axes
 
 from accessplan import __version__
 from accessplan._errors import InputError
+from accessplan._files import new_file
 from accessplan.measures.coverage import ANY, REGION_LEVEL
 from accessplan.measures.results import AccessResults
 from accessplan.report import _figure, _select, charts, maps
@@ -147,18 +147,9 @@ def write_report(
 ) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8), replacing it atomically."""
     html = render_report(results, lang=lang, manifest=manifest)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(suffix=".html", dir=path.parent, prefix=f".{path.stem}-")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(html)
-        tmp.chmod(0o644)  # mkstemp makes it private; a report is for others to read
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with new_file(path) as tmp:
+        tmp.write_text(html, encoding="utf-8", newline="\n")
+    return Path(path)
 
 
 @functools.cache

@@ -59,9 +59,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import shutil
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +73,7 @@ import shapely
 from rasterio import features
 
 from accessplan._errors import InputError
+from accessplan._files import new_folder
 from accessplan._types import PathArg
 from accessplan.io.accessmod import (
     MODES,
@@ -746,10 +744,7 @@ def _capacity_table(result: CoverageResult, frame: gpd.GeoDataFrame, id_field: s
 
 
 def _write(run: SurfaceRun, out: Path, *, overwrite: bool) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex}")
-    tmp.mkdir()
-    try:
+    with new_folder(out) as tmp:
         grid = run.surface.grid
         values = run.minutes.astype(np.float32)
         values[~np.isfinite(values)] = NODATA
@@ -774,16 +769,6 @@ def _write(run: SurfaceRun, out: Path, *, overwrite: bool) -> None:
             run.capacity.to_csv(tmp / "capacity.csv", index=False)
             run.zonal.to_csv(tmp / "zonal_coverage.csv", index=False)
             run.catchments.to_file(tmp / "catchments.gpkg", layer="catchments", driver="GPKG")
-        if out.exists():
-            if not overwrite and any(out.iterdir()):
-                msg = f"output folder {str(out)!r} appeared while running; pass overwrite=True."
-                raise InputError(msg)
-            old = out.with_name(f".{out.name}-old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        if not overwrite and out.exists() and any(out.iterdir()):
+            msg = f"output folder {str(out)!r} appeared while running; pass overwrite=True."
+            raise InputError(msg)
