@@ -1,7 +1,10 @@
 """Travel-time engines side by side: accessplan (scipy) against networkx, igraph and pandana.
 
-Every engine gets the SAME directed graph in minutes: accessplan's ``TravelNetwork.graph`` and
-``.reverse`` with its node ids, settlement nodes and facility nodes, so only the engines differ.
+Every peer gets the SAME directed graph in minutes: accessplan's ``TravelNetwork.graph`` and
+``.reverse`` with its node ids, settlement nodes and facility nodes, the graph a user of the peer
+would build. accessplan searches its ``TravelNetwork.search`` graph, the same graph with chains
+of pass-through road nodes contracted (built with the network; its cost is in the network build
+line, printed separately).
 The work:
 
 (a) the nearest facility of each (health) tier for every settlement;
@@ -155,6 +158,8 @@ class Data:
     node_xy: np.ndarray
     order: np.ndarray  # seeded permutation of facility rows for sampled loops
     meta: dict[str, Any]
+    search: sp.csr_matrix  # accessplan's contracted graph
+    search_nodes: np.ndarray
 
     @property
     def n(self) -> int:
@@ -173,7 +178,7 @@ class Data:
     def save(self, folder: Path) -> None:
         arrays = {
             f"{name}_{part}": getattr(getattr(self, name), part)
-            for name in ("fwd", "rev")
+            for name in ("fwd", "rev", "search")
             for part in ("data", "indices", "indptr")
         }
         np.savez(
@@ -183,6 +188,7 @@ class Data:
             facility_tier=self.facility_tier,
             node_xy=self.node_xy,
             order=self.order,
+            search_nodes=self.search_nodes,
             **arrays,
         )
         (folder / "meta.json").write_text(json.dumps({**self.meta, "tiers": self.tiers}))
@@ -192,11 +198,12 @@ class Data:
         z = np.load(folder / "graph.npz")
         meta = json.loads((folder / "meta.json").read_text())
         n = len(z["node_xy"])
+        m = len(z["search_nodes"])
         graphs = {
             name: sp.csr_matrix(
-                (z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]), shape=(n, n)
+                (z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]), shape=(k, k)
             )
-            for name in ("fwd", "rev")
+            for name, k in (("fwd", n), ("rev", n), ("search", m))
         }
         return cls(
             fwd=graphs["fwd"],
@@ -208,6 +215,8 @@ class Data:
             node_xy=z["node_xy"],
             order=z["order"],
             meta=meta,
+            search=graphs["search"],
+            search_nodes=z["search_nodes"],
         )
 
 
@@ -269,11 +278,15 @@ def _sampled(done: int, total: int, budget: float) -> dict[str, Any]:
 def worker_accessplan(d: Data, rec: Recorder, repeats: int) -> None:
     import pandas as pd
 
+    from accessplan.travel._contract import SearchGraph
     from accessplan.travel.matrix import bounded_times, nearest_times
     from accessplan.travel.network import TravelNetwork
     from accessplan.travel.profiles import get_profile
 
+    position = np.full(d.n, -1, dtype=np.int64)
+    position[d.search_nodes] = np.arange(len(d.search_nodes))
     known = {
+        "search": SearchGraph(graph=d.search, nodes=d.search_nodes, position=position),
         "profile": get_profile(d.meta["profile"]),
         "graph": d.fwd,
         "settlement_nodes": d.settlement_nodes,
@@ -673,6 +686,8 @@ def prepare(which: str, args: argparse.Namespace, folder: Path) -> Prepared:
         node_xy=node_xy,
         order=order,
         meta=meta,
+        search=network.search.graph,
+        search_nodes=network.search.nodes,
     )
     data.save(folder)
     n_points = len(data.settlement_nodes) + len(data.facility_nodes)
@@ -688,6 +703,8 @@ def prepare(which: str, args: argparse.Namespace, folder: Path) -> Prepared:
         "n_layers": n_layers,
         "access_nodes": n_points,
         "arcs": int(network.graph.nnz),
+        "search_nodes": len(network.search.nodes),
+        "search_arcs": int(network.search.graph.nnz),
         "settlements": len(data.settlement_nodes),
         "facilities": len(data.facility_nodes),
         "per_tier": {t: int((tier_idx == i).sum()) for i, t in enumerate(tiers)},
@@ -978,11 +995,17 @@ def report(prep: Prepared, records: dict[str, Any]) -> dict[str, Any]:
     )
     if f["layers"]:
         print(f"graph layers (copies of the road nodes): {', '.join(f['layers'])}")
+    if "search_nodes" in f:
+        print(
+            f"accessplan's search graph (chains of pass-through road nodes contracted): "
+            f"{f['search_nodes']:,} nodes, {f['search_arcs']:,} arcs"
+        )
     print(f"facilities: {f['fac_note']}")
     if f["missing_tiers"]:
         print(f"tiers without facilities (left out of (a)): {', '.join(f['missing_tiers'])}")
     print(
-        f"region load/generate {f['load_s']:.1f} s; accessplan network_for + reverse "
+        f"region load/generate {f['load_s']:.1f} s; accessplan network_for (with the "
+        "contraction) + reverse "
         f"{net['wall']:.2f} s, peak RSS {net['peak_mb']:,.0f} MB "
         f"(+{net['delta_mb']:,.0f} MB over the loaded region)"
     )

@@ -39,12 +39,14 @@ def nearest_times(
     targets = network.settlement_nodes if targets is None else targets
     if len(facility_rows) == 0:
         return np.full(len(targets), np.inf), np.full(len(targets), -1, dtype=np.int64)
-    sources = network.facility_nodes[facility_rows]
+    search = network.search
+    sources = search.at(network.facility_nodes[facility_rows])
     dist, _, origin = dijkstra(
-        network.reverse, indices=sources, min_only=True, return_predecessors=True
+        search.reverse, indices=sources, min_only=True, return_predecessors=True
     )
-    minutes = dist[targets]
-    origin_node = origin[targets]
+    at = search.at(targets)
+    minutes = dist[at]
+    origin_node = origin[at]
     lookup = pd.Series(np.asarray(facility_rows), index=sources)
     lookup = lookup[~lookup.index.duplicated()]
     row = lookup.reindex(origin_node).fillna(-1).to_numpy(dtype=np.int64)
@@ -137,14 +139,17 @@ def bounded_times(
     if facility_rows is None:
         facility_rows = np.arange(len(network.facility_nodes))
     limit = np.inf if cutoff is None else float(cutoff)
-    n_nodes = network.graph.shape[0]
+    search = network.search
+    n_nodes = search.graph.shape[0]
     batch = max(1, _BATCH_CELLS // max(n_nodes, 1))
-    targets = network.settlement_nodes
+    targets = search.at(network.settlement_nodes)
     parts_f, parts_s, parts_m = [], [], []
     total = len(facility_rows)
     for start in range(0, total, batch):
         chunk = facility_rows[start : start + batch]
-        dist = dijkstra(network.reverse, indices=network.facility_nodes[chunk], limit=limit)
+        dist = dijkstra(
+            search.reverse, indices=search.at(network.facility_nodes[chunk]), limit=limit
+        )
         sub = dist[:, targets]
         f_idx, s_idx = np.nonzero(np.isfinite(sub) & (sub <= limit))
         parts_f.append(chunk[f_idx])
@@ -180,8 +185,9 @@ def place_times(
     if unknown:
         msg = f"unknown place id(s) {unknown[:5]}; use settlement or facility ids of the region."
         raise InputError(msg)
-    dist = dijkstra(network.graph, indices=nodes[origins].to_numpy())
-    minutes = dist[:, nodes[destinations].to_numpy()]
+    search = network.search
+    dist = dijkstra(search.graph, indices=search.at(nodes[origins].to_numpy()))
+    minutes = dist[:, search.at(nodes[destinations].to_numpy())]
     return pd.DataFrame(
         {
             "from_id": np.repeat(origins, len(destinations)),

@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from accessplan._errors import InputError
 from accessplan.region import Region
+from accessplan.travel._contract import SearchGraph, chain_arcs
 from accessplan.travel.profiles import Profile, get_profile, offroad_walk_minutes
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ MAX_SNAP_M = 1000.0
 _NODE_TOLERANCE_M = 0.01
 #: How an arc is travelled (``TravelNetwork.arc_mode``).
 OFF_ROAD, WALK, DRIVE, CHANGE = 0, 1, 2, 3
+#: Free layer changes of a vehicle profile: ``(from layer, to layer, only where a vehicle
+#: can go)``. Getting in and out needs a road the vehicle uses; walking on does not.
+_CHANGES = ((0, 1, True), (1, 2, True), (0, 2, False))
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +72,9 @@ class TravelNetwork:
         For each stored arc (aligned with ``graph.data``): the road edge it runs along (-1 for
         none), and how it is travelled (:data:`OFF_ROAD`, :data:`WALK`, :data:`DRIVE`,
         :data:`CHANGE`).
+    search
+        The same graph with chains of pass-through road nodes contracted (see
+        :mod:`accessplan.travel._contract`); searches between places run on it.
     snaps
         One row per place: ``layer, id, snap_m, walk_to_road_min, walk_from_road_min,
         beyond_snap, component, in_main_component``.
@@ -86,6 +93,7 @@ class TravelNetwork:
     arc_mode: np.ndarray
     settlement_nodes: np.ndarray
     facility_nodes: np.ndarray
+    search: SearchGraph
     snaps: pd.DataFrame
     components: pd.DataFrame
 
@@ -194,15 +202,13 @@ def build_network(
         _layer_arcs(pieces, *times[role], offset=k * size, mode=DRIVE if role == "drive" else WALK)
         for k, (role, _) in enumerate(layers)
     ]
+    vehicle = np.zeros(size, dtype=bool)  # nodes a vehicle uses
     if len(layers) == 3:
-        drive = parts[1]
-        at = np.unique(np.concatenate([drive[0], drive[1]])) - size  # nodes a vehicle uses
-        every = np.arange(size)  # or walk all the way when that is faster
-        parts += [
-            _change(at, at + size),
-            _change(at + size, at + 2 * size),
-            _change(every, every + 2 * size),
-        ]
+        vehicle[parts[1][0] - size] = True
+        vehicle[parts[1][1] - size] = True
+        for l_from, l_to, only_vehicle in _CHANGES:
+            at = np.flatnonzero(vehicle) if only_vehicle else np.arange(size)
+            parts.append(_change(at + l_from * size, at + l_to * size))
     access = len(layers) * size + np.arange(len(points))
     dz = np.nan_to_num(snap_z - point_z, nan=0.0)
     to_road = offroad_walk_minutes(snap_m, dz)
@@ -217,6 +223,14 @@ def build_network(
     src, dst, minutes, arc_edge, arc_mode = (np.concatenate(c) for c in zip(*parts, strict=True))
     n_nodes = len(layers) * size + len(points)
     graph, tags = _csr_min(src, dst, minutes, np.column_stack([arc_edge, arc_mode]), n_nodes)
+    search = _search_graph(
+        pieces,
+        [times[role] for role, _ in layers],
+        parts[len(layers) :],
+        snap_node,
+        vehicle,
+        n_nodes,
+    )
     layer_xy = np.vstack([road_xy, split_xyz[:, :2]])
     layer_z = np.concatenate([z, split_xyz[:, 2]])
     node_xy = np.vstack([*([layer_xy] * len(layers)), point_xy])
@@ -252,6 +266,7 @@ def build_network(
         arc_mode=tags[:, 1].astype(np.int8),
         settlement_nodes=access[:n_set],
         facility_nodes=access[n_set:],
+        search=search,
         snaps=snaps,
         components=components,
     )
@@ -282,6 +297,52 @@ def _change(src: np.ndarray, dst: np.ndarray) -> Arcs:
     """Free arcs from one layer to another (getting on or off the vehicle)."""
     none = np.full(len(src), -1, dtype=np.int64)
     return src, dst, np.zeros(len(src)), none, np.full(len(src), CHANGE, dtype=np.int64)
+
+
+def _search_graph(
+    pieces: Pieces,
+    layer_times: list[tuple[np.ndarray, np.ndarray]],
+    other_arcs: list[Arcs],
+    snap_node: np.ndarray,
+    vehicle: np.ndarray,
+    n_nodes: int,
+) -> SearchGraph:
+    """Contract the chains of road nodes that join exactly two pieces and hold no place.
+
+    ``other_arcs`` are the arcs that do not run along a road piece (layer changes, walks to
+    and from places); those at contracted nodes are folded into the chain weights.
+    """
+    a, b, edge, share = pieces
+    size = len(vehicle)
+    n_layers = len(layer_times)
+    degree = np.bincount(a, minlength=size) + np.bincount(b, minlength=size)
+    kept = degree != 2
+    kept[snap_node] = True
+    kept[a[a == b]] = True
+    cost = np.stack([np.stack([fwd[edge] * share, bwd[edge] * share]) for fwd, bwd in layer_times])
+    change = np.full((2, n_layers, n_layers), np.inf)  # at a node a vehicle cannot / can use
+    change[:, np.arange(n_layers), np.arange(n_layers)] = 0.0
+    if n_layers == 3:
+        for l_from, l_to, only_vehicle in _CHANGES:
+            kinds = slice(1, None) if only_vehicle else slice(None)
+            change[kinds, l_from, l_to] = 0.0
+    src, dst, minutes = chain_arcs(a, b, cost, kept, vehicle.astype(np.int64), change)
+    o_src, o_dst, o_min, _, _ = (np.concatenate(c) for c in zip(*other_arcs, strict=True))
+    stays = kept[o_src % size] | (o_src >= n_layers * size)  # access nodes always stay
+    nodes = np.concatenate(
+        [np.flatnonzero(kept) + k * size for k in range(n_layers)]
+        + [np.arange(n_layers * size, n_nodes)]
+    )
+    position = np.full(n_nodes, -1, dtype=np.int64)
+    position[nodes] = np.arange(len(nodes))
+    graph, _ = _csr_min(
+        position[np.concatenate([src, o_src[stays]])],
+        position[np.concatenate([dst, o_dst[stays]])],
+        np.concatenate([minutes, o_min[stays]]),
+        np.empty((len(src) + int(stays.sum()), 0), dtype=np.int64),
+        len(nodes),
+    )
+    return SearchGraph(graph=graph, nodes=nodes, position=position)
 
 
 def _split_edges(
