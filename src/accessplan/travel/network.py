@@ -401,7 +401,7 @@ def _csr_min(
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """CSR matrix keeping the fastest of parallel arcs (scipy would add them up), built from
     its arrays so that ``tag`` stays aligned with ``graph.data``."""
-    order = np.lexsort((minutes, dst, src))
+    order = np.lexsort((minutes, src.astype(np.int64) * n + dst))
     src, dst, minutes, tag = src[order], dst[order], minutes[order], tag[order]
     keep = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])] & (src != dst)
     src, dst, minutes, tag = src[keep], dst[keep], minutes[keep], tag[keep]

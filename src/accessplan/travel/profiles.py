@@ -107,8 +107,8 @@ class Profile:
 
     def speed_kmh(self, highway: pd.Series, surface: pd.Series, grade: np.ndarray) -> np.ndarray:
         """Speed (km/h) on edges of the given classes, surfaces and signed grades; 0 = unusable."""
-        base = highway.map(dict(self.speeds)).fillna(0.0).to_numpy(dtype="float64")
-        surf = surface.map(dict(self.surface_factors)).fillna(1.0).to_numpy(dtype="float64")
+        base = _lookup(highway, self.speeds, default=0.0)
+        surf = _lookup(surface, self.surface_factors, default=1.0)
         if self.mode == "walk":
             slope = tobler_kmh(grade) / WALK_REFERENCE_KMH
         else:
@@ -133,6 +133,13 @@ class Profile:
         if self.oneway:
             backward = np.where(edges["oneway"].to_numpy(dtype=bool), np.inf, backward)
         return forward, backward
+
+
+def _lookup(keys: pd.Series, table: Mapping[str, float], *, default: float) -> np.ndarray:
+    """``table[key]`` per row (``default`` for keys not in it), looked up once per distinct key."""
+    codes, distinct = pd.factorize(keys)
+    values = np.array([float(table.get(k, default)) for k in distinct] + [default])
+    return values[codes]  # code -1 (missing) takes the default at the end
 
 
 def _plain(value: Any) -> Any:
