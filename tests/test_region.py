@@ -191,3 +191,53 @@ def test_bridges_and_tunnels_run_level_between_their_ends() -> None:
     np.testing.assert_allclose(z[[3, 4, 5]], 504 + (512 - 504) * np.array([0.25, 0.5, 0.75]))
     assert z[2] == pytest.approx(504) and z[6] == pytest.approx(512)
     assert z[8] == pytest.approx(516)
+
+
+def hillside(grade_x: float, grade_y: float) -> Terrain:
+    """A plane ``z = 1000 + grade_x * x + grade_y * y`` on 30 m cells."""
+    cols = np.arange(-60, 1100, 30.0)
+    rows = np.arange(120, -121, -30.0)
+    grid = 1000 + grade_x * cols[None, :] + grade_y * rows[:, None]
+    return Terrain(
+        grid.astype("float64"), Affine(30, 0, -75, 0, -30, 135), CRS.from_user_input("EPSG:32631")
+    )
+
+
+def straight_road(ys: np.ndarray) -> RoadNetwork:
+    xs = np.arange(len(ys)) * 5.0
+    u = np.arange(len(ys) - 1)
+    return RoadNetwork.from_segments(
+        np.column_stack([xs, ys]), u, u + 1, pd.DataFrame({"highway": ["primary"] * len(u)})
+    )
+
+
+def test_a_road_of_constant_grade_keeps_it_after_smoothing() -> None:
+    """Smoothing leaves a straight road up a plane exactly on the plane."""
+    terrain = hillside(0.08, 0.0)
+    net = straight_road(np.zeros(201)).with_elevation(terrain, terrain.crs)
+    x = net.nodes["x"].to_numpy()
+    np.testing.assert_allclose(net.nodes["z"].to_numpy(), 1000 + 0.08 * x, atol=1e-6)
+    np.testing.assert_allclose(net.edges["rise_m"], 0.08 * 5.0, atol=1e-6)
+
+
+def test_a_level_road_across_a_steep_hillside_stays_nearly_level() -> None:
+    """A road along the contour of a 50 % hillside, traced 3 m off to either side node by
+    node (as a GPS trace sits on a DEM): the raw samples climb and drop 3 m between nodes
+    5 m apart; smoothed over one 30 m cell the road is nearly level again, its ends as
+    sampled."""
+    terrain = hillside(0.0, 0.5)
+    ys = np.where(np.arange(201) % 2 == 0, 3.0, -3.0)
+    raw = straight_road(ys).with_elevation(terrain, terrain.crs, smooth_m=0)
+    smooth = straight_road(ys).with_elevation(terrain, terrain.crs)
+    raw_z, z = raw.nodes["z"].to_numpy(), smooth.nodes["z"].to_numpy()
+    np.testing.assert_allclose(raw_z, 1000 + 0.5 * ys, atol=1e-6)  # smooth_m=0: the samples
+    assert raw.edges["rise_m"].sum() == pytest.approx(100 * 3.0)
+    assert smooth.edges["rise_m"].sum() < 0.1 * raw.edges["rise_m"].sum()
+    assert np.abs(np.diff(z[10:-10])).max() / 5.0 < 0.02  # grade under 2 % away from the ends
+    assert z[0] == pytest.approx(raw_z[0]) and z[-1] == pytest.approx(raw_z[-1])
+
+
+def test_negative_smoothing_length_is_refused() -> None:
+    terrain = hillside(0.0, 0.0)
+    with pytest.raises(InputError, match="smooth_m"):
+        straight_road(np.zeros(5)).with_elevation(terrain, terrain.crs, smooth_m=-1)

@@ -91,6 +91,12 @@ def region_build(
     tiers: Annotated[
         Path | None, typer.Option(help="Table id,tier overriding guessed tiers.")
     ] = None,
+    smooth_m: Annotated[
+        float | None,
+        typer.Option(
+            help="Smooth road profiles over this many metres (default: one DEM cell; 0: off)."
+        ),
+    ] = None,
 ) -> None:
     """Build a region from OSM (+ terrain, population, tables) into one GeoPackage."""
     from accessplan.io.osm import region_from_osm
@@ -105,6 +111,7 @@ def region_build(
                 facilities=facilities,
                 boundary=boundary,
                 tiers=tiers,
+                smooth_m=smooth_m,
                 progress=update,
             )
             update("writing")

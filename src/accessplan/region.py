@@ -118,6 +118,14 @@ class Terrain:
         """Cell size along x in the terrain's own units."""
         return float(abs(self.transform.a))
 
+    @property
+    def cell_m(self) -> float:
+        """Cell size along y in metres (a degree of latitude taken as 111,320 m)."""
+        size = float(abs(self.transform.e))
+        if self.crs.is_geographic:
+            return size * 111_320.0
+        return size * float(self.crs.axis_info[0].unit_conversion_factor)
+
     def sample(self, x: np.ndarray, y: np.ndarray, crs: CRS) -> np.ndarray:
         """Bilinear elevation at points given in ``crs``; NaN outside the grid."""
         x = np.asarray(x, dtype="float64")
@@ -224,8 +232,19 @@ class RoadNetwork:
         nodes = pd.DataFrame({"x": all_xy[:, 0], "y": all_xy[:, 1], "z": np.nan})
         return cls(nodes, edges)
 
-    def with_elevation(self, terrain: Terrain, crs: CRS) -> RoadNetwork:
+    def with_elevation(
+        self, terrain: Terrain, crs: CRS, *, smooth_m: float | None = None
+    ) -> RoadNetwork:
         """Sample ``terrain`` at every node and set each edge's rise and fall.
+
+        A terrain model knows nothing finer than its cells, but road nodes lie metres apart:
+        sampled as they are, a road along a hillside picks up the slope across it and climbs
+        and drops where it runs level. So the profile between road junctions is smoothed
+        over ``smooth_m`` metres (default: one terrain cell; 0 keeps the raw samples): the
+        elevations minimise ``sum m_i (s_i - z_i)^2 + smooth_m^2 sum (s_a - s_b)^2 / l_ab``
+        over the nodes that join exactly two edges (``m_i`` half the length of those edges),
+        a smoothing spline along the road. Junctions, dead ends and the ends of bridges and
+        tunnels keep the terrain's value, and a road of constant grade keeps it exactly.
 
         Nodes inside bridges and tunnels (edges whose ``structure`` column says so) do not
         follow the ground: their elevation is interpolated between the structure's ends, in
@@ -237,6 +256,12 @@ class RoadNetwork:
             logger.warning(
                 "%d of %d road nodes fall outside the terrain; taken as flat", missing, len(z)
             )
+        scale = terrain.cell_m if smooth_m is None else float(smooth_m)
+        if scale < 0:
+            msg = f"smooth_m must be >= 0 metres, got {smooth_m!r}."
+            raise InputError(msg)
+        if scale > 0:
+            z = self._smooth_profile(z, scale)
         if "structure" in self.edges:
             z = self._level_structures(z)
         nodes = self.nodes.assign(z=z)
@@ -253,7 +278,6 @@ class RoadNetwork:
         """
         from scipy.sparse import coo_matrix, diags
         from scipy.sparse.csgraph import connected_components
-        from scipy.sparse.linalg import spsolve
 
         u = self.edges["u"].to_numpy()
         v = self.edges["v"].to_numpy()
@@ -280,15 +304,28 @@ class RoadNetwork:
         touches_plain = np.asarray(weights[:, fixed].sum(axis=1)).ravel() > 0
         anchored_parts = np.unique(part[inner & touches_plain])
         index = np.flatnonzero(inner & np.isin(part, anchored_parts))
+        return _solve_free(z, weights, index, np.zeros(len(index)))
+
+    def _smooth_profile(self, z: np.ndarray, scale_m: float) -> np.ndarray:
+        """Elevations of the nodes joining exactly two edges, smoothed over ``scale_m``."""
+        from scipy.sparse import coo_matrix
+
+        u = self.edges["u"].to_numpy()
+        v = self.edges["v"].to_numpy()
+        ok = np.isfinite(z[u]) & np.isfinite(z[v]) & (u != v)
+        if "structure" in self.edges:  # bridges and tunnels do not follow the ground
+            ok &= (self.edges["structure"].fillna("") == "").to_numpy()
+        a, b = u[ok], v[ok]
+        length = np.maximum(self.edges["length_m"].to_numpy()[ok], 1e-3)
+        n = len(z)
+        degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+        index = np.flatnonzero(degree == 2)
         if len(index) == 0:
             return z
-        known = np.nan_to_num(np.where(inner, 0.0, z), nan=0.0)
-        sub = weights[index]
-        degree = np.asarray(sub.sum(axis=1)).ravel()
-        system = diags(degree) - sub[:, index]
-        out = z.copy()
-        out[index] = spsolve(system.tocsc(), sub @ known)
-        return out
+        w = scale_m**2 / length
+        weights = coo_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+        share = 0.5 * (np.bincount(a, length, minlength=n) + np.bincount(b, length, minlength=n))
+        return _solve_free(z, weights, index, share[index])
 
     def largest_component_share(self) -> float:
         """Share of road nodes in the largest weakly connected part of the network."""
@@ -560,6 +597,24 @@ class Region:
         from accessplan.io.osm import region_from_osm
 
         return region_from_osm(pbf, **kwargs)
+
+
+def _solve_free(z: np.ndarray, weights: Any, index: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """``z`` with the nodes ``index`` replaced by the minimiser of
+    ``sum data_i (s_i - z_i)^2 + sum_ab weights_ab (s_a - s_b)^2``, the others held fixed
+    (``data`` 0: the harmonic interpolation between the fixed nodes)."""
+    from scipy.sparse import diags
+    from scipy.sparse.linalg import spsolve
+
+    is_free = np.zeros(len(z), dtype=bool)
+    is_free[index] = True
+    known = np.nan_to_num(np.where(is_free, 0.0, z), nan=0.0)
+    sub = weights[index]
+    degree = np.asarray(sub.sum(axis=1)).ravel()
+    system = diags(data + degree) - sub[:, index]
+    out = z.copy()
+    out[index] = spsolve(system.tocsc(), data * np.nan_to_num(z[index]) + sub @ known)
+    return out
 
 
 def _raster_tables(path: Path) -> set[str]:

@@ -79,3 +79,25 @@ def test_driving_andorra_la_vella_to_soldeu_takes_20_to_45_minutes(andorra: Regi
     alv, soldeu = settlement_id(andorra, "Andorra la Vella"), settlement_id(andorra, "Soldeu")
     minutes = place_times(andorra, "car", [alv], [soldeu])["minutes"].iloc[0]
     assert 20 <= minutes <= 45
+
+
+def test_the_valley_road_profile_climbs_without_terrain_noise(andorra: Region) -> None:
+    """The CG-2 climbs steadily from Andorra la Vella (about 1,020 m) to Soldeu (about
+    1,800 m). Raw SRTM samples at road nodes a few metres apart add some 300 m of false
+    descent on this route (the hillside slope across the road); the smoothed profile keeps
+    the net climb and little descent."""
+    from scipy.sparse.csgraph import dijkstra
+
+    net = network_for(andorra, "car")
+    rows = andorra.settlements.reset_index(drop=True)
+    start = int(net.settlement_nodes[rows.index[rows["name"] == "Andorra la Vella"][0]])
+    end = int(net.settlement_nodes[rows.index[rows["name"] == "Soldeu"][0]])
+    _, pred = dijkstra(net.graph, indices=start, return_predecessors=True)
+    path = [end]
+    while path[-1] != start:
+        path.append(int(pred[path[-1]]))
+    z = net.node_z[path[::-1]]
+    z = z[np.isfinite(z)]
+    step = np.diff(z)
+    assert 700 < z[-1] - z[0] < 900
+    assert -step[step < 0].sum() < 120

@@ -230,6 +230,7 @@ def region_from_osm(
     tiers: PathArg | None = None,
     name: str | None = None,
     max_segment_m: float = 100.0,
+    smooth_m: float | None = None,
     progress: Progress | None = None,
 ) -> Region:
     """Build a :class:`Region` from an OSM PBF extract.
@@ -256,6 +257,9 @@ def region_from_osm(
         Table ``id, tier`` (optionally ``service``) overriding the tier guessed from tags.
     max_segment_m
         Road segments longer than this are split so the terrain is sampled along them.
+    smooth_m
+        Length (m) over which road profiles are smoothed between junctions (default: one
+        terrain cell; 0: raw samples); see :meth:`RoadNetwork.with_elevation`.
     progress
         Called with the name of each stage as it starts.
     """
@@ -282,7 +286,7 @@ def region_from_osm(
         if progress:
             progress("sampling elevation")
         terrain = raster.read_dem(dem)
-        roads = roads.with_elevation(terrain, crs)
+        roads = roads.with_elevation(terrain, crs, smooth_m=smooth_m)
     hull = shapely.MultiPoint(roads.nodes[["x", "y"]].to_numpy()).convex_hull
 
     if progress:
