@@ -78,3 +78,20 @@ def test_referral_chain_adds_both_legs(admin_region: Region) -> None:
     assert table.loc["S_off", "chain_min"] == pytest.approx(walk(100) + 0.5 + 4.5)
     assert table.loc["S5", "exceeds"]  # cannot reach the centre at all
     assert table.loc["S0", "first_id"] == "thc" and table.loc["S0", "second_id"] == "hosp"
+
+
+def test_referral_without_a_centre_flags_everyone_and_says_why(
+    admin_region: Region, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No township health centre: no chain can be completed; the log names the missing tier."""
+    fac = admin_region.facilities
+    region = Region(
+        settlements=admin_region.settlements,
+        facilities=fac[fac["tier"] != "township_health_center"].reset_index(drop=True),
+        roads=admin_region.roads,
+        admin_units=ADMIN,
+    )
+    with caplog.at_level("WARNING", logger="accessplan.measures.referral"):
+        table = referral_chain(region, "car")
+    assert table["exceeds"].all() and (table["first_id"] == "").all()
+    assert "no township_health_center facility" in caplog.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -10,6 +12,8 @@ from accessplan.region import Region
 from accessplan.travel.matrix import nearest_times
 from accessplan.travel.network import MAX_SNAP_M, network_for
 from accessplan.travel.profiles import Profile
+
+logger = logging.getLogger(__name__)
 
 #: Default limit (minutes) on the whole chain.
 DEFAULT_LIMIT_MIN = 120.0
@@ -37,6 +41,14 @@ def referral_chain(
     fac = region.facilities
     first_rows = np.flatnonzero((fac["tier"] == first).to_numpy())
     second_rows = np.flatnonzero((fac["tier"] == second).to_numpy())
+    for tier, rows in ((first, first_rows), (second, second_rows)):
+        if len(rows) == 0:
+            logger.warning(
+                "%s has no %s facility: no referral chain can be completed, every "
+                "settlement is flagged",
+                region.name,
+                tier,
+            )
     to_first, first_row = nearest_times(network, first_rows)
     # from every facility of the first tier on to the nearest of the second
     onward, second_row = nearest_times(
