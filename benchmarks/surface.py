@@ -2,14 +2,19 @@
 
 Usage::
 
-    python benchmarks/surface.py [--size 10000] [--work DIR] [--skip-demo]
+    python benchmarks/surface.py [--size 10000] [--sources 200] [--work DIR] [--skip-demo]
 
 Cases: the AccessMod demo (467 x 633 cells, its 4 usable facilities, 120 min limit) and a
-seeded synthetic mountain grid of ``size x size`` 30 m cells (5 sources, no time limit).
+seeded synthetic mountain grid of ``size x size`` 30 m cells (``sources`` random passable
+source cells, no time limit). The load average (``uptime``) is printed before and after.
 Each engine runs in its own process, one after the other; the table gives the wall time of
 the whole command (GRASS: ``grass --exec``, including its start-up; accessplan: the Python
-process, including imports, reading the GeoTIFFs and writing the result) and the peak
-resident memory of the process tree. accessplan's compute time alone is printed too.
+process, including imports, reading the GeoTIFFs and writing the result), its CPU time (all
+threads: accessplan searches with two), the peak resident memory of the process tree and
+the 1-minute load average when it started. accessplan's compute time alone is printed too.
+``accessplan_speedup`` divides the peer's wall time by accessplan's (isotropic run for
+``r.cost``, anisotropic for ``r.walk``); ``cpu_ratio`` does the same with CPU time, which a
+busy machine distorts less.
 
 Models compared:
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -63,19 +69,27 @@ wall = time.perf_counter() - start
 if code.returncode:
     sys.stderr.write(code.stderr.decode()[-3000:])
     sys.exit(code.returncode)
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a command and everything it starts."""
+def measure(command: list[str]) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (all threads), peak RSS (MB) and the 1-minute load average
+    when it started, of a command and everything it starts."""
+    load_1min = os.getloadavg()[0]
     out = subprocess.run(
         [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=False
     )
     if out.returncode:
         raise RuntimeError(f"{command[:4]} failed:\n{out.stderr}")
-    wall, rss_kb = out.stdout.split()
-    return float(wall), float(rss_kb) / 1024
+    wall, rss_kb, cpu = out.stdout.split()
+    return float(wall), float(cpu), float(rss_kb) / 1024, load_1min
+
+
+def load() -> str:
+    """The machine's load averages, as ``uptime`` prints them (the machine is shared)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def write_tif(path: Path, values: np.ndarray, profile: dict, nodata: float | None = None) -> Path:
@@ -130,7 +144,7 @@ def demo_case(work: Path) -> dict:
     )
 
 
-def synthetic_case(work: Path, size: int, seed: int = 7) -> dict:
+def synthetic_case(work: Path, size: int, sources: int, seed: int = 7) -> dict:
     """Seeded mountains (up to ~1,500 m of relief), land cover patches, roads and a river."""
     rng = np.random.default_rng(seed)
     coarse = max(4, size // 100)
@@ -154,7 +168,7 @@ def synthetic_case(work: Path, size: int, seed: int = 7) -> dict:
         speed[cells] = kmh
         mode[cells] = 1 + MODES.index(name) if kmh > 0 else 0
     del classes
-    rows, cols = rng.integers(0, size, 40), rng.integers(0, size, 40)
+    rows, cols = rng.integers(0, size, 4 * sources), rng.integers(0, size, 4 * sources)
     ok = speed[rows, cols] > 0
     return finish_case(
         work / f"synthetic_{size}",
@@ -163,8 +177,8 @@ def synthetic_case(work: Path, size: int, seed: int = 7) -> dict:
         mode,
         from_origin(500_000, 4_000_000 + 30 * size, 30, 30),
         rasterio.crs.CRS.from_epsg(32648),
-        rows[ok][:5],
-        cols[ok][:5],
+        rows[ok][:sources],
+        cols[ok][:sources],
         max_minutes=None,
     )
 
@@ -263,10 +277,17 @@ def run_accessplan(case: dict, anisotropic: bool) -> dict:
         command.append("--anisotropic")
     if case["max_minutes"]:
         command += ["--max-minutes", str(case["max_minutes"])]
-    wall, rss = measure(command)
+    wall, cpu, rss, load_1min = measure(command)
     name = "accessplan_aniso.tif" if anisotropic else "accessplan_iso.tif"
     timing = json.loads((case["folder"] / f"{name}.json").read_text())
-    return {"wall_s": wall, "compute_s": timing["compute"], "peak_mb": rss, "output": name}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "compute_s": timing["compute"],
+        "peak_mb": rss,
+        "load_1min": load_1min,
+        "output": name,
+    }
 
 
 def grass(location: Path, *args: str) -> list[str]:
@@ -308,14 +329,21 @@ def run_grass(case: dict, location: Path, module: str, output: str, *extra: str)
     ]
     if module == "r.walk":
         args.insert(1, "elevation=dem")
-    wall, rss = measure(grass(location, *args))
+    wall, cpu, rss, load_1min = measure(grass(location, *args))
     tif = case["folder"] / f"{output}.tif"
     subprocess.run(
         grass(location, "r.out.gdal", f"input={output}", f"output={tif}", "type=Float64", "-f"),
         check=True,
         capture_output=True,
     )
-    return {"wall_s": wall, "compute_s": np.nan, "peak_mb": rss, "output": tif.name}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "compute_s": np.nan,
+        "peak_mb": rss,
+        "load_1min": load_1min,
+        "output": tif.name,
+    }
 
 
 def agreement(folder: Path, ours: str, theirs: str, their_unit: float) -> dict:
@@ -363,10 +391,17 @@ def bench(case: dict, work: Path) -> pd.DataFrame:
         runs["accessplan isotropic"]["wall_s"],
         runs["accessplan anisotropic (Tobler)"]["wall_s"],
     )
+    iso_cpu, aniso_cpu = (
+        runs["accessplan isotropic"]["cpu_s"],
+        runs["accessplan anisotropic (Tobler)"]["cpu_s"],
+    )
     table["accessplan_speedup"] = np.nan
+    table["cpu_ratio"] = np.nan  # peer CPU-seconds / accessplan's: less sensitive to load
     table.loc["r.cost", "accessplan_speedup"] = runs["r.cost"]["wall_s"] / iso
+    table.loc["r.cost", "cpu_ratio"] = runs["r.cost"]["cpu_s"] / iso_cpu
     for label in ("r.walk friction only (0,0,0,0)", "r.walk default (Langmuir)"):
         table.loc[label, "accessplan_speedup"] = runs[label]["wall_s"] / aniso
+        table.loc[label, "cpu_ratio"] = runs[label]["cpu_s"] / aniso_cpu
     table.insert(0, "case", case["name"])
     return table
 
@@ -374,6 +409,7 @@ def bench(case: dict, work: Path) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000, help="synthetic grid side (cells)")
+    parser.add_argument("--sources", type=int, default=200, help="synthetic source cells")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
@@ -381,11 +417,12 @@ def main() -> None:
         sys.exit("GRASS GIS is not installed: `apt-get install -y grass-core`.")
     work = args.work or Path(tempfile.mkdtemp(prefix="accessplan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    print(f"load at start: {load()}", flush=True)
     tables = []
     if not args.skip_demo and DEMO.exists():
         tables.append(bench(demo_case(work), work))
     start = time.perf_counter()
-    case = synthetic_case(work, args.size)
+    case = synthetic_case(work, args.size, args.sources)
     print(f"synthetic inputs written in {time.perf_counter() - start:.0f} s", flush=True)
     tables.append(bench(case, work))
     table = pd.concat(tables)
@@ -394,6 +431,7 @@ def main() -> None:
     print("\n", table.drop(columns="output").to_string(float_format=lambda v: f"{v:.4g}"))
     table.to_csv(work / "results.csv")
     print(f"\nresults: {work / 'results.csv'}; one run each (shared machine: treat as rough)")
+    print(f"load at end: {load()}")
     driver_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this driver: {driver_mb:.0f} MB")
 
