@@ -84,10 +84,16 @@ def set_cover_model(
 
 
 def capacitated_model(
-    problem: CapacitatedPMedian | CapacitatedMaxCover, *, seed: int
+    problem: CapacitatedPMedian | CapacitatedMaxCover,
+    *,
+    seed: int,
+    pairs: np.ndarray | None = None,
+    sites: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Model, np.ndarray, np.ndarray]:
     """Single-source capacitated assignment over the allowed pairs ``(i, j)``.
 
+    ``pairs`` (clients x sites, boolean) and ``sites`` (lower and upper bounds on ``y``)
+    narrow the model further, e.g. after variable fixing or to assign clients to given sites.
     Returns the model and the client and site of each ``x`` column (after the ``y`` ones).
     """
     n, m = problem.cost.shape
@@ -95,6 +101,8 @@ def capacitated_model(
     allowed = np.isfinite(problem.cost)
     if isinstance(problem, CapacitatedMaxCover):
         allowed &= problem.cost <= problem.radius
+    if pairs is not None:
+        allowed &= pairs
     pi, pj = np.nonzero(allowed)
     k = len(pi)
     demand = problem.q if isinstance(problem, CapacitatedPMedian) else problem.weights
@@ -127,7 +135,7 @@ def capacitated_model(
     )
     row_upper = np.concatenate([np.ones(n), np.zeros(m + k), [problem.p, np.inf]])
     gain = problem.weights[pi] * (problem.cost[pi, pj] if is_median else 1.0)
-    lower, upper = _site_bounds(problem)
+    lower, upper = _site_bounds(problem) if sites is None else sites
     model = Model(
         np.concatenate([np.zeros(m), gain]),
         np.concatenate([lower, np.zeros(k)]),

@@ -127,16 +127,19 @@ def greedy_set_cover(cover: np.ndarray, site_cost: np.ndarray, fixed: np.ndarray
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
-def farthest_first(cost: np.ndarray, p: int, fixed: np.ndarray) -> np.ndarray:
-    """p-center: repeatedly open the site nearest to the worst-served client."""
+def farthest_first(
+    cost: np.ndarray, p: int, fixed: np.ndarray, forbidden: np.ndarray
+) -> np.ndarray:
+    """p-center: repeatedly open the allowed site nearest to the worst-served client."""
     cost = finite_cost(cost)
     chosen = [int(j) for j in np.flatnonzero(fixed)]
     if not chosen:
-        chosen.append(int(np.argmin(cost.max(axis=0))))
+        chosen.append(int(np.argmin(np.where(forbidden, np.inf, cost.max(axis=0)))))
     d1 = cost[:, chosen].min(axis=1)
     while len(chosen) < p:
         row = cost[int(np.argmax(d1))].copy()
         row[chosen] = np.inf
+        row[forbidden] = np.inf
         best = int(np.argmin(row))
         chosen.append(best)
         d1 = np.minimum(d1, cost[:, best])

@@ -275,7 +275,8 @@ class PCenter(LocationProblem):
         x_{ij} \le y_j,\; \sum_j y_j = p.
 
     Solved exactly by a search over the distinct values of ``w_i c_ij``, each step a set
-    covering problem (the radius is feasible when ``p`` sites cover every client).
+    covering problem (the radius is feasible when ``p`` sites cover every client), posed on
+    a growing subset of the clients (see ``_pcenter``).
     """
 
     p: int
@@ -344,6 +345,9 @@ class CapacitatedPMedian(LocationProblem):
         x, y \text{ binary}.
 
     ``demand`` (``q``) defaults to the weights; the OR-Library instances use unit weights.
+    With integer demands (and capacities of moderate size) a Lagrangian relaxation of the
+    assignment rows bounds the optimum and fixes variables before HiGHS (see
+    ``_capacitated``); otherwise HiGHS solves the model above directly.
     """
 
     p: int

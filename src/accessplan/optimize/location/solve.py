@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from accessplan._errors import InputError
+from accessplan.optimize.location import _capacitated as _capacitated_median
 from accessplan.optimize.location import _heuristics
 from accessplan.optimize.location._compact import capacitated_model, cover_model, set_cover_model
-from accessplan.optimize.location._highs import Deadline, Outcome
+from accessplan.optimize.location._highs import Deadline, Model, Outcome
+from accessplan.optimize.location._pcenter import solve_center
 from accessplan.optimize.location._pmedian import solve_median
 from accessplan.optimize.location.problems import (
     CapacitatedMaxCover,
@@ -119,14 +122,13 @@ def solve(
     open_sites, objective, bound, assignment = solver(problem, deadline, rng, method == "exact")
     scale = max(abs(objective), 1e-12)
     gap = abs(objective - bound) / scale if objective != bound else 0.0
-    maximize = isinstance(problem, MaxCover | CapacitatedMaxCover)
     if assignment is None:
         assignment = _nearest(problem, open_sites)
     result = Result(
         float(objective),
         float(bound),
         float(gap),
-        bool(gap <= 1e-9 and (bound >= objective if not maximize else bound <= objective)),
+        bool(gap <= 1e-9),  # a bound past the objective by rounding noise is still a proof
         _readonly(np.sort(open_sites)),
         _readonly(assignment),
         deadline.elapsed(),
@@ -209,39 +211,12 @@ def _setcover(p: SetCover, deadline: Deadline, rng: np.random.Generator, exact: 
 
 
 def _pcenter(p: PCenter, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
-    """Search the distinct weighted costs; each probe is a set covering with radius ``r``."""
     cost = _weighted(p)
-    values = np.unique(cost[np.isfinite(cost)])
-    best = _heuristics.farthest_first(cost, p.p, p.fixed)
-    radius = _radius(cost, best)
-    lo = int(np.searchsorted(values, cost.min(axis=1).max()))
-    hi = int(np.searchsorted(values, radius))
-    ones = np.ones(p.n_sites)
-    while exact and lo < hi and deadline.left() > 0:
-        mid = (lo + hi) // 2
-        cover = cost <= values[mid]
-        model = set_cover_model(p, cover, ones, integer=True, seed=_seed(rng), max_sites=p.p)
-        model.stop_at(p.p)
-        out = model.solve(deadline)
-        if out.x is not None:
-            best = _pad(_open(out.x, p.n_sites), p)
-            radius = _radius(cost, best)
-            hi = int(np.searchsorted(values, radius))
-        elif out.infeasible:
-            lo = mid + 1
-        else:
-            break  # out of time
-    return best, radius, float(values[lo]), None
-
-
-def _radius(cost: np.ndarray, sites: np.ndarray) -> float:
-    return float(cost[:, sites].min(axis=1).max())
-
-
-def _pad(sites: np.ndarray, p: PCenter) -> np.ndarray:
-    """Fill a cover of fewer than ``p`` sites up to ``p`` with allowed closed sites."""
-    spare = np.setdiff1d(np.flatnonzero(~p.forbidden), sites)
-    return np.union1d(sites, spare[: p.p - len(sites)])
+    if exact:
+        sites, radius, bound = solve_center(p, cost, deadline=deadline, rng=rng)
+        return sites, radius, bound, None
+    sites = _heuristics.farthest_first(cost, p.p, p.fixed, p.forbidden)
+    return sites, float(cost[:, sites].min(axis=1).max()), float(cost.min(axis=1).max()), None
 
 
 def _capacitated(
@@ -255,19 +230,94 @@ def _capacitated(
             "capacitated problems have no heuristic mode yet; use method='exact' with a time_limit."
         )
         raise InputError(msg)
+    if isinstance(p, CapacitatedPMedian) and _capacitated_median.applies(p):
+        return _reduced_capacitated(p, deadline, rng)
     model, pi, pj = capacitated_model(p, seed=_seed(rng))
     out = model.solve(deadline)
     if out.x is None:
-        msg = (
-            f"no feasible plan found for the {type(p).__name__} within the time limit; "
-            "raise time_limit, capacities or p."
-        )
-        raise InputError(msg)
-    chosen = out.x[p.n_sites :] > 0.5
+        _no_plan(p)
+    sites, objective, assignment = _assigned(model, out.x, pi, pj, p)
+    return sites, objective, out.bound, assignment
+
+
+def _reduced_capacitated(
+    p: CapacitatedPMedian, deadline: Deadline, rng: np.random.Generator
+) -> Solved:
+    """Lagrangian bound, plans and fixing first; HiGHS closes the gap on what is left."""
+
+    def restricted(
+        pairs: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        seconds: float,
+        start: np.ndarray | None,
+        cut: tuple[np.ndarray, np.ndarray] | None,
+    ) -> tuple[np.ndarray | None, float, float]:
+        model, pi, pj = capacitated_model(p, seed=_seed(rng), pairs=pairs, sites=(lower, upper))
+        x0 = None
+        if start is not None:
+            y0 = _indicator(_with_unused(start, p, upper > 0), p.n_sites)
+            x0 = np.concatenate([y0, start[pi] == pj])
+        if cut is not None:
+            model.add_rows(*_lagrangian_rows(*cut, pi, pj))
+        out = model.solve(Deadline(min(seconds, deadline.left())), start=x0)
+        if out.x is None:
+            return None, np.inf, np.inf if out.infeasible else -np.inf
+        _, objective, assignment = _assigned(model, out.x, pi, pj, p)
+        return assignment, objective, out.bound
+
+    assignment, objective, bound = _capacitated_median.solve_capacitated(
+        p, restricted, deadline=deadline, rng=rng
+    )
+    if assignment is None:
+        _no_plan(p)
+    return _with_unused(assignment, p, ~p.forbidden), objective, bound, assignment
+
+
+def _with_unused(assignment: np.ndarray, p: CapacitatedPMedian, allowed: np.ndarray) -> np.ndarray:
+    """The sites an assignment uses, the fixed ones, and more allowed sites up to ``p``
+    (open sites may serve nobody)."""
+    sites = np.union1d(assignment, np.flatnonzero(p.fixed))
+    spare = np.setdiff1d(np.flatnonzero(allowed), sites)
+    return np.union1d(sites, spare[: p.p - len(sites)])
+
+
+def _lagrangian_rows(
+    reduced: np.ndarray, floor: np.ndarray, pi: np.ndarray, pj: np.ndarray
+) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Rows ``sum_i reduced_ij x_ij - floor_j y_j >= 0`` over the columns ``[y, x]``."""
+    m, k = len(floor), len(pi)
+    matrix = sp.csr_array(
+        (
+            np.concatenate([reduced[pi, pj], -floor]),
+            (np.concatenate([pj, np.arange(m)]), np.concatenate([m + np.arange(k), np.arange(m)])),
+        ),
+        shape=(m, m + k),
+    )
+    return matrix, np.zeros(m), np.full(m, np.inf)
+
+
+def _assigned(
+    model: Model,
+    x: np.ndarray,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    p: CapacitatedPMedian | CapacitatedMaxCover,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Open sites, objective and per-client site of a capacitated model's solution."""
+    chosen = x[p.n_sites :] > 0.5
     assignment = np.full(p.n_clients, -1, dtype=np.int64)
     assignment[pi[chosen]] = pj[chosen]
     x_gain = model.highs.getLp().col_cost_[p.n_sites :]
-    return _open(out.x, p.n_sites), float(np.sum(x_gain[chosen])), out.bound, assignment
+    return _open(x, p.n_sites), float(np.sum(x_gain[chosen])), assignment
+
+
+def _no_plan(p: LocationProblem) -> NoReturn:
+    msg = (
+        f"no feasible plan found for the {type(p).__name__} within the time limit; "
+        "raise time_limit, capacities or p."
+    )
+    raise InputError(msg)
 
 
 def _indicator(sites: np.ndarray, m: int) -> np.ndarray:

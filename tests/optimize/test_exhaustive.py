@@ -1,0 +1,132 @@
+"""Random small instances against exhaustive enumeration (plain Python loops, no solver).
+
+They exercise the Lagrangian bound, fixing and core models of the capacitated p-median and
+the client-subset search of the p-center, with fixed and forbidden sites, unequal weights and
+rectangular (clients x sites) costs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from accessplan.optimize import CapacitatedPMedian, PCenter, solve
+from accessplan.optimize.location._capacitated import _Knapsacks
+from tests.optimize.checker import check
+
+
+def best_assignment(cost: list[list[float]], q: list[float], cap: list[float], sites) -> float:
+    """Cheapest single-source assignment of all clients to ``sites`` within capacities."""
+    best = math.inf
+    for choice in itertools.product(sites, repeat=len(cost)):
+        load = dict.fromkeys(sites, 0.0)
+        for i, j in enumerate(choice):
+            load[j] += q[i]
+        if all(load[j] <= cap[j] for j in sites):
+            best = min(best, sum(cost[i][j] for i, j in enumerate(choice)))
+    return best
+
+
+def capacitated_optimum(problem: CapacitatedPMedian) -> float:
+    weighted = (problem.weights[:, None] * problem.cost).tolist()
+    q, cap = problem.q.tolist(), problem.capacity.tolist()
+    best = math.inf
+    for sites in itertools.combinations(range(problem.n_sites), problem.p):
+        if any(problem.forbidden[j] for j in sites):
+            continue
+        if not all(j in sites for j in np.flatnonzero(problem.fixed)):
+            continue
+        best = min(best, best_assignment(weighted, q, cap, sites))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_capacitated_p_median_matches_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m, p = 7, 5, 2
+    # integer costs (bounds round up) for most seeds, fractional ones for the last two
+    cost = (
+        rng.integers(1, 30, size=(n, m)).astype(float) if seed < 8 else rng.uniform(1, 30, (n, m))
+    )
+    demand = rng.integers(1, 6, size=n).astype(float)
+    if seed == 9:  # fractional demands: no knapsack tables, HiGHS on the whole model
+        demand += 0.5
+    capacity = np.full(m, math.ceil(demand.sum() / p) + rng.integers(0, 4))
+    extra = [{}, {"fixed": [seed % m]}, {"forbidden": [(seed + 1) % m]}][seed % 3]
+    problem = CapacitatedPMedian.from_cost_matrix(
+        cost,
+        p=p,
+        capacity=capacity,
+        demand=demand,
+        weights=rng.integers(1, 3, size=n).astype(float),
+        **extra,
+    )
+    result = solve(problem, time_limit=60)
+    assert result.is_optimal
+    assert result.objective == pytest.approx(capacitated_optimum(problem), rel=1e-9)
+    assert check(problem, result) == pytest.approx(result.objective, rel=1e-9)
+
+
+def test_capacitated_p_median_keeps_open_sites_that_serve_nobody() -> None:
+    # site 2 is fixed but far; site 0 holds both clients, so p = 2 opens {0, 2}
+    cost = np.array([[1, 5, 9], [2, 6, 9]])
+    problem = CapacitatedPMedian.from_cost_matrix(cost, p=2, capacity=[10, 10, 10], fixed=[2])
+    result = solve(problem, time_limit=10)
+    assert result.is_optimal and result.objective == 3
+    assert result.open_sites.tolist() == [0, 2]
+    assert check(problem, result) == 3
+    roomy = CapacitatedPMedian.from_cost_matrix(cost, p=3, capacity=[10, 10, 10])
+    assert solve(roomy, time_limit=10).open_sites.tolist() == [0, 1, 2]
+
+
+def test_knapsack_tables_match_enumeration() -> None:
+    rng = np.random.default_rng(3)
+    n, m = 8, 3
+    reduced = rng.normal(size=(n, m))
+    q = rng.integers(0, 5, size=n)
+    cap = np.array([0, 6, 11])
+    knap = _Knapsacks(reduced, q, cap)
+    for j in range(m):
+        best = min(
+            sum(reduced[i, j] for i in subset)
+            for r in range(n + 1)
+            for subset in itertools.combinations(range(n), r)
+            if sum(q[i] for i in subset) <= cap[j]
+        )
+        assert knap.value[j] == pytest.approx(best)
+        chosen = knap.chosen(np.array([j]))[:, 0]
+        assert chosen @ q <= cap[j]
+        assert chosen @ reduced[:, j] == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_p_center_matches_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m, p = 30, 9, 3
+    cost = rng.integers(1, 60, size=(n, m)).astype(float)
+    weights = rng.integers(1, 4, size=n).astype(float)
+    extra = [{}, {"fixed": [seed % m]}, {"forbidden": [seed % m, (seed + 2) % m]}][seed % 3]
+    problem = PCenter.from_cost_matrix(cost, p=p, weights=weights, **extra)
+    allowed = [j for j in range(m) if not problem.forbidden[j]]
+    must = set(np.flatnonzero(problem.fixed).tolist())
+    optimum = min(
+        max(min(weights[i] * cost[i, j] for j in sites) for i in range(n))
+        for sites in itertools.combinations(allowed, p)
+        if must <= set(sites)
+    )
+    result = solve(problem, time_limit=60)
+    assert result.is_optimal
+    assert result.objective == optimum
+    assert check(problem, result) == optimum
+
+
+def test_p_center_never_opens_a_forbidden_site_even_without_a_full_plan() -> None:
+    # only the forbidden site 2 reaches both clients; one allowed site cannot serve both
+    cost = np.array([[1, np.inf, 1], [np.inf, 1, 1]])
+    problem = PCenter.from_cost_matrix(cost, p=1, forbidden=[2])
+    result = solve(problem, time_limit=10)
+    assert result.open_sites.tolist() in ([0], [1])
+    assert result.objective == np.inf  # no plan serves everyone
