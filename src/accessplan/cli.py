@@ -365,14 +365,22 @@ def site_cmd(
     profile: Annotated[str, typer.Option(help="Travel profile.")] = "car",
     time_limit: Annotated[float | None, typer.Option(help="Seconds for the solver.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the heuristics.")] = 0,
+    lang: Annotated[str, typer.Option(help="Language of the map: en or zh.")] = "en",
 ) -> None:
-    """Where to raise facilities to a tier: optimal sites among the lower-tier facilities."""
+    """Where to raise facilities to a tier: optimal sites among the lower-tier facilities.
+
+    Writes sites.csv, assignment.csv, settlements.csv (minutes to the nearest site before and
+    after), summary.json and map.svg (the chosen sites on the map).
+    """
     import json
 
     from accessplan.optimize.location.plan import upgrade_plan
     from accessplan.region import Region
 
     def work() -> dict[str, Any]:
+        _check_lang(lang)
+        from accessplan.report import _figure, maps
+
         region = Region.read(region_path)
         with stages("site planning"):
             plan = upgrade_plan(
@@ -386,12 +394,18 @@ def site_cmd(
                 time_limit=time_limit,
                 seed=seed,
             )
+            ax = maps.sites_map(
+                region, plan["sites"], plan["settlements"], threshold=threshold, lang=lang
+            )
+            svg = _figure.to_svg(_figure.root(ax), name="sites", lang=lang)
         _write_folder(
             out_dir,
             {
                 "sites.csv": plan["sites"].to_csv(index=False, lineterminator="\n"),
                 "assignment.csv": plan["assignment"].to_csv(index=False, lineterminator="\n"),
+                "settlements.csv": plan["settlements"].to_csv(index=False, lineterminator="\n"),
                 "summary.json": json.dumps(plan["summary"], indent=2) + "\n",
+                "map.svg": svg,
             },
         )
         return dict(plan["summary"])

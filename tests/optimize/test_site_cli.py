@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -44,6 +45,44 @@ def test_site_plan_adds_clinics_and_reports_coverage(tmp_path: Path) -> None:
     assert summary["objective"] == pytest.approx(pop[minutes <= 15].sum())
     assert summary["covered_share_after"] >= summary["covered_share_before"]
     assert (pd.read_csv(out / "assignment.csv")["minutes"].dropna() <= 15).all()
+    within = pd.read_csv(out / "settlements.csv")["minutes_after"].to_numpy()
+    np.testing.assert_allclose(within, np.where(minutes <= 15, minutes, np.inf), atol=1e-9)
+    svg = (out / "map.svg").read_text()
+    names = fac.loc[new, "name"]
+    assert all(f">{name}<" in svg for name in names)  # the new sites are named on the map
+
+
+def test_sites_map_marks_the_new_sites_and_the_newly_reached(tmp_path: Path) -> None:
+    """New sites sit at their facilities' coordinates; settlements turn green exactly when
+    they reach a site within the threshold only after the plan."""
+    from matplotlib.colors import to_rgb, to_rgba
+
+    from accessplan.optimize.location.plan import upgrade_plan
+    from accessplan.report import maps
+
+    region = synth.mountain_county(2)
+    plan = upgrade_plan(
+        region, "car", model="mclp", tier="township_health_center", add=2, threshold=15
+    )
+    ax = maps.sites_map(region, plan["sites"], plan["settlements"], threshold=15)
+    new_ids = plan["sites"].loc[plan["sites"]["status"] == "new", "site_id"]
+    where = region.facilities.set_index("id").loc[new_ids].geometry
+    drawn = [
+        c.get_offsets()
+        for c in ax.collections
+        if len(c.get_facecolors())
+        and np.allclose(c.get_facecolors()[0], to_rgba(maps.NEW_SITE_COLOUR))
+    ]
+    assert len(drawn) == 1
+    np.testing.assert_allclose(np.sort(drawn[0], axis=0), np.sort(np.c_[where.x, where.y], axis=0))
+    before = plan["settlements"]["minutes_before"].to_numpy()
+    after = plan["settlements"]["minutes_after"].to_numpy()
+    expected = int(((before > 15) & (after <= 15)).sum())
+    dots = max(ax.collections, key=lambda c: len(c.get_offsets()))
+    green = np.all(
+        np.isclose(dots.get_facecolors()[:, :3], to_rgb(maps.NEWLY_REACHED_COLOUR)), axis=1
+    )
+    assert expected > 0 and int(green.sum()) == expected
 
 
 def test_site_rejects_an_unknown_tier(tmp_path: Path) -> None:

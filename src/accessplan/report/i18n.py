@@ -71,6 +71,13 @@ EN: dict[str, str] = {
     "legend.covered": "Within {minutes} min",
     "legend.over_or_unreachable": "> {minutes} min or unreachable",
     "legend.no_population": "No known population",
+    "legend.settlements_plan": "Settlements",
+    "legend.reached_before": "Within {minutes} min already",
+    "legend.reached_new": "Within {minutes} min with the new sites",
+    "legend.still_out": "Still beyond {minutes} min",
+    "legend.sites": "Sites of the plan",
+    "legend.site_existing": "Existing",
+    "legend.site_new": "New",
     # charts
     "chart.units.caption": (
         "Share of each unit's people within each threshold of any {service} facility "
@@ -276,6 +283,13 @@ ZH_CN: dict[str, str] = {
     "legend.covered": "{minutes} 分钟内可到达",
     "legend.over_or_unreachable": "> {minutes} 分钟或无法到达",
     "legend.no_population": "无已知人口",
+    "legend.settlements_plan": "居民点",
+    "legend.reached_before": "原已在 {minutes} 分钟内",
+    "legend.reached_new": "新增站点后 {minutes} 分钟内",
+    "legend.still_out": "仍超过 {minutes} 分钟",
+    "legend.sites": "规划站点",
+    "legend.site_existing": "现有",
+    "legend.site_new": "新增",
     # charts
     "chart.units.caption": (
         "各单元在各时间阈值内可到达任一{service}机构的人口比例（{profile}）；覆盖最差的单元排在最前，"

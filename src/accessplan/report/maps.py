@@ -11,10 +11,10 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -26,6 +26,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from accessplan.measures.coverage import ANY
 from accessplan.measures.results import AccessResults
+from accessplan.region import Region
 from accessplan.report import _figure, _select
 from accessplan.report.i18n import Translator, translator
 
@@ -50,6 +51,8 @@ MAX_VECTOR_POINTS = 3000
 LegendGroup = tuple[str, list[Artist], list[str]]
 #: How many of the largest gaps the gaps map names.
 NAMED_GAPS = 5
+#: Minute bins of the site-planning map when the plan has no coverage threshold.
+DEFAULT_BINS = (15.0, 30.0, 60.0)
 
 
 def coverage_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = None) -> Axes:
@@ -65,15 +68,15 @@ def coverage_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = 
         ax = _figure.new_axes(ax, MAP_SIZE)
         fills = _figure.area_colours(len(thresholds))
         areas = _draw_areas(ax, results, profile, service, thresholds, fills, tr)
-        roads = _draw_roads(ax, results)
+        roads = _draw_roads(ax, results.region)
         minutes = _select.service_minutes(results, profile, service)
         bins = np.searchsorted(np.asarray(thresholds), minutes, side="left")
         bins = np.where(np.isinf(minutes), len(thresholds) + 1, bins)
         colours = _figure.colours(len(thresholds))
         pop = results.region.settlements["population"]
-        _draw_settlements(ax, results, np.asarray(colours)[bins], _dot_sizes(pop))
-        tiers = _draw_facilities(ax, results, service, tr)
-        _frame(ax, results, tr)
+        _draw_settlements(ax, results.region, np.asarray(colours)[bins], _dot_sizes(pop))
+        tiers = _draw_facilities(ax, results.region, service, tr)
+        _frame(ax, results.region, tr)
         labels = _bin_labels(tr, thresholds)
         groups: list[LegendGroup] = [
             (tr("legend.settlements"), [_dot(c, 7.0) for c in colours], labels),
@@ -95,16 +98,16 @@ def gaps_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = None
     with _figure.style(lang):
         ax = _figure.new_axes(ax, MAP_SIZE)
         areas = _draw_areas(ax, results, profile, service, (first,), [GAP_AREA_COLOUR], tr)
-        _draw_roads(ax, results, alpha=0.6)
+        _draw_roads(ax, results.region, alpha=0.6)
         minutes = _select.service_minutes(results, profile, service)
         gap = minutes > first
         pop = results.region.settlements["population"]
         sizes = _dot_sizes(pop)
         colours = np.where(gap, GAP_COLOUR, "#9a9a9a")
         sizes = np.where(gap, sizes, MIN_DOT)
-        _draw_settlements(ax, results, colours, sizes, alpha=np.where(gap, 0.95, 0.55))
-        tiers = _draw_facilities(ax, results, service, tr, scale=0.6, alpha=0.55)
-        _frame(ax, results, tr)
+        _draw_settlements(ax, results.region, colours, sizes, alpha=np.where(gap, 0.95, 0.55))
+        tiers = _draw_facilities(ax, results.region, service, tr, scale=0.6, alpha=0.55)
+        _frame(ax, results.region, tr)
         _name_gaps(ax, results, service, profile, first)
         limit = tr.threshold(first)
         groups: list[LegendGroup] = [
@@ -121,12 +124,88 @@ def gaps_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = None
     return ax
 
 
+#: Settlements on the site-planning map: reached before the plan, reached thanks to it, not.
+REACHED_COLOUR, NEWLY_REACHED_COLOUR = "#9ecae1", "#1a9850"
+NEW_SITE_COLOUR, EXISTING_SITE_COLOUR = "#e66101", FACILITY_COLOUR
+
+
+def sites_map(
+    region: Region,
+    sites: pd.DataFrame,
+    settlements: pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    lang: str = "en",
+    ax: Axes | None = None,
+) -> Axes:
+    """The sites of a location plan (:func:`accessplan.optimize.upgrade_plan`) on the map.
+
+    Roads; settlements sized by population and coloured, with a ``threshold``, by whether
+    they reach a site within it before the plan, only thanks to it, or not at all (without
+    one, by minutes to the nearest site after the plan); the service's other facilities
+    faint; the plan's existing sites, and its new ones named.
+
+    ``sites`` has ``site_id, name, status`` (``existing`` or ``new``); ``settlements`` has
+    ``minutes_before, minutes_after`` in the order of ``region.settlements``.
+    """
+    tr = translator(lang)
+    fac = region.facilities.set_index(region.facilities["id"].astype(str))
+    chosen = fac.loc[sites["site_id"].astype(str)]
+    service = str(chosen["service"].iloc[0]) if len(chosen) else next(iter(region.tiers))
+    before = settlements["minutes_before"].to_numpy(dtype="float64")
+    after = settlements["minutes_after"].to_numpy(dtype="float64")
+    pop = region.settlements["population"]
+    with _figure.style(lang):
+        ax = _figure.new_axes(ax, MAP_SIZE)
+        roads = _draw_roads(ax, region, alpha=0.7)
+        if threshold is not None:
+            limit = tr.threshold(threshold)
+            status = np.where(before <= threshold, 0, np.where(after <= threshold, 1, 2))
+            palette = [REACHED_COLOUR, NEWLY_REACHED_COLOUR, GAP_COLOUR]
+            labels = [
+                tr("legend.reached_before", minutes=limit),
+                tr("legend.reached_new", minutes=limit),
+                tr("legend.still_out", minutes=limit),
+            ]
+        else:
+            bins = list(DEFAULT_BINS)
+            status = np.searchsorted(np.asarray(bins), after, side="left")
+            status = np.where(np.isinf(after), len(bins) + 1, status)
+            palette = _figure.colours(len(bins))
+            labels = _bin_labels(tr, bins)
+        _draw_settlements(ax, region, np.asarray(palette)[status], _dot_sizes(pop))
+        others = _draw_facilities(ax, region, service, tr, scale=0.6, alpha=0.35)
+        is_new = (sites["status"] == "new").to_numpy()
+        marks: list[Artist] = []
+        for keep, colour, area in (
+            (~is_new, EXISTING_SITE_COLOUR, 90.0),
+            (is_new, NEW_SITE_COLOUR, 260.0),
+        ):
+            where = chosen.geometry[keep]
+            ax.scatter(
+                where.x, where.y, s=area, marker="*", c=colour, edgecolors="white",
+                linewidths=0.6, zorder=7,
+            )  # fmt: skip
+            marks.append(_dot(colour, math.sqrt(area), marker="*"))
+        _name_points(ax, chosen.geometry[is_new], chosen["name"][is_new], colour=NEW_SITE_COLOUR)
+        _frame(ax, region, tr)
+        groups: list[LegendGroup] = [
+            (tr("legend.settlements_plan"), [_dot(c, 7.0) for c in palette], labels),
+            _size_legend(pop, tr),
+            (tr("legend.sites"), marks, [tr("legend.site_existing"), tr("legend.site_new")]),
+            others,
+            ("", [Line2D([], [], color=_ROAD_COLOUR, lw=1.2)], [tr("legend.roads")]),
+        ]
+        _legend(ax, groups if len(roads) else groups[:-1])
+    return ax
+
+
 _ROAD_COLOUR = "#8c8c8c"
 
 
-def _draw_roads(ax: Axes, results: AccessResults, *, alpha: float = 1.0) -> list[Artist]:
+def _draw_roads(ax: Axes, region: Region, *, alpha: float = 1.0) -> list[Artist]:
     """Road edges as two line collections (main roads wider), rasterized."""
-    roads = results.region.roads
+    roads = region.roads
     if len(roads.edges) == 0:
         return []
     xy = roads.nodes[["x", "y"]].to_numpy()
@@ -202,14 +281,14 @@ def _dot_sizes(population: pd.Series) -> np.ndarray:
 
 def _draw_settlements(
     ax: Axes,
-    results: AccessResults,
+    region: Region,
     colours: np.ndarray,
     sizes: np.ndarray,
     *,
     alpha: float | np.ndarray = 0.95,
 ) -> None:
     """Settlements, the largest drawn first so small ones stay visible."""
-    geometry = results.region.settlements.geometry
+    geometry = region.settlements.geometry
     order = np.argsort(-sizes, kind="stable")
     alphas = np.broadcast_to(np.asarray(alpha, dtype="float64"), sizes.shape)
     ax.scatter(
@@ -226,7 +305,7 @@ def _draw_settlements(
 
 def _draw_facilities(
     ax: Axes,
-    results: AccessResults,
+    region: Region,
     service: str,
     tr: Translator,
     *,
@@ -234,10 +313,10 @@ def _draw_facilities(
     alpha: float = 1.0,
 ) -> LegendGroup:
     """Facilities of ``service`` with one marker per tier, and their legend section."""
-    fac = results.region.facilities
+    fac = region.facilities
     handles: list[Artist] = []
     labels = []
-    for rank, tier in enumerate(results.region.tiers[service]):
+    for rank, tier in enumerate(region.tiers[service]):
         marker, area = TIER_MARKERS[rank % len(TIER_MARKERS)]
         here = fac[(fac["service"] == service) & (fac["tier"] == tier)]
         if len(here) == 0:
@@ -270,10 +349,17 @@ def _name_gaps(ax: Axes, results: AccessResults, service: str, profile: str, lim
     ]
     top = top.sort_values("people_minutes", ascending=False, kind="stable").head(NAMED_GAPS)
     where = results.region.settlements.set_index("id").geometry
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    _name_points(ax, where[top["id"].to_numpy()], top["name"], colour="#67000d")
+
+
+def _name_points(ax: Axes, points: gpd.GeoSeries, names: pd.Series, *, colour: str) -> None:
+    """Label points with their names, each label turned to a side where it hides no other.
+
+    A light box, not a stroke path effect, keeps the labels readable: a path effect would
+    turn the SVG text into glyph outlines."""
+    box = {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
     placed: list[tuple[float, float, float, float]] = []
-    for sid, name in zip(top["id"], top["name"], strict=True):
-        point = where[sid]
+    for point, name in zip(points, names, strict=True):
         anchor = ax.transData.transform((point.x, point.y)) * 72.0 / ax.figure.dpi
         offset, align = _free_offset(anchor, str(name), placed, fontsize=8.0)
         ax.annotate(
@@ -283,9 +369,9 @@ def _name_gaps(ax: Axes, results: AccessResults, service: str, profile: str, lim
             textcoords="offset points",
             ha=align,
             fontsize=8,
-            color="#67000d",
-            path_effects=halo,
-            zorder=6,
+            color=colour,
+            bbox=box,
+            zorder=8,
         )
 
 
@@ -379,9 +465,9 @@ def _round(value: float) -> float:
     return float(round(value / magnitude) * magnitude)
 
 
-def _frame(ax: Axes, results: AccessResults, tr: Translator) -> None:
+def _frame(ax: Axes, region: Region, tr: Translator) -> None:
     """Extent around settlements and facilities, equal aspect, no ticks, a scale bar."""
-    points = pd.concat([results.region.settlements.geometry, results.region.facilities.geometry])
+    points = pd.concat([region.settlements.geometry, region.facilities.geometry])
     points = points[~points.is_empty]
     if len(points):
         x0, y0, x1, y1 = points.total_bounds

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError
@@ -109,8 +110,10 @@ def upgrade_plan(
     township health centres).
 
     Returns a dict with ``result``, ``sites`` (``site_id, name, tier, status`` existing or
-    new), ``assignment`` (``client_id, site_id, minutes``) and ``summary`` (objective, bound,
-    gap, and the covered share within ``threshold`` before and after, when given).
+    new), ``assignment`` (``client_id, site_id, minutes``), ``settlements`` (``id,
+    minutes_before, minutes_after``: to the nearest site of the tier before and after, ``inf``
+    beyond the cutoff) and ``summary`` (objective, bound, gap, and the covered share within
+    ``threshold`` before and after, when given).
     """
     name = ALIASES.get(model, model)
     service = next((s for s, tiers in region.tiers.items() if tier in tiers), None)
@@ -166,12 +169,27 @@ def upgrade_plan(
         summary["threshold_min"] = threshold
         summary["covered_share_before"] = _covered_share(region, times, existing, threshold)
         summary["covered_share_after"] = _covered_share(region, times, chosen, threshold)
+    ids = region.settlements["id"]
+    settlements = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "minutes_before": _nearest_minutes(ids, times, existing),
+            "minutes_after": _nearest_minutes(ids, times, chosen),
+        }
+    )
     return {
         "result": result,
         "sites": sites,
         "assignment": plan.rename(columns={"cost": "minutes"}),
+        "settlements": settlements,
         "summary": summary,
     }
+
+
+def _nearest_minutes(ids: pd.Series, times: pd.DataFrame, sites: Sequence[str]) -> np.ndarray:
+    """Minutes from each settlement to the nearest of ``sites`` (``inf`` if none in ``times``)."""
+    near = times[times["to_id"].isin(list(sites))].groupby("from_id")["minutes"].min()
+    return near.reindex(ids.to_numpy()).fillna(np.inf).to_numpy(dtype="float64")
 
 
 def _covered_share(
