@@ -39,9 +39,18 @@ lint: $(STAMP)
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/python -m pytest -q
 
-# Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py.
+# Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py
+# (Debian grass-core, installed when missing and allowed).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[all,bench]"
+	@if ! command -v grass >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq grass-core >/dev/null; \
+	  else \
+	    echo "note: install grass-core (GRASS GIS) for benchmarks/surface.py"; \
+	  fi; \
+	fi
 	@echo "benchmarks: python benchmarks/travel_times.py | location_orlib.py | surface.py (see benchmarks/)"
 
 clean:
