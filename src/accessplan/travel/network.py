@@ -284,13 +284,21 @@ def _layer_arcs(
     Times along a straight edge are proportional to the distance travelled on it, since its
     grade is constant.
     """
-    a, b, edge, share = pieces
+    a, b, edge, _ = pieces
     src = np.concatenate([a, b]) + offset
     dst = np.concatenate([b, a]) + offset
-    minutes = np.concatenate([forward[edge] * share, backward[edge] * share])
+    minutes = np.concatenate(_piece_minutes(pieces, forward, backward))
     edges = np.concatenate([edge, edge])
     ok = np.isfinite(minutes)
     return src[ok], dst[ok], minutes[ok], edges[ok], np.full(int(ok.sum()), mode, dtype=np.int64)
+
+
+def _piece_minutes(
+    pieces: Pieces, forward: np.ndarray, backward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes along each piece ``a -> b`` and ``b -> a`` from its road edge's times."""
+    _, _, edge, share = pieces
+    return forward[edge] * share, backward[edge] * share
 
 
 def _change(src: np.ndarray, dst: np.ndarray) -> Arcs:
@@ -312,14 +320,14 @@ def _search_graph(
     ``other_arcs`` are the arcs that do not run along a road piece (layer changes, walks to
     and from places); those at contracted nodes are folded into the chain weights.
     """
-    a, b, edge, share = pieces
+    a, b, _, _ = pieces
     size = len(vehicle)
     n_layers = len(layer_times)
     degree = np.bincount(a, minlength=size) + np.bincount(b, minlength=size)
     kept = degree != 2
     kept[snap_node] = True
     kept[a[a == b]] = True
-    cost = np.stack([np.stack([fwd[edge] * share, bwd[edge] * share]) for fwd, bwd in layer_times])
+    cost = np.stack([np.stack(_piece_minutes(pieces, fwd, bwd)) for fwd, bwd in layer_times])
     change = np.full((2, n_layers, n_layers), np.inf)  # at a node a vehicle cannot / can use
     change[:, np.arange(n_layers), np.arange(n_layers)] = 0.0
     if n_layers == 3:

@@ -165,10 +165,6 @@ def upgrade_plan(
         "is_optimal": result.is_optimal,
         "runtime_s": result.runtime,
     }
-    if threshold is not None:
-        summary["threshold_min"] = threshold
-        summary["covered_share_before"] = _covered_share(region, times, existing, threshold)
-        summary["covered_share_after"] = _covered_share(region, times, chosen, threshold)
     ids = region.settlements["id"]
     settlements = pd.DataFrame(
         {
@@ -177,6 +173,14 @@ def upgrade_plan(
             "minutes_after": _nearest_minutes(ids, times, chosen),
         }
     )
+    if threshold is not None:
+        summary["threshold_min"] = threshold
+        pop = region.settlements["population"].fillna(0.0).to_numpy(dtype="float64")
+        for when in ("before", "after"):
+            covered = settlements[f"minutes_{when}"].to_numpy() <= threshold
+            total = float(pop.sum())
+            share = float(pop[covered].sum() / total) if total > 0 else float("nan")
+            summary[f"covered_share_{when}"] = share
     return {
         "result": result,
         "sites": sites,
@@ -190,14 +194,3 @@ def _nearest_minutes(ids: pd.Series, times: pd.DataFrame, sites: Sequence[str]) 
     """Minutes from each settlement to the nearest of ``sites`` (``inf`` if none in ``times``)."""
     near = times[times["to_id"].isin(list(sites))].groupby("from_id")["minutes"].min()
     return near.reindex(ids.to_numpy()).fillna(np.inf).to_numpy(dtype="float64")
-
-
-def _covered_share(
-    region: Region, times: pd.DataFrame, sites: Sequence[str], threshold: float
-) -> float:
-    """Share of the known population within ``threshold`` minutes of any of ``sites``."""
-    near = times[times["to_id"].isin(list(sites)) & (times["minutes"] <= threshold)]
-    covered = region.settlements["id"].isin(set(near["from_id"]))
-    pop = region.settlements["population"].fillna(0.0)
-    total = float(pop.sum())
-    return float(pop[covered].sum() / total) if total > 0 else float("nan")
