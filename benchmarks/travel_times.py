@@ -615,9 +615,9 @@ class Prepared:
 def _load_region(which: str, args: argparse.Namespace) -> tuple[Any, str, float]:
     t0 = time.perf_counter()
     if which == "andorra":
-        from accessplan.region import Region
+        from accessplan.io import region_from_osm
 
-        region = Region.from_osm(ANDORRA_PBF, dem=ANDORRA_DEM)
+        region = region_from_osm(ANDORRA_PBF, dem=ANDORRA_DEM)
         label = "Andorra (OSM + SRTM)"
     else:
         from accessplan import synth

@@ -400,7 +400,8 @@ class Region:
         if not self.settlements.crs.is_projected:
             msg = (
                 "a Region works in a projected metric CRS; project the layers first, e.g. "
-                "`gdf.to_crs(gdf.estimate_utm_crs())` (Region.from_osm does this for you)."
+                "`gdf.to_crs(gdf.estimate_utm_crs())` (accessplan.io.region_from_osm does this "
+                "for you)."
             )
             raise CrsError(msg)
         if not self.settlements.crs.equals(self.facilities.crs):
@@ -589,14 +590,6 @@ class Region:
             name=meta.get("name", "region"),
             tiers={k: tuple(v) for k, v in json.loads(meta["tiers"]).items()},
         )
-
-    @classmethod
-    def from_osm(cls, pbf: str | os.PathLike[str], **kwargs: Any) -> Region:
-        """Build a region from an OpenStreetMap extract; see "
-        ":func:`accessplan.io.osm.region_from_osm`."""
-        from accessplan.io.osm import region_from_osm
-
-        return region_from_osm(pbf, **kwargs)
 
 
 def _solve_free(z: np.ndarray, weights: Any, index: np.ndarray, data: np.ndarray) -> np.ndarray:

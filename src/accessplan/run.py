@@ -26,6 +26,7 @@ import pyogrio
 
 from accessplan._errors import InputError
 from accessplan._files import new_folder
+from accessplan.io import region_from_osm
 from accessplan.io.population import estimate_by_place
 from accessplan.measures.results import AccessResults, measure_access
 from accessplan.region import Region
@@ -79,7 +80,7 @@ def load_region(scenario: Scenario, progress: Progress | None = None) -> Region:
     if src.path is not None:
         region = Region.read(src.path)
     elif src.osm is not None:
-        region = Region.from_osm(
+        region = region_from_osm(
             src.osm,
             dem=src.dem,
             population=src.population,

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from rasterio.transform import from_origin
 
-from accessplan.io import tables
-from accessplan.region import Region
+from accessplan.io import region_from_osm, tables
 from tests.conftest import write_tif
 
 ORDINO = (1.5332, 42.5560)
@@ -25,7 +24,7 @@ def test_population_table_by_name_and_unknown_reported(
     table = tmp_path / "pop.csv"
     table.write_text("name,population\nOrdino,1800\nSoldeu,550\nNowhere,10\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        region = Region.from_osm(andorra_pbf, population=table)
+        region = region_from_osm(andorra_pbf, population=table)
     s = region.settlements.set_index("name")
     assert s.loc["Ordino", "population"] == 1800 and s.loc["Ordino", "population_source"] == "table"
     assert s.loc["Andorra la Vella", "population"] == 24678  # its OSM tag
@@ -41,11 +40,11 @@ def test_population_table_by_id_and_by_coordinates(andorra_pbf: Path, tmp_path: 
     import pandas as pd
 
     pd.DataFrame({"id": ["n58963219"], "population": ["1800"]}).to_excel(by_id, index=False)
-    region = Region.from_osm(andorra_pbf, population=by_id)
+    region = region_from_osm(andorra_pbf, population=by_id)
     assert region.settlements.set_index("id").loc["n58963219", "population"] == 1800
     by_xy = tmp_path / "xy.csv"
     by_xy.write_text(f"lon,lat,population\n{ORDINO[0]},{ORDINO[1]},1700\n", encoding="utf-8")
-    region = Region.from_osm(andorra_pbf, population=by_xy)
+    region = region_from_osm(andorra_pbf, population=by_xy)
     assert region.settlements.set_index("name").loc["Ordino", "population"] == 1700
 
 
@@ -58,7 +57,7 @@ def test_population_raster_is_summed_to_nearest_settlement(
     data[10:20, 10:20] = 3.0  # 300 people
     transform = from_origin(1.40, 42.66, 0.005, 0.005)
     write_tif(path, data, transform, crs="EPSG:4326")
-    region = Region.from_osm(andorra_pbf, population=path)
+    region = region_from_osm(andorra_pbf, population=path)
     pop = region.settlements["population"]
     assert pop.sum() == pytest.approx(300.0)
     assert (region.settlements["population_source"] == "raster").all()
@@ -102,7 +101,7 @@ def test_boundary_assigns_admin_codes_and_tiers_table_overrides(
     )
     units.to_file(tmp_path / "units.gpkg")
     (tmp_path / "tiers.csv").write_text("id,tier\nn2050364490,township_health_center\n")
-    region = Region.from_osm(
+    region = region_from_osm(
         andorra_pbf, boundary=tmp_path / "units.gpkg", tiers=tmp_path / "tiers.csv"
     )
     s = region.settlements.set_index("name")

@@ -12,6 +12,7 @@ import pytest
 from matplotlib.image import imread
 
 from accessplan.report import translator
+from tests.conftest import absent
 
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_S = 90
@@ -30,7 +31,7 @@ FLAGS = (
 def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run headless Chromium on ``page`` with a throwaway profile."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run the browser test")
+        absent(f"{CHROMIUM} is absent: install Debian's chromium to run the browser test")
     command = [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()]
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=True)
 
