@@ -103,16 +103,16 @@ def write_tif(path: Path, values: np.ndarray, profile: dict, nodata: float | Non
 # ---------------------------------------------------------------------------- cases
 def demo_case(work: Path) -> dict:
     """The AccessMod demo: merged land cover, its 4 usable facilities, 120 minutes."""
-    from accessplan.io.accessmod import read_scenario
+    from accessplan.io.accessmod import merge_landcover, read_scenario
     from accessplan.io.tables import read_points
-    from accessplan.travel.surface import locate_facilities, merge_surface
+    from accessplan.travel.surface import SpeedSurface, locate_facilities
 
     scenario = read_scenario(
         DEMO
         / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop"
         / "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop.xlsx"
     )
-    surface = merge_surface(
+    merged = merge_landcover(
         DEMO / "DEM" / "dem__dem.GeoTIFF",
         DEMO / "land_cover__demo" / "land_cover__demo.GeoTIFF",
         scenario,
@@ -122,6 +122,7 @@ def demo_case(work: Path) -> dict:
             DEMO / "barrier_restricted_area" / "barrier__demo" / "barrier__demo.shp",
         ],
     )
+    surface = SpeedSurface.from_merged(merged)
     facilities = read_points(
         DEMO
         / "health_facilities__demo"
@@ -237,8 +238,8 @@ def finish_case(
 # ---------------------------------------------------------------------------- engines
 def accessplan_main(argv: list[str]) -> None:
     """Child process: read the GeoTIFFs, run accessplan, write the minutes GeoTIFF."""
-    from accessplan.io.accessmod import read_scenario
-    from accessplan.travel.surface import merge_surface
+    from accessplan.io.accessmod import merge_landcover, read_scenario
+    from accessplan.travel.surface import SpeedSurface
 
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
@@ -247,8 +248,10 @@ def accessplan_main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     folder = args.folder
     start = time.perf_counter()
-    surface = merge_surface(
-        folder / "dem.tif", folder / "classes.tif", read_scenario(folder / "scenario.csv")
+    surface = SpeedSurface.from_merged(
+        merge_landcover(
+            folder / "dem.tif", folder / "classes.tif", read_scenario(folder / "scenario.csv")
+        )
     )
     loaded = time.perf_counter()
     sources = np.load(folder / "sources.npy")

@@ -8,7 +8,9 @@ module reads:
 * rasters that must share the DEM's grid exactly (same CRS, shape and transform) — a raster
   on another grid is refused, never resampled silently;
 * road lines (burned by their ``class`` field) and barrier lines or polygons, rasterised
-  onto the grid.
+  onto the grid, and merged with the land cover into one class per cell
+  (:func:`merge_landcover`);
+* facility points and a population grid.
 
 Rasterisation rules: roads burn the cells their centre line passes through (GDAL's default
 line rule, like GRASS ``v.to.rast``); barrier lines burn every cell they touch, so a river
@@ -32,7 +34,7 @@ from rasterio import features
 from accessplan._errors import CrsError, InputError
 from accessplan._types import PathArg
 from accessplan.io.raster import open_raster
-from accessplan.io.tables import read_table, read_vector
+from accessplan.io.tables import read_points, read_table, read_vector
 
 logger = logging.getLogger(__name__)
 
@@ -233,3 +235,90 @@ def rasterize_zones(path: PathArg, grid: Grid, *, field: str) -> tuple[np.ndarra
         dtype="int32",
     )
     return np.asarray(raster), names
+
+
+@dataclass(frozen=True, eq=False)
+class MergedLandCover:
+    """Land cover, roads and barriers merged on the DEM grid, with the scenario table.
+
+    Attributes
+    ----------
+    classes
+        The class of each cell (float; NaN where no land cover): a road's class over the
+        land cover's.
+    elevation
+        Metres (float32; NaN where unknown).
+    barrier
+        Cells under a barrier (bool).
+    scenario
+        The scenario table (:func:`read_scenario`).
+    grid
+        The DEM grid.
+    """
+
+    classes: np.ndarray
+    elevation: np.ndarray
+    barrier: np.ndarray
+    scenario: pd.DataFrame
+    grid: Grid
+
+
+def merge_landcover(
+    dem: PathArg,
+    landcover: PathArg,
+    scenario: PathArg | pd.DataFrame,
+    *,
+    roads: PathArg | None = None,
+    barriers: Sequence[PathArg] = (),
+    road_field: str = "class",
+) -> MergedLandCover:
+    """Read the DEM, land cover, roads and barriers onto the DEM grid and merge them."""
+    elevation, grid = read_grid_raster(dem, what="elevation")
+    if not grid.crs.is_projected:
+        msg = (
+            f"elevation raster {str(dem)!r} is in {grid.crs.to_string()}; cost distance "
+            "needs a projected grid in metres (reproject it, e.g. to UTM)."
+        )
+        raise InputError(msg)
+    classes, _ = read_grid_raster(landcover, what="land cover", grid=grid)
+    if roads is not None:
+        burned = rasterize_roads(roads, grid, field=road_field)
+        on_road = burned > 0
+        classes[on_road] = burned[on_road]
+    table = scenario if isinstance(scenario, pd.DataFrame) else read_scenario(scenario)
+    barrier = rasterize_barriers(barriers, grid)
+    return MergedLandCover(classes, elevation, barrier, table, grid)
+
+
+def read_facilities(facilities: PathArg | gpd.GeoDataFrame, *, id_field: str) -> gpd.GeoDataFrame:
+    """Facility points with a unique text ``id_field`` (a file or a GeoDataFrame)."""
+    frame = (
+        facilities.copy()
+        if isinstance(facilities, gpd.GeoDataFrame)
+        else read_points(facilities, what="facilities")
+    )
+    if id_field not in frame.columns:
+        msg = (
+            f"facilities have no {id_field!r} field (found "
+            f"{[c for c in frame.columns if c != frame.geometry.name]}); name the id field."
+        )
+        raise InputError(msg)
+    frame[id_field] = frame[id_field].astype(str)
+    dup = frame[id_field][frame[id_field].duplicated()]
+    if len(dup):
+        msg = f"facilities: duplicate {id_field!r} value(s) {sorted(set(dup))[:5]}."
+        raise InputError(msg)
+    return frame.reset_index(drop=True)
+
+
+def read_population_grid(path: PathArg, grid: Grid) -> np.ndarray:
+    """People per cell on ``grid`` (float64; no-data counts as 0 people)."""
+    people, _ = read_grid_raster(path, what="population", grid=grid)
+    people = np.nan_to_num(people.astype("float64"), nan=0.0)
+    if not np.isfinite(people).all() or (people < 0).any():
+        msg = (
+            f"population raster {str(path)!r} holds negative or infinite values; "
+            "people per cell must be finite numbers >= 0."
+        )
+        raise InputError(msg)
+    return people

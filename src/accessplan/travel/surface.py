@@ -1,8 +1,9 @@
-r"""Raster travel time like WHO's AccessMod 5: speed surface, cost distance, coverage.
+r"""Raster travel time like WHO's AccessMod 5: the speed surface and the cost-distance engine.
 
 The speed surface
 -----------------
-Land cover, roads and barriers are merged on the DEM grid (AccessMod's "merge land cover"):
+Land cover, roads and barriers are merged on the DEM grid by
+:func:`accessplan.io.accessmod.merge_landcover` (AccessMod's "merge land cover"):
 road cells take their road class over the land-cover class, barrier cells (lines and polygons)
 become impassable. The scenario table gives each class a speed :math:`v_0` (km/h, on flat
 ground) and a mode. Cells whose class is 0 km/h, lack land cover or elevation, or lie under a
@@ -70,8 +71,9 @@ beyond floating-point rounding:
 Memory: about 22 bytes per cell (float32 speed, elevation and signed speed, uint8 mode,
 bool barrier, float64 time), 30 with two threads (a second float64 time).
 
-Results are minutes; cells beyond the maximum time or unreachable are ``inf`` in arrays and
-no-data in the GeoTIFF.
+Results are minutes; cells beyond the maximum time or unreachable are ``inf``. The analysis
+around it (facilities, population, capacity coverage, zonal tables) is
+:func:`accessplan.measures.surface.measure_surface`.
 """
 
 from __future__ import annotations
@@ -80,40 +82,17 @@ import functools
 import logging
 import math
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
 import numba
 import numpy as np
 import pandas as pd
-import rasterio
-import shapely
-from rasterio import features
 
 from accessplan._errors import InputError
-from accessplan._files import new_folder
-from accessplan._types import PathArg
-from accessplan.io.accessmod import (
-    MODES,
-    Grid,
-    rasterize_barriers,
-    rasterize_roads,
-    rasterize_zones,
-    read_grid_raster,
-    read_scenario,
-)
-from accessplan.io.tables import read_points
-from accessplan.measures.capacity import (
-    ORDERS,
-    CoverageResult,
-    geographic_coverage,
-    population_within,
-    zonal_coverage,
-)
+from accessplan.io.accessmod import MODES, Grid, MergedLandCover
 from accessplan.travel.profiles import tobler_kmh
 
 logger = logging.getLogger(__name__)
@@ -121,10 +100,6 @@ logger = logging.getLogger(__name__)
 Direction = Literal["towards", "from"]
 #: Mode codes in the speed surface: 0 = impassable, then :data:`MODES` in order.
 MODE_CODES: dict[str, int] = {mode: code for code, mode in enumerate(MODES, start=1)}
-#: Thresholds (minutes) reported by :func:`run_surface` by default.
-DEFAULT_THRESHOLDS: tuple[float, ...] = (15.0, 30.0, 60.0, 120.0)
-#: No-data value of the travel-time GeoTIFF.
-NODATA = -9999.0
 
 # Walking: Tobler's function relative to flat ground, tabulated from ``tobler_kmh`` every
 # 1e-4 of slope on [-4, 4] and interpolated linearly (relative error below 1e-7; the kink at
@@ -613,6 +588,14 @@ class SpeedSurface:
             raise InputError(msg)
         return cls(speed, mode, np.asarray(elevation, dtype=np.float32), barrier, grid)
 
+    @classmethod
+    def from_merged(cls, merged: MergedLandCover) -> SpeedSurface:
+        """The speed surface of merged land cover, roads and barriers
+        (:func:`accessplan.io.accessmod.merge_landcover`)."""
+        return cls.from_classes(
+            merged.classes, merged.scenario, merged.elevation, merged.grid, barrier=merged.barrier
+        )
+
     def travel_minutes(
         self,
         rows: np.ndarray,
@@ -702,33 +685,6 @@ class SpeedSurface:
         return signed
 
 
-def merge_surface(
-    dem: PathArg,
-    landcover: PathArg,
-    scenario: PathArg | pd.DataFrame,
-    *,
-    roads: PathArg | None = None,
-    barriers: Sequence[PathArg] = (),
-    road_field: str = "class",
-) -> SpeedSurface:
-    """Merge land cover, roads and barriers on the DEM grid into a :class:`SpeedSurface`."""
-    elevation, grid = read_grid_raster(dem, what="elevation")
-    if not grid.crs.is_projected:
-        msg = (
-            f"elevation raster {str(dem)!r} is in {grid.crs.to_string()}; cost distance "
-            "needs a projected grid in metres (reproject it, e.g. to UTM)."
-        )
-        raise InputError(msg)
-    classes, _ = read_grid_raster(landcover, what="land cover", grid=grid)
-    if roads is not None:
-        burned = rasterize_roads(roads, grid, field=road_field)
-        on_road = burned > 0
-        classes[on_road] = burned[on_road]
-    table = scenario if isinstance(scenario, pd.DataFrame) else read_scenario(scenario)
-    barrier = rasterize_barriers(barriers, grid)
-    return SpeedSurface.from_classes(classes, table, elevation, grid, barrier=barrier)
-
-
 def locate_facilities(facilities: gpd.GeoDataFrame, surface: SpeedSurface) -> pd.DataFrame:
     """Grid cell of each facility and whether it can start a search.
 
@@ -753,284 +709,3 @@ def locate_facilities(facilities: gpd.GeoDataFrame, surface: SpeedSurface) -> pd
         default="ok",
     )
     return pd.DataFrame({"row": rows, "col": cols, "status": status}, index=facilities.index)
-
-
-# ---------------------------------------------------------------------------- the whole run
-@dataclass(frozen=True, eq=False)
-class SurfaceRun:
-    """Everything :func:`run_surface` computed (and wrote, when given a folder).
-
-    Attributes
-    ----------
-    minutes
-        Travel time to (or from) the nearest usable facility, minutes, ``inf`` beyond the
-        maximum time.
-    facilities
-        The facilities with ``row, col, status`` (flagged ones are kept, with a status).
-    capacity
-        Per-facility coverage table in processing order (empty without population).
-    zonal
-        Per-zone table: population, people on barriers, covered, covered share, and people
-        within each threshold (a ``(total)`` row last); empty without population.
-    catchments
-        One polygon per processed facility, in the grid CRS.
-    residual
-        Residual population after the coverage analysis (None without population).
-    """
-
-    minutes: np.ndarray
-    facilities: gpd.GeoDataFrame
-    capacity: pd.DataFrame
-    zonal: pd.DataFrame
-    catchments: gpd.GeoDataFrame
-    residual: np.ndarray | None
-    surface: SpeedSurface
-
-    def within(self) -> pd.Series:
-        """Total people within each threshold (the ``(total)`` row of the zonal table)."""
-        columns = [c for c in self.zonal.columns if c.startswith("within_")]
-        return pd.Series(self.zonal.set_index("zone").loc["(total)", columns], dtype=float)
-
-
-def _catchment_polygons(
-    cells: dict[int, np.ndarray], grid: Grid, attributes: pd.DataFrame
-) -> gpd.GeoDataFrame:
-    geometries = []
-    for i in attributes.index:
-        mask = np.zeros(grid.shape, np.uint8)
-        mask.reshape(-1)[cells.get(int(i), np.zeros(0, np.int64))] = 1
-        parts = [
-            shapely.geometry.shape(geom)
-            for geom, _ in features.shapes(mask, mask=mask.astype(bool), transform=grid.transform)
-        ]
-        geometries.append(shapely.union_all(parts) if parts else shapely.Polygon())
-    return gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometries, crs=grid.crs)
-
-
-def run_surface(
-    dem: PathArg,
-    landcover: PathArg,
-    facilities: PathArg | gpd.GeoDataFrame,
-    scenario: PathArg | pd.DataFrame,
-    *,
-    roads: PathArg | None = None,
-    barriers: Sequence[PathArg] = (),
-    population: PathArg | None = None,
-    zones: PathArg | None = None,
-    zone_field: str = "zone",
-    direction: Direction = "towards",
-    anisotropic: bool = True,
-    knight: bool = False,
-    max_minutes: float = 120.0,
-    capacity_field: str | None = None,
-    order: str = "population",
-    order_field: str | None = None,
-    id_field: str = "id",
-    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    out_dir: PathArg | None = None,
-    overwrite: bool = False,
-) -> SurfaceRun:
-    """AccessMod-style accessibility: travel time, capacity-limited coverage, zonal tables.
-
-    Parameters
-    ----------
-    dem, landcover, roads, barriers, scenario
-        Inputs of :func:`merge_surface`.
-    facilities
-        Facility points (file or GeoDataFrame) with a unique ``id_field``.
-    population
-        People per cell on the DEM grid; enables the coverage and zonal tables.
-    zones, zone_field
-        Zone polygons and the field naming them, for the zonal table.
-    direction, anisotropic, knight, max_minutes
-        Travel-time options (see :meth:`SpeedSurface.travel_minutes`).
-    capacity_field
-        Facility field with capacities (people); without it capacity is unlimited.
-    order, order_field
-        Processing order of the coverage analysis: ``population`` (people within
-        ``max_minutes`` of each facility alone), ``capacity`` or ``field`` (``order_field``),
-        largest first.
-    thresholds
-        Minutes for the "people within T" columns.
-    out_dir
-        When given, writes ``travel_time.tif`` (minutes), ``facilities.csv`` (location
-        status), and with population ``capacity.csv``, ``zonal_coverage.csv`` and
-        ``catchments.gpkg``. Files go to a temporary folder renamed at the end: an error
-        leaves nothing behind. An existing non-empty folder is replaced only with
-        ``overwrite``.
-    """
-    if (
-        out_dir is not None
-        and not overwrite
-        and Path(out_dir).exists()
-        and any(Path(out_dir).iterdir())
-    ):
-        msg = f"output folder {str(out_dir)!r} exists and is not empty; pass overwrite=True."
-        raise InputError(msg)
-    _check_options(direction, order, order_field, max_minutes)
-    frame = _read_facilities(facilities, id_field=id_field)
-    capacities = _capacities(frame, capacity_field, id_field)
-    if order_field is not None and order_field not in frame.columns:
-        msg = f"facilities have no order field {order_field!r}; found {list(frame.columns)}."
-        raise InputError(msg)
-    surface = merge_surface(dem, landcover, scenario, roads=roads, barriers=barriers)
-    located = locate_facilities(frame, surface)
-    frame = frame.assign(**{c: located[c].to_numpy() for c in ("row", "col", "status")})
-    for row in frame[frame["status"] != "ok"].itertuples():
-        logger.warning("facility %s is not used: %s", getattr(row, id_field), row.status)
-    ok = np.flatnonzero((frame["status"] == "ok").to_numpy())
-    if len(ok) == 0:
-        msg = (
-            "no facility lies on a passable cell of the DEM grid (statuses: "
-            f"{frame['status'].value_counts().to_dict()}); check their CRS and positions."
-        )
-        raise InputError(msg)
-    rows, cols = frame["row"].to_numpy(), frame["col"].to_numpy()
-    options = {
-        "direction": direction,
-        "anisotropic": anisotropic,
-        "knight": knight,
-        "max_minutes": max_minutes,
-    }
-    minutes = surface.travel_minutes(rows[ok], cols[ok], **options)  # type: ignore[arg-type]
-    capacity = pd.DataFrame()
-    zonal = pd.DataFrame()
-    catchments = gpd.GeoDataFrame(geometry=[], crs=surface.grid.crs)
-    residual = None
-    if population is not None:
-        people, _ = read_grid_raster(population, what="population", grid=surface.grid)
-        people = np.nan_to_num(people, nan=0.0)
-        if (people < 0).any():
-            msg = f"population raster {str(population)!r} holds negative values; fix them."
-            raise InputError(msg)
-        coverable = np.where(surface.passable, people, 0.0)
-        result = geographic_coverage(
-            lambda i: surface.travel_minutes(
-                rows[i : i + 1],
-                cols[i : i + 1],
-                **options,  # type: ignore[arg-type]
-            ),
-            coverable,
-            capacities,
-            max_minutes=max_minutes,
-            order=order,
-            field_values=None if order_field is None else frame[order_field].tolist(),
-            facilities=ok,
-        )
-        capacity = _capacity_table(result, frame, id_field)
-        zone_grid, names = (
-            rasterize_zones(zones, surface.grid, field=zone_field)
-            if zones is not None
-            else (None, [])
-        )
-        zone_cells = np.full(people.shape, -1, np.int32) if zone_grid is None else zone_grid
-        zonal = zonal_coverage(people, coverable, result.residual, zone_cells, names).merge(
-            population_within(minutes, people, thresholds, zone_cells, names).drop(
-                columns="population"
-            ),
-            on="zone",
-        )
-        catchments = _catchment_polygons(
-            result.catchments,
-            surface.grid,
-            result.table.set_index("facility")[["catchment_minutes", "covered"]].assign(
-                **{id_field: frame[id_field].to_numpy()[result.table["facility"].to_numpy()]}
-            ),
-        )
-        residual = result.residual
-    run = SurfaceRun(minutes, frame, capacity, zonal, catchments, residual, surface)
-    if out_dir is not None:
-        _write(run, Path(out_dir), overwrite=overwrite)
-    return run
-
-
-def _read_facilities(facilities: PathArg | gpd.GeoDataFrame, *, id_field: str) -> gpd.GeoDataFrame:
-    frame = (
-        facilities.copy()
-        if isinstance(facilities, gpd.GeoDataFrame)
-        else read_points(facilities, what="facilities")
-    )
-    if id_field not in frame.columns:
-        msg = (
-            f"facilities have no {id_field!r} field (found "
-            f"{[c for c in frame.columns if c != frame.geometry.name]}); pass the id field."
-        )
-        raise InputError(msg)
-    frame[id_field] = frame[id_field].astype(str)
-    dup = frame[id_field][frame[id_field].duplicated()]
-    if len(dup):
-        msg = f"facilities: duplicate {id_field!r} value(s) {sorted(set(dup))[:5]}."
-        raise InputError(msg)
-    return frame.reset_index(drop=True)
-
-
-def _check_options(direction: str, order: str, order_field: str | None, max_minutes: float) -> None:
-    """Refuse bad options before any file is read."""
-    problems = []
-    if direction not in ("towards", "from"):
-        problems.append(f"direction must be 'towards' or 'from', got {direction!r}")
-    if order not in ORDERS:
-        problems.append(f"order must be one of {list(ORDERS)}, got {order!r}")
-    if order == "field" and order_field is None:
-        problems.append("order 'field' needs order_field, the facility field to sort by")
-    if not max_minutes > 0:
-        problems.append(f"max_minutes must be a positive number, got {max_minutes!r}")
-    if problems:
-        raise InputError("; ".join(problems) + ".")
-
-
-def _capacities(frame: gpd.GeoDataFrame, field: str | None, id_field: str) -> np.ndarray:
-    if field is None:
-        return np.full(len(frame), np.inf)
-    if field not in frame.columns:
-        msg = f"facilities have no capacity field {field!r}; found {list(frame.columns)}."
-        raise InputError(msg)
-    values = pd.to_numeric(frame[field], errors="coerce")
-    bad = values.isna() | (values < 0)
-    if bad.any():
-        ids = frame.loc[bad, id_field].tolist()[:5]
-        msg = f"facilities: {field!r} must be a number >= 0 (ids {ids}); fill in capacities."
-        raise InputError(msg)
-    return values.to_numpy(dtype="float64")
-
-
-def _capacity_table(result: CoverageResult, frame: gpd.GeoDataFrame, id_field: str) -> pd.DataFrame:
-    table = result.table.copy()
-    table.insert(1, id_field, frame[id_field].to_numpy()[table["facility"].to_numpy()])
-    flagged = frame[frame["status"] != "ok"]
-    extra = pd.DataFrame({"facility": flagged.index, id_field: flagged[id_field]})
-    out = pd.concat([table, extra], ignore_index=True)
-    out["status"] = frame["status"].to_numpy()[out["facility"].to_numpy()]
-    out["rank"] = out["rank"].astype("Int64")
-    return out
-
-
-def _write(run: SurfaceRun, out: Path, *, overwrite: bool) -> None:
-    with new_folder(out) as tmp:
-        grid = run.surface.grid
-        values = run.minutes.astype(np.float32)
-        values[~np.isfinite(values)] = NODATA
-        profile = {
-            "driver": "GTiff",
-            "height": grid.shape[0],
-            "width": grid.shape[1],
-            "count": 1,
-            "dtype": "float32",
-            "crs": grid.crs,
-            "transform": grid.transform,
-            "nodata": NODATA,
-            "compress": "deflate",
-            "tiled": True,
-        }
-        with rasterio.open(tmp / "travel_time.tif", "w", **profile) as dst:
-            dst.write(values, 1)
-            dst.update_tags(1, units="minutes")
-        geometry = run.facilities.geometry.name
-        run.facilities.drop(columns=geometry).to_csv(tmp / "facilities.csv", index=False)
-        if not run.capacity.empty:
-            run.capacity.to_csv(tmp / "capacity.csv", index=False)
-            run.zonal.to_csv(tmp / "zonal_coverage.csv", index=False)
-            run.catchments.to_file(tmp / "catchments.gpkg", layer="catchments", driver="GPKG")
-        if not overwrite and out.exists() and any(out.iterdir()):
-            msg = f"output folder {str(out)!r} appeared while running; pass overwrite=True."
-            raise InputError(msg)
