@@ -2,7 +2,9 @@
 
 They exercise the Lagrangian bound, fixing and core models of the capacitated p-median and
 the client-subset search of the p-center, with fixed and forbidden sites, unequal weights and
-rectangular (clients x sites) costs.
+rectangular (clients x sites) costs; and every uncapacitated model (and the capacitated
+maximal covering) on costs with many ties and clients of zero weight, where greedy and
+interchange steps meet zero-gain ties that a forbidden first column would win.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ import math
 import numpy as np
 import pytest
 
-from accessplan.optimize import CapacitatedPMedian, PCenter, solve
+from accessplan.optimize import (
+    CapacitatedMaxCover,
+    CapacitatedPMedian,
+    MaxCover,
+    PCenter,
+    PMedian,
+    SetCover,
+    solve,
+)
+from accessplan.optimize.location import InfeasibleError
 from accessplan.optimize.location._capacitated import _Knapsacks
 from tests.optimize.checker import check
 
@@ -123,10 +134,126 @@ def test_p_center_matches_enumeration(seed: int) -> None:
     assert check(problem, result) == optimum
 
 
-def test_p_center_never_opens_a_forbidden_site_even_without_a_full_plan() -> None:
-    # only the forbidden site 2 reaches both clients; one allowed site cannot serve both
+def test_p_center_without_a_full_plan_is_infeasible_not_a_forbidden_site() -> None:
+    # only the forbidden site 2 reaches both clients; one allowed site cannot serve both, so
+    # the answer is "p too small", never a plan through site 2 or one leaving a client out
     cost = np.array([[1, np.inf, 1], [np.inf, 1, 1]])
     problem = PCenter.from_cost_matrix(cost, p=1, forbidden=[2])
-    result = solve(problem, time_limit=10)
-    assert result.open_sites.tolist() in ([0], [1])
-    assert result.objective == np.inf  # no plan serves everyone
+    with pytest.raises(InfeasibleError, match="p is too small to cover"):
+        solve(problem, time_limit=10)
+
+
+def plans(problem, p: int | None):
+    """Every set of sites a plan may open: ``p`` of them (any number when None), fixed ones
+    in, forbidden ones out."""
+    m = problem.n_sites
+    sizes = range(1, m + 1) if p is None else [p]
+    for size in sizes:
+        for sites in itertools.combinations(range(m), size):
+            if any(problem.forbidden[j] for j in sites):
+                continue
+            if all(j in sites for j in np.flatnonzero(problem.fixed)):
+                yield sites
+
+
+def enumerated(problem) -> float:
+    """The optimum of an uncapacitated model by trying every plan (plain loops)."""
+    cost, w = problem.cost.tolist(), problem.weights.tolist()
+    n = problem.n_clients
+
+    def nearest(i: int, sites) -> float:
+        return min(cost[i][j] for j in sites)
+
+    if isinstance(problem, PMedian):
+        return min(sum(w[i] * nearest(i, s) for i in range(n)) for s in plans(problem, problem.p))
+    if isinstance(problem, PCenter):
+        return min(max(w[i] * nearest(i, s) for i in range(n)) for s in plans(problem, problem.p))
+    if isinstance(problem, MaxCover):
+        return max(
+            sum(w[i] for i in range(n) if nearest(i, s) <= problem.radius)
+            for s in plans(problem, problem.p)
+        )
+    assert isinstance(problem, SetCover)
+    return min(
+        len(s)
+        for s in plans(problem, None)
+        if all(nearest(i, s) <= problem.radius for i in range(n))
+    )
+
+
+def tied_instance(seed: int) -> dict:
+    """Costs 1..3 (many ties), a third of the clients weightless, site 0 (the column an
+    argmax takes on a tie) forbidden for most seeds, a fixed site for some."""
+    rng = np.random.default_rng(100 + seed)
+    n, m = 9, 6
+    cost = rng.integers(1, 4, size=(n, m)).astype(float)
+    cost[:, 1] = np.minimum(cost[:, 1], 2)  # everyone within radius 2 of an allowed site
+    weights = rng.integers(0, 3, size=n).astype(float)
+    forbidden = [0] if seed % 4 else [0, 3]
+    fixed = [5] if seed % 3 == 0 else []
+    return {"cost": cost, "weights": weights, "forbidden": forbidden, "fixed": fixed}
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(
+    ("cls", "params"),
+    [
+        (PMedian, {"p": 3}),
+        (PCenter, {"p": 2}),
+        (MaxCover, {"p": 2, "radius": 1}),
+        (SetCover, {"radius": 2}),
+    ],
+)
+@pytest.mark.parametrize("method", ["exact", "heuristic"])
+def test_uncapacitated_models_with_forbidden_sites_and_ties(
+    seed: int, cls, params: dict, method: str
+) -> None:
+    data = tied_instance(seed)
+    if cls is SetCover:
+        data.pop("fixed")
+    problem = cls.from_cost_matrix(data.pop("cost"), **data, **params)
+    result = solve(problem, method=method, time_limit=30)
+    # the checker fails on an open forbidden or a closed fixed site, or a wrong count
+    assert check(problem, result) == pytest.approx(result.objective)
+    if method == "exact":
+        assert result.is_optimal
+        assert result.objective == pytest.approx(enumerated(problem))
+
+
+def capacitated_cover_optimum(problem: CapacitatedMaxCover) -> float:
+    """Best covered weight over every plan and every single-source assignment within the
+    radius and capacities (a client may stay unserved: site -1)."""
+    cost, w, cap = problem.cost.tolist(), problem.weights.tolist(), problem.capacity.tolist()
+    best = 0.0
+    for sites in plans(problem, problem.p):
+        for choice in itertools.product([-1, *sites], repeat=problem.n_clients):
+            load = dict.fromkeys(sites, 0.0)
+            ok = True
+            for i, j in enumerate(choice):
+                if j >= 0:
+                    load[j] += w[i]
+                    ok &= cost[i][j] <= problem.radius
+            if ok and all(load[j] <= cap[j] for j in sites):
+                best = max(best, sum(w[i] for i, j in enumerate(choice) if j >= 0))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_capacitated_max_cover_with_forbidden_sites_and_ties(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    n, m = 6, 4
+    cost = rng.integers(1, 4, size=(n, m)).astype(float)
+    weights = rng.integers(0, 4, size=n).astype(float)
+    problem = CapacitatedMaxCover.from_cost_matrix(
+        cost,
+        p=2,
+        radius=2,
+        weights=weights,
+        capacity=rng.integers(2, 7, size=m).astype(float),
+        forbidden=[0],
+        fixed=[3] if seed % 2 else [],
+    )
+    result = solve(problem, time_limit=30)
+    assert result.is_optimal
+    assert result.objective == capacitated_cover_optimum(problem)
+    assert check(problem, result) == result.objective

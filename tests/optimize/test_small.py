@@ -13,6 +13,11 @@ Weighted p-median, p = 2: {0,1} 1+4+1+15 = 21, {0,2} 1+4+2+3 = 10, {1,2} 4+6+1+3
 
 from __future__ import annotations
 
+import importlib
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,10 +33,13 @@ from accessplan.optimize import (
     scale_up,
     solve,
 )
+from accessplan.optimize.location import InfeasibleError, InvalidPlanError, SolverTimeout
 from accessplan.optimize.location.plan import plan_sites
 from accessplan.region import Region
 from tests.conftest import points, road_network
 from tests.optimize.checker import check
+
+solve_module = importlib.import_module("accessplan.optimize.location.solve")
 
 COST = np.array([[1, 4, 6], [2, 3, 5], [6, 1, 2], [7, 5, 1]], dtype=float)
 W = np.array([1, 2, 1, 3], dtype=float)
@@ -148,11 +156,175 @@ def test_bad_input_is_rejected_clearly(build, words: str) -> None:
         build()
 
 
-def test_unreachable_plan_is_an_input_error() -> None:
+def cpmp(**kwargs):
+    return CapacitatedPMedian.from_cost_matrix(COST, p=2, weights=W, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        # every per-client or per-site vector: the argument, the length expected and given
+        (
+            lambda: cpmp(capacity=[9, 9, 9], demand=[1, 2, 3]),
+            "demand must have one number per client: expected 4 values, got 3",
+        ),
+        (
+            lambda: cpmp(capacity=[9, 9]),
+            "capacity must have one number per site: expected 3 values, got 2",
+        ),
+        (
+            lambda: CapacitatedMaxCover.from_cost_matrix(COST, p=2, radius=2, capacity=[9] * 4),
+            "capacity must have one number per site: expected 3 values, got 4",
+        ),
+        (
+            lambda: SetCover.from_cost_matrix(COST, radius=2, site_cost=[1, 1]),
+            "site_cost must have one number per site: expected 3 values, got 2",
+        ),
+        (
+            lambda: PMedian.from_cost_matrix(COST, p=1, weights=[1, 2]),
+            "weights must have one number per client: expected 4 values, got 2",
+        ),
+        (
+            lambda: cpmp(capacity=[9, 9, 9], demand=[[1, 2, 3, 4]]),
+            "demand must have one number per client: expected 4 values, got shape (1, 4)",
+        ),
+        # finiteness and signs, naming the first offender
+        (
+            lambda: cpmp(capacity=[9, 9, 9], demand=[1, np.nan, 1, 1]),
+            "demand must be finite and non-negative; client 1 has nan",
+        ),
+        (
+            lambda: cpmp(capacity=[9, -1, 9]),
+            "capacity must be finite and non-negative; site 1 has -1",
+        ),
+        (
+            lambda: cpmp(capacity=[9, 9, np.inf]),
+            "capacity must be finite and non-negative; site 2 has inf",
+        ),
+        (
+            lambda: PMedian.from_cost_matrix(COST, p=1, weights=[1, 1, -2, 1]),
+            "weights must be finite and non-negative; client 2",
+        ),
+        (
+            lambda: SetCover.from_cost_matrix(COST, radius=2, site_cost=[1, np.nan, 1]),
+            "site_cost must be finite and non-negative; site 1",
+        ),
+        (lambda: cpmp(capacity="large"), "capacity must be numbers, one per site"),
+        (lambda: MaxCover.from_cost_matrix(COST, p=1, radius=np.nan), "radius must be a finite"),
+        (lambda: PMedian.from_cost_matrix(COST, p=1.5), "p must be a whole number"),
+        (lambda: PMedian.from_cost_matrix(COST, p=1, site_ids=["a"]), "site_ids must have 3"),
+    ],
+)
+def test_vectors_of_the_wrong_length_or_sign_are_named(build, words: str) -> None:
+    # before these checks a short demand vector reached an IndexError inside the solver
+    with pytest.raises(InputError, match=re.escape(words)):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        # capacities 1 + 2 + 3 hold 6 < the demand 7
+        (lambda: cpmp(capacity=[1, 2, 3]), "total capacity is below demand"),
+        # max_cost 2 leaves client 3 (demand 3) only site 2, which holds 2
+        (
+            lambda: CapacitatedPMedian.from_cost_matrix(
+                COST, p=3, weights=W, capacity=[5, 5, 2], max_cost=2
+            ),
+            "fit no site they can reach",
+        ),
+        # max_cost 0.5: no client reaches any site
+        (lambda: PMedian.from_cost_matrix(COST, p=2, max_cost=0.5), "no allowed site within"),
+    ],
+)
+def test_infeasible_problems_say_why_when_built(build, words: str) -> None:
+    with pytest.raises(InfeasibleError, match=words):
+        build()
+
+
+def test_p_too_small_to_cover_is_infeasible() -> None:
     # with max_cost 4, client 0 needs site 0 or 1 and client 3 needs site 2: p = 1 is impossible
     problem = PMedian.from_cost_matrix(COST, p=1, max_cost=4)
-    with pytest.raises(InputError, match="no plan of 1 sites"):
+    with pytest.raises(InfeasibleError, match="p is too small to cover"):
         solve(problem)
+
+
+def test_packing_that_cannot_fit_is_proven_infeasible() -> None:
+    # three clients of demand 4 and two sites of 6: the totals (12 = 12) and each client
+    # (4 <= 6) pass the quick checks, yet no site takes two clients; the solver proves it
+    problem = CapacitatedPMedian.from_cost_matrix(
+        np.ones((3, 2)), p=2, demand=[4, 4, 4], capacity=[6, 6]
+    )
+    with pytest.raises(InfeasibleError, match="fits the capacities"):
+        solve(problem, time_limit=20)
+
+
+# Site 0 is forbidden and is the first column, so an argmax over gains that tie (zero gain
+# once the other sites cover what they can) lands on it unless the solver masks it out.
+FORBID_FIRST = [
+    (MaxCover, {"p": 2, "radius": 2}, 4),  # {1, 2}: site 2 covers clients 2, 3 (1 + 3)
+    (PMedian, {"p": 2}, 14),  # {1, 2}: 4 + 6 + 1 + 3
+    (SetCover, {"radius": 5}, 1),  # site 1 alone is within 5 of everyone
+    (PCenter, {"p": 2}, 6),  # {1, 2}: client 1 at site 1 costs 2 x 3
+    (CapacitatedPMedian, {"p": 2, "capacity": [9, 9, 9]}, 14),  # capacities never bind
+    (CapacitatedMaxCover, {"p": 2, "radius": 2, "capacity": [9, 9, 9]}, 4),
+]
+
+
+CAPACITATED = (CapacitatedPMedian, CapacitatedMaxCover)
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "expected", "method"),
+    [(*case, "exact") for case in FORBID_FIRST]
+    + [(*case, "heuristic") for case in FORBID_FIRST if case[0] not in CAPACITATED],
+)
+def test_forbidden_site_never_opens_on_ties(cls, params: dict, expected: float, method) -> None:
+    # regression: MaxCover radius 2, p 2, forbidden [0] came back as sites [0, 2]
+    problem = cls.from_cost_matrix(COST, weights=W, forbidden=[0], **params)
+    result = solve(problem, method=method)
+    assert 0 not in result.open_sites.tolist()
+    assert check(problem, result) == pytest.approx(result.objective)
+    if method == "exact":
+        assert result.is_optimal and result.objective == pytest.approx(expected)
+
+
+def test_time_out_without_a_plan_is_not_an_input_error(monkeypatch) -> None:
+    # a solver that ran out of time with no plan (objective inf) and a finite bound: solve()
+    # must report a time-out, which callers cannot mistake for bad input
+    def timed_out(problem, deadline, rng, exact):
+        return np.flatnonzero(problem.fixed), np.inf, 3.0, None
+
+    monkeypatch.setitem(solve_module._SOLVERS, CapacitatedPMedian, timed_out)
+    with pytest.raises(SolverTimeout, match="raise time_limit") as caught:
+        solve(cpmp(capacity=[9, 9, 9]), time_limit=1)
+    assert not isinstance(caught.value, InputError)
+
+
+def test_a_plan_breaking_the_rules_is_withheld(monkeypatch) -> None:
+    # a solver (here a fake one) opening the forbidden site: solve() checks and refuses
+    def wrong(problem, deadline, rng, exact):
+        return np.array([0, 2]), 10.0, 10.0, None
+
+    monkeypatch.setitem(solve_module._SOLVERS, PMedian, wrong)
+    problem = PMedian.from_cost_matrix(COST, p=2, weights=W, forbidden=[0])
+    with pytest.raises(InvalidPlanError, match=r"forbidden sites \[0\] are open"):
+        solve(problem)
+
+
+def test_highs_never_writes_to_stdout(capfd) -> None:
+    # HiGHS prints its banner once per process, at the first Highs(): solve in a fresh
+    # interpreter (its output captured by capfd) so that the first instance is ours
+    code = (
+        "import numpy as np\n"
+        "from accessplan.optimize import SetCover, solve\n"
+        "cost = np.array([[1, 4, 6], [2, 3, 5], [6, 1, 2], [7, 5, 1]], dtype=float)\n"
+        "assert solve(SetCover.from_cost_matrix(cost, radius=2)).objective == 2\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    solve(CapacitatedPMedian.from_cost_matrix(COST, p=2, weights=W, capacity=[2, 3, 4]))
+    captured = capfd.readouterr()
+    assert captured.out == ""
 
 
 def test_scale_up_adds_sites_greedily_and_optimally() -> None:

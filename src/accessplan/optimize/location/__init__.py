@@ -1,5 +1,6 @@
 """Facility location: problem models, an exact engine on HiGHS, heuristics, scaling up."""
 
+from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanError, SolverTimeout
 from accessplan.optimize.location.problems import (
     CapacitatedMaxCover,
     CapacitatedPMedian,
@@ -15,6 +16,8 @@ from accessplan.optimize.location.solve import Result, solve
 __all__ = [
     "CapacitatedMaxCover",
     "CapacitatedPMedian",
+    "InfeasibleError",
+    "InvalidPlanError",
     "LocationProblem",
     "MaxCover",
     "PCenter",
@@ -22,6 +25,7 @@ __all__ = [
     "Result",
     "ScaleUp",
     "SetCover",
+    "SolverTimeout",
     "scale_up",
     "solve",
 ]

@@ -183,7 +183,7 @@ class _Lagrangian:
 
     def __init__(self, problem: CapacitatedPMedian) -> None:
         self.problem = problem
-        cost = problem.weights[:, None] * problem.cost
+        cost = problem.weighted_cost()
         finite = np.isfinite(cost)
         self.q, self.cap = _levels(problem)
         self.fits = finite & (self.q[:, None] <= self.cap[None, :])
@@ -236,7 +236,7 @@ class _Lagrangian:
         """First multipliers (second cheapest cost) after a first plan from the sites of
         an uncapacitated p-median."""
         problem = self.problem
-        self.guess(vns_median(self.cost, problem.p, problem.fixed, rng, shakes=3))
+        self.guess(vns_median(self.cost, problem.p, problem.fixed, self.allowed, rng, shakes=3))
         u = np.sort(self.cost, axis=1)[:, min(1, problem.n_sites - 1)]
         return np.where(np.isfinite(u), u, 0.0)
 

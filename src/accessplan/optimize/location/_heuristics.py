@@ -1,7 +1,8 @@
 """Construction and improvement heuristics; they give HiGHS its first incumbent.
 
 All work on dense arrays: ``cost`` is clients x sites (already weighted), ``cover`` a boolean
-clients x sites matrix. Sites are column indices; ``fixed`` columns are always open.
+clients x sites matrix. Sites are column indices; ``fixed`` columns are always open and only
+``allowed`` columns ever open, even when opening them gains nothing (ties at zero gain).
 """
 
 from __future__ import annotations
@@ -30,20 +31,23 @@ def nearest_two(cost: np.ndarray, open_sites: np.ndarray) -> tuple[np.ndarray, .
     return d1, d2, open_sites[first]
 
 
-def greedy_median(cost: np.ndarray, p: int, fixed: np.ndarray) -> np.ndarray:
-    """Add sites one by one, each time the one that lowers the total cost most."""
+def greedy_median(cost: np.ndarray, p: int, fixed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Add allowed sites one by one, each time the one that lowers the total cost most."""
     chosen = [int(j) for j in np.flatnonzero(fixed)]
     d1 = cost[:, chosen].min(axis=1) if chosen else np.full(len(cost), float(cost.max()))
     while len(chosen) < p:
         gain = np.maximum(d1[:, None] - cost, 0.0).sum(axis=0)
         gain[chosen] = -1.0
+        gain[~allowed] = -np.inf
         best = int(np.argmax(gain))
         chosen.append(best)
         d1 = np.minimum(d1, cost[:, best])
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
-def interchange(cost: np.ndarray, open_sites: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+def interchange(
+    cost: np.ndarray, open_sites: np.ndarray, fixed: np.ndarray, allowed: np.ndarray
+) -> np.ndarray:
     """Best-improvement swaps (Whitaker's fast interchange, evaluated for all pairs at once).
 
     The change of swapping site ``j`` in for open site ``r`` is
@@ -63,6 +67,7 @@ def interchange(cost: np.ndarray, open_sites: np.ndarray, fixed: np.ndarray) -> 
         extra = owner @ np.maximum(d2[:, None] - np.maximum(d1[:, None], cost), 0.0)
         delta = loss[:, None] - extra - gain[None, :]
         delta[:, open_sites] = np.inf
+        delta[:, ~allowed] = np.inf
         delta[fixed[open_sites], :] = np.inf
         r, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
         if not delta[r, j] < -1e-9 * scale:
@@ -75,53 +80,68 @@ def median_cost(cost: np.ndarray, open_sites: np.ndarray) -> float:
 
 
 def vns_median(
-    cost: np.ndarray, p: int, fixed: np.ndarray, rng: np.random.Generator, *, shakes: int
+    cost: np.ndarray,
+    p: int,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    shakes: int,
 ) -> np.ndarray:
     """Greedy start, interchange, then ``shakes`` rounds of variable neighbourhood search.
 
-    A shake swaps ``k`` random open (not fixed) sites for random closed ones, ``k`` cycling
-    through 1, 2, 3; the result is improved by interchange and kept when cheaper.
+    A shake swaps ``k`` random open (not fixed) sites for random closed allowed ones, ``k``
+    cycling through 1, 2, 3; the result is improved by interchange and kept when cheaper.
     """
     cost = finite_cost(cost)
-    best = interchange(cost, greedy_median(cost, p, fixed), fixed)
+    best = interchange(cost, greedy_median(cost, p, fixed, allowed), fixed, allowed)
     best_cost = median_cost(cost, best)
     movable_count = p - int(fixed.sum())
     for round_ in range(shakes):
-        k = min(1 + round_ % 3, movable_count, cost.shape[1] - p)
+        closed = np.setdiff1d(np.flatnonzero(allowed), best)
+        k = min(1 + round_ % 3, movable_count, len(closed))
         if k <= 0:
             break
         movable = best[~fixed[best]]
-        closed = np.setdiff1d(np.arange(cost.shape[1]), best)
         out = rng.choice(movable, size=k, replace=False)
         into = rng.choice(closed, size=k, replace=False)
-        trial = interchange(cost, np.union1d(np.setdiff1d(best, out), into), fixed)
+        trial = interchange(cost, np.union1d(np.setdiff1d(best, out), into), fixed, allowed)
         trial_cost = median_cost(cost, trial)
         if trial_cost < best_cost - 1e-9:
             best, best_cost = trial, trial_cost
     return best
 
 
-def greedy_cover(cover: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray) -> np.ndarray:
-    """Maximal covering: add the site covering the most uncovered weight, ``p`` sites in all."""
+def greedy_cover(
+    cover: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray, allowed: np.ndarray
+) -> np.ndarray:
+    """Maximal covering: add the allowed site covering the most uncovered weight, ``p`` sites
+    in all."""
     chosen = [int(j) for j in np.flatnonzero(fixed)]
     covered = cover[:, chosen].any(axis=1)
     while len(chosen) < p:
-        gain = weights[~covered] @ cover[~covered]
+        gain = (weights[~covered] @ cover[~covered]).astype(float)
         gain[chosen] = -1.0
+        gain[~allowed] = -np.inf
         best = int(np.argmax(gain))
         chosen.append(best)
         covered |= cover[:, best]
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
-def greedy_set_cover(cover: np.ndarray, site_cost: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-    """Set covering: add the site with the most newly covered clients per unit of cost."""
+def greedy_set_cover(
+    cover: np.ndarray, site_cost: np.ndarray, fixed: np.ndarray, allowed: np.ndarray
+) -> np.ndarray | None:
+    """Set covering: add the allowed site with the most newly covered clients per unit of
+    cost; None when the allowed sites cannot cover every client."""
     chosen = [int(j) for j in np.flatnonzero(fixed)]
     covered = cover[:, chosen].any(axis=1)
     while not covered.all():
         ratio = cover[~covered].sum(axis=0) / np.maximum(site_cost, 1e-12)
-        ratio[chosen] = -1.0
+        ratio[~allowed] = 0.0
         best = int(np.argmax(ratio))
+        if ratio[best] <= 0:
+            return None
         chosen.append(best)
         covered |= cover[:, best]
     return np.sort(np.asarray(chosen, dtype=np.int64))

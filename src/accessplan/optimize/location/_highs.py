@@ -1,7 +1,8 @@
 """A thin layer over highspy: models passed as CSR arrays in one call, rows added in blocks.
 
 No per-term Python objects: every matrix is a ``scipy.sparse.csr_array`` handed to HiGHS whole.
-HiGHS output is off unless the ``accessplan.optimize`` logger is at DEBUG level.
+HiGHS never writes to the console: its log goes to this module's logger at DEBUG level (and
+is not even produced otherwise).
 """
 
 from __future__ import annotations
@@ -17,6 +18,26 @@ import scipy.sparse as sp
 logger = logging.getLogger(__name__)
 
 _ROWWISE = 2
+
+
+class _QuietHighs(highspy.Highs):
+    """``highspy.Highs`` with console logging off before its constructor can print: the
+    constructor enables callbacks, which writes HiGHS's banner to stdout unless
+    ``log_to_console`` is already false (highspy 1.16)."""
+
+    def enableCallbacks(self) -> None:
+        self.setOptionValue("log_to_console", False)
+        super().enableCallbacks()
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS instance that logs to :data:`logger` at DEBUG level and never to the console."""
+    highs = _QuietHighs()
+    debug = logger.isEnabledFor(logging.DEBUG)
+    highs.setOptionValue("output_flag", debug)
+    if debug:
+        highs.cbLogging.subscribe(lambda event: logger.debug("%s", event.message.rstrip()))
+    return highs
 
 
 @dataclass(frozen=True)
@@ -80,8 +101,7 @@ class Model:
         offset: float = 0.0,
         seed: int = 0,
     ) -> None:
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", logger.isEnabledFor(logging.DEBUG))
+        self.highs = new_highs()
         self.highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
         self.highs.setOptionValue("mip_rel_gap", 1e-9)
         self.highs.setOptionValue("mip_abs_gap", 1 - 1e-6 if integral_objective else 1e-7)

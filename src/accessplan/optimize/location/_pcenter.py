@@ -67,8 +67,11 @@ def _probe(
 ) -> tuple[np.ndarray | None, bool]:
     """Sites (at most ``p``) covering every client (None if none found), and whether none
     exist; clients found necessary join ``subset`` in place."""
-    cover = cover & ~problem.forbidden[None, :]
-    greedy = _heuristics.greedy_set_cover(cover, np.ones(problem.n_sites), problem.fixed)
+    allowed = ~problem.forbidden
+    cover = cover & allowed[None, :]
+    greedy = _heuristics.greedy_set_cover(cover, np.ones(problem.n_sites), problem.fixed, allowed)
+    if greedy is None:  # some client has no allowed site within the radius
+        return None, True
     if len(greedy) <= problem.p:
         return greedy, False
     ones = np.ones(problem.n_sites)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from accessplan._errors import InputError
 from accessplan.optimize.location._heuristics import finite_cost, median_cost, vns_median
 from accessplan.optimize.location._highs import Deadline, Model
 
@@ -73,11 +72,13 @@ class _Separator:
         return matrix, radius[hit]
 
 
-def _master(cost: np.ndarray, p: int, fixed: np.ndarray, seed: int, integral: bool) -> Model:
+def _master(
+    cost: np.ndarray, p: int, fixed: np.ndarray, allowed: np.ndarray, seed: int, integral: bool
+) -> Model:
     """Master LP: ``min sum theta`` s.t. ``sum y = p``, each client can reach an open site."""
     n, m = cost.shape
     lower = np.concatenate([fixed.astype(float), cost.min(axis=1)])
-    upper = np.concatenate([np.ones(m), np.full(n, np.inf)])
+    upper = np.concatenate([allowed.astype(float), np.full(n, np.inf)])
     objective = np.concatenate([np.zeros(m), np.ones(n)])
     limited = np.flatnonzero(~np.isfinite(cost).all(axis=1))
     reach_rows, reach_cols = np.nonzero(np.isfinite(cost[limited]))
@@ -109,29 +110,28 @@ def solve_median(
     cost: np.ndarray,
     p: int,
     fixed: np.ndarray,
+    allowed: np.ndarray,
     *,
     deadline: Deadline,
     rng: np.random.Generator,
     exact: bool = True,
 ) -> MedianPlan:
-    """Minimise ``sum_i min_{j open} cost_ij`` over ``p`` open sites (``fixed`` ones open).
+    """Minimise ``sum_i min_{j open} cost_ij`` over ``p`` open sites (``fixed`` ones open,
+    only ``allowed`` ones open).
 
     ``cost`` is clients x sites, already weighted, ``inf`` where not allowed. With
-    ``exact=False`` the plan is heuristic and the bound is the master LP's.
+    ``exact=False`` the plan is heuristic and the bound is the master LP's. A plan that
+    leaves a client unserved costs ``inf``; its bound is ``inf`` when no plan serves all.
     """
-    search = _Search(cost, p, fixed, rng, exact=exact)
-    root = search.node(fixed.astype(float), np.ones(cost.shape[1]), deadline)
+    search = _Search(cost, p, fixed, allowed, rng, exact=exact)
+    root = search.node(fixed.astype(float), allowed.astype(float), deadline)
     if root.infeasible:
-        msg = (
-            f"no plan of {p} sites serves every client within the allowed costs; "
-            "raise p or max_cost, or allow more sites."
-        )
-        raise InputError(msg)
+        return MedianPlan(search.best, np.inf, np.inf)
     if not exact or root.reduced is None or search.pruned(root.bound):
         return search.plan(root.bound)
     # Sites that reduced costs close stay closed in any better plan: go on without them,
     # so the cuts (and every node LP) only carry the sites still in play.
-    free = np.flatnonzero(~search.closable(root))
+    free = np.flatnonzero(~search.closable(root) & allowed)
     logger.debug("reduced-cost fixing kept %d of %d sites", len(free), len(fixed))
     reach = np.isfinite(cost[:, free]).any(axis=1).all()
     if len(free) < p or not reach:
@@ -141,6 +141,7 @@ def solve_median(
         cost[:, free],
         p,
         fixed[free],
+        allowed[free],
         rng,
         exact=True,
         start=np.searchsorted(free, search.best) if inside.all() else None,
@@ -170,6 +171,7 @@ class _Search:
         cost: np.ndarray,
         p: int,
         fixed: np.ndarray,
+        allowed: np.ndarray,
         rng: np.random.Generator,
         *,
         exact: bool,
@@ -179,14 +181,15 @@ class _Search:
         self.n, self.m = cost.shape
         self.p = p
         self.fixed = fixed
+        self.allowed = allowed
         self.penalised = finite_cost(cost)
         self.integral = bool(np.all(np.mod(cost[np.isfinite(cost)], 1) == 0))
         if start is None:
-            start = vns_median(cost, p, fixed, rng, shakes=10 if exact else 50)
+            start = vns_median(cost, p, fixed, allowed, rng, shakes=10 if exact else 50)
         self.best = start
         self.best_cost = median_cost(self.penalised, self.best)
         self.separator = _Separator(cost)
-        self.model = _master(cost, p, fixed, int(rng.integers(2**31 - 1)), self.integral)
+        self.model = _master(cost, p, fixed, allowed, int(rng.integers(2**31 - 1)), self.integral)
         y = np.zeros(self.m)
         y[self.best] = 1.0
         self.add_cuts(y, np.zeros(self.n))
@@ -205,7 +208,14 @@ class _Search:
         return self.rounded(bound) >= self.best_cost - _TOL * max(1.0, abs(self.best_cost))
 
     def plan(self, bound: float) -> MedianPlan:
-        return MedianPlan(self.best, self.best_cost, self.rounded(bound))
+        """The incumbent and the bound; a plan leaving clients unserved costs ``inf``, and
+        its bound is ``inf`` when the search proved that no plan serves them all (a node
+        pruned at the penalty holds no plan that serves everyone)."""
+        cost = median_cost(self.cost, self.best)
+        if np.isfinite(cost):
+            return MedianPlan(self.best, self.best_cost, self.rounded(bound))
+        proven = self.rounded(bound) >= self.best_cost - _TOL * max(1.0, self.best_cost)
+        return MedianPlan(self.best, np.inf, np.inf if proven else float(bound))
 
     def offer(self, sites: np.ndarray) -> None:
         value = median_cost(self.penalised, sites)
@@ -227,7 +237,8 @@ class _Search:
                 break
             if not self.add_cuts(y, lp.x[self.m :]):
                 break
-        self.offer(np.argsort(-(y + lower), kind="stable")[: self.p])
+        score = np.where(self.allowed, y + lower, -np.inf)
+        self.offer(np.argsort(-score, kind="stable")[: self.p])
         reduced = None if lp.col_dual is None else lp.col_dual[: self.m]
         return _Node(lp.objective, y, reduced)
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError
+from accessplan.optimize.location.errors import InfeasibleError
 from accessplan.region import Region
 
 
@@ -27,6 +28,40 @@ def _frozen_array(values: Any, dtype: Any) -> np.ndarray:
     array = np.array(values, dtype=dtype)
     array.setflags(write=False)
     return array
+
+
+def _vector(values: Any, name: str, length: int, per: str) -> np.ndarray:
+    """``values`` as a read-only float vector of ``length`` finite non-negative numbers."""
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        msg = f"{name} must be numbers, one per {per}; got {values!r:.60}."
+        raise InputError(msg) from None
+    if array.shape != (length,):
+        given = array.shape[0] if array.ndim == 1 else f"shape {array.shape}"
+        msg = f"{name} must have one number per {per}: expected {length} values, got {given}."
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
+    if len(bad):
+        msg = (
+            f"{name} must be finite and non-negative; {per} {int(bad[0])} has "
+            f"{float(array[bad[0]]):g} ({len(bad)} such value(s))."
+        )
+        raise InputError(msg)
+    array.setflags(write=False)
+    return array
+
+
+def _number(value: Any, name: str) -> float:
+    """A finite non-negative number (a radius)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = np.nan
+    if not (np.isfinite(number) and number >= 0):
+        msg = f"{name} must be a finite non-negative number, got {value!r}."
+        raise InputError(msg)
+    return number
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -60,6 +95,12 @@ class LocationProblem:
     def n_sites(self) -> int:
         return int(self.cost.shape[1])
 
+    def weighted_cost(self) -> np.ndarray:
+        """``weights_i * cost_ij``, ``inf`` where the pair is not allowed (also for clients
+        of zero weight, where the product would be NaN)."""
+        allowed = np.isfinite(self.cost)
+        return np.where(allowed, self.weights[:, None] * np.where(allowed, self.cost, 0), np.inf)
+
     @classmethod
     def _common(
         cls,
@@ -88,10 +129,11 @@ class LocationProblem:
             msg = "cost must be non-negative; got negative entries."
             raise InputError(msg)
         n, m = matrix.shape
-        w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64)
-        if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
-            msg = f"weights must be {n} finite non-negative numbers (one per client)."
-            raise InputError(msg)
+        w = np.ones(n) if weights is None else _vector(weights, "weights", n, "client")
+        for name, ids, size in (("client_ids", client_ids, n), ("site_ids", site_ids, m)):
+            if ids is not None and len(ids) != size:
+                msg = f"{name} must have {size} labels (one per cost {name[:-4]}), got {len(ids)}."
+                raise InputError(msg)
         masks = {}
         for name, chosen in (("fixed", fixed), ("forbidden", forbidden)):
             index = np.asarray(chosen, dtype=np.int64).reshape(-1)
@@ -184,7 +226,15 @@ class LocationProblem:
     def _check(self) -> None:
         """Model-specific checks; the base needs none."""
 
+    def _set(self, name: str, value: Any) -> None:
+        """Store a validated (normalised) field of the frozen problem."""
+        object.__setattr__(self, name, value)
+
     def _check_count(self, p: int) -> None:
+        if isinstance(p, bool) or not isinstance(p, int | np.integer):
+            msg = f"p must be a whole number of sites, got {p!r}."
+            raise InputError(msg)
+        self._set("p", int(p))
         allowed = int((~self.forbidden).sum())
         n_fixed = int(self.fixed.sum())
         if not n_fixed <= p <= allowed or p < 1:
@@ -202,7 +252,35 @@ class LocationProblem:
                 f"{len(lost)} client(s) (e.g. {ids}) have no allowed site within reach; raise "
                 "max_cost, allow more sites, or drop those clients."
             )
-            raise InputError(msg)
+            raise InfeasibleError(msg)
+
+    def _check_capacity(
+        self, capacity: Any, p: int, demand: np.ndarray, served: np.ndarray
+    ) -> None:
+        """Capacities one per site; the ``p`` largest must hold the demand of the clients
+        that must be ``served``, each of which needs a reachable site large enough."""
+        values = _vector(capacity, "capacity", self.n_sites, "site")
+        self._set("capacity", values)
+        usable = np.where(self.forbidden, 0.0, values)
+        movable = np.sort(usable[~self.fixed])[::-1][: p - int(self.fixed.sum())]
+        best = float(usable[self.fixed].sum() + movable.sum())
+        need = float(demand[served].sum())
+        if best < need:
+            msg = (
+                f"total capacity is below demand: the {p} largest allowed capacities hold "
+                f"{best:g} but demand is {need:g}; raise capacities or p, or allow more sites."
+            )
+            raise InfeasibleError(msg)
+        reach = np.where(np.isfinite(self.cost), usable[None, :], 0.0).max(axis=1)
+        stuck = np.flatnonzero(served & (demand > reach))
+        if len(stuck):
+            i = int(stuck[0])
+            msg = (
+                f"{len(stuck)} client(s) (e.g. {self.client_ids[i]!r} with demand "
+                f"{demand[i]:g}) fit no site they can reach (largest {reach[i]:g}); raise "
+                "capacities or max_cost, or allow more sites."
+            )
+            raise InfeasibleError(msg)
 
 
 _COMMON = {"weights", "fixed", "forbidden", "max_cost", "client_ids", "site_ids"}
@@ -232,10 +310,7 @@ def _positions(sites: pd.Index, ids: list[str], what: str) -> list[int]:
 
 def _capacity(problem: LocationProblem, capacity: Any) -> np.ndarray:
     """Capacities as floats, one finite number per site (0 where forbidden)."""
-    values = np.asarray(capacity, dtype=float)
-    if values.shape != (problem.n_sites,) or not np.isfinite(values).all():
-        msg = f"capacity must be {problem.n_sites} finite numbers (one per site)."
-        raise InputError(msg)
+    values = _vector(capacity, "capacity", problem.n_sites, "site")
     return np.where(problem.forbidden, 0.0, values)
 
 
@@ -302,6 +377,7 @@ class MaxCover(LocationProblem):
 
     def _check(self) -> None:
         self._check_count(self.p)
+        self._set("radius", _number(self.radius, "radius"))
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -320,11 +396,9 @@ class SetCover(LocationProblem):
     site_cost: np.ndarray | None = None
 
     def _check(self) -> None:
+        self._set("radius", _number(self.radius, "radius"))
         if self.site_cost is not None:
-            cost = np.asarray(self.site_cost, dtype=float)
-            if cost.shape != (self.n_sites,) or not np.isfinite(cost).all() or (cost < 0).any():
-                msg = f"site_cost must be {self.n_sites} finite non-negative numbers."
-                raise InputError(msg)
+            self._set("site_cost", _vector(self.site_cost, "site_cost", self.n_sites, "site"))
         lost = ~(self.cost <= self.radius).any(axis=1)
         if lost.any():
             ids = [self.client_ids[i] for i in np.flatnonzero(lost)[:5]]
@@ -332,7 +406,7 @@ class SetCover(LocationProblem):
                 f"{int(lost.sum())} client(s) (e.g. {ids}) have no allowed site within radius "
                 f"{self.radius:g}; raise the radius or allow more sites."
             )
-            raise InputError(msg)
+            raise InfeasibleError(msg)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -357,15 +431,9 @@ class CapacitatedPMedian(LocationProblem):
     def _check(self) -> None:
         self._check_count(self.p)
         self._check_reachable()
-        capacity = _capacity(self, self.capacity)
-        movable = np.sort(capacity[~self.fixed])[::-1][: self.p - int(self.fixed.sum())]
-        best = float(capacity[self.fixed].sum() + movable.sum())
-        if best < float(self.q.sum()):
-            msg = (
-                f"the {self.p} largest allowed capacities hold {best:g} but demand is "
-                f"{float(self.q.sum()):g}; raise capacities or p, or allow more sites."
-            )
-            raise InputError(msg)
+        if self.demand is not None:
+            self._set("demand", _vector(self.demand, "demand", self.n_clients, "client"))
+        self._check_capacity(self.capacity, self.p, self.q, np.ones(self.n_clients, dtype=bool))
 
     @property
     def q(self) -> np.ndarray:
@@ -390,4 +458,7 @@ class CapacitatedMaxCover(LocationProblem):
 
     def _check(self) -> None:
         self._check_count(self.p)
-        _capacity(self, self.capacity)
+        self._set("radius", _number(self.radius, "radius"))
+        self._check_capacity(
+            self.capacity, self.p, self.weights, np.zeros(self.n_clients, dtype=bool)
+        )

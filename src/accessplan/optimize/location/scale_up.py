@@ -84,12 +84,14 @@ def _greedy(problem: MaxCover | PMedian) -> Result:
     deadline = Deadline(None)
     if isinstance(problem, MaxCover):
         cover = problem.cost <= problem.radius
-        sites = _heuristics.greedy_cover(cover, problem.weights, problem.p, problem.fixed)
+        sites = _heuristics.greedy_cover(
+            cover, problem.weights, problem.p, problem.fixed, ~problem.forbidden
+        )
         value = float(problem.weights[cover[:, sites].any(axis=1)].sum())
         bound = float(problem.weights.sum())
     else:
-        cost = _heuristics.finite_cost(problem.weights[:, None] * problem.cost)
-        sites = _heuristics.greedy_median(cost, problem.p, problem.fixed)
+        cost = _heuristics.finite_cost(problem.weighted_cost())
+        sites = _heuristics.greedy_median(cost, problem.p, problem.fixed, ~problem.forbidden)
         value = _heuristics.median_cost(cost, sites)
         bound = 0.0
     return Result(

@@ -13,11 +13,12 @@ import scipy.sparse as sp
 
 from accessplan._errors import InputError
 from accessplan.optimize.location import _capacitated as _capacitated_median
-from accessplan.optimize.location import _heuristics
+from accessplan.optimize.location import _heuristics, _rules
 from accessplan.optimize.location._compact import capacitated_model, cover_model, set_cover_model
 from accessplan.optimize.location._highs import Deadline, Model, Outcome
 from accessplan.optimize.location._pcenter import solve_center
 from accessplan.optimize.location._pmedian import solve_median
+from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanError, SolverTimeout
 from accessplan.optimize.location.problems import (
     CapacitatedMaxCover,
     CapacitatedPMedian,
@@ -96,7 +97,8 @@ def solve(
         A :class:`PMedian`, :class:`PCenter`, :class:`MaxCover`, :class:`SetCover`,
         :class:`CapacitatedPMedian` or :class:`CapacitatedMaxCover`.
     time_limit
-        Seconds; the best plan so far and its bound are returned when it runs out.
+        Seconds; the best plan so far and its bound are returned when it runs out
+        (``is_optimal`` False, ``gap`` above zero).
     seed
         Seeds the heuristics (``numpy.random.default_rng``) and HiGHS.
     method
@@ -106,6 +108,14 @@ def solve(
     Returns
     -------
     Result
+        A plan that keeps every rule of the problem (checked here, whatever found it).
+
+    Raises
+    ------
+    InfeasibleError
+        No plan exists; the message says why (also an ``InputError``).
+    SolverTimeout
+        The time limit ran out before any feasible plan was found.
     """
     if method not in ("exact", "heuristic"):
         msg = f"method must be 'exact' or 'heuristic', got {method!r}."
@@ -120,16 +130,33 @@ def solve(
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     open_sites, objective, bound, assignment = solver(problem, deadline, rng, method == "exact")
-    scale = max(abs(objective), 1e-12)
-    gap = abs(objective - bound) / scale if objective != bound else 0.0
+    if not np.isfinite(objective):  # no plan serves every client
+        _no_plan(problem, proven=bound == np.inf)
+    open_sites = np.sort(np.asarray(open_sites, dtype=np.int64))
     if assignment is None:
         assignment = _nearest(problem, open_sites)
+    assignment = np.asarray(assignment, dtype=np.int64)
+    value = _rules.value(problem, open_sites, assignment)
+    faults = _rules.broken(problem, open_sites, assignment)
+    if not np.isfinite(value):
+        faults.append("clients are left unserved")
+    if faults or not np.isclose(value, objective, rtol=1e-7, atol=1e-7):
+        msg = (
+            f"the {type(problem).__name__} solver produced a plan that breaks the problem "
+            f"({'; '.join(faults) or f'objective {objective:g}, recomputed {value:g}'}); it "
+            "is withheld. This is a bug in accessplan: please report it with the problem."
+        )
+        raise InvalidPlanError(msg)
+    minimise = not isinstance(problem, MaxCover | CapacitatedMaxCover)
+    # a bound past the objective by rounding noise is still a proof
+    bound = min(bound, value) if minimise else max(bound, value)
+    gap = abs(value - bound) / max(abs(value), 1e-12) if value != bound else 0.0
     result = Result(
-        float(objective),
+        float(value),
         float(bound),
         float(gap),
-        bool(gap <= 1e-9),  # a bound past the objective by rounding noise is still a proof
-        _readonly(np.sort(open_sites)),
+        bool(gap <= 1e-9),
+        _readonly(open_sites),
         _readonly(assignment),
         deadline.elapsed(),
     )
@@ -167,11 +194,13 @@ def _nearest(problem: LocationProblem, open_sites: np.ndarray) -> np.ndarray:
 
 
 def _weighted(problem: LocationProblem) -> np.ndarray:
-    return problem.weights[:, None] * problem.cost
+    return problem.weighted_cost()
 
 
 def _pmedian(p: PMedian, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
-    plan = solve_median(_weighted(p), p.p, p.fixed, deadline=deadline, rng=rng, exact=exact)
+    plan = solve_median(
+        _weighted(p), p.p, p.fixed, ~p.forbidden, deadline=deadline, rng=rng, exact=exact
+    )
     return plan.open_sites, plan.objective, plan.bound, None
 
 
@@ -186,7 +215,7 @@ def _sites_or(outcome: Outcome, fallback: np.ndarray, m: int) -> np.ndarray:
 
 def _maxcover(p: MaxCover, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
     cover = p.cost <= p.radius
-    greedy = _heuristics.greedy_cover(cover, p.weights, p.p, p.fixed)
+    greedy = _heuristics.greedy_cover(cover, p.weights, p.p, p.fixed, ~p.forbidden)
     covered = float(p.weights[cover[:, greedy].any(axis=1)].sum())
     reachable = float(p.weights[cover[:, ~p.forbidden].any(axis=1)].sum())
     if covered >= reachable:  # everyone who can be covered is: nothing to prove
@@ -203,7 +232,8 @@ def _maxcover(p: MaxCover, deadline: Deadline, rng: np.random.Generator, exact: 
 def _setcover(p: SetCover, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
     cover = p.cost <= p.radius
     site_cost = np.ones(p.n_sites) if p.site_cost is None else np.asarray(p.site_cost, float)
-    greedy = _heuristics.greedy_set_cover(cover, site_cost, p.fixed)
+    greedy = _heuristics.greedy_set_cover(cover, site_cost, p.fixed, ~p.forbidden)
+    assert greedy is not None  # the problem's check found a site within radius for everyone
     model = set_cover_model(p, cover, site_cost, integer=exact, seed=_seed(rng))
     out = model.solve(deadline, start=_indicator(greedy, p.n_sites) if exact else None)
     sites = _sites_or(out, greedy, p.n_sites) if exact else greedy
@@ -235,7 +265,13 @@ def _capacitated(
     model, pi, pj = capacitated_model(p, seed=_seed(rng))
     out = model.solve(deadline)
     if out.x is None:
-        _no_plan(p)
+        if isinstance(p, CapacitatedMaxCover):  # serving nobody is feasible: start there
+            sites = _heuristics.greedy_cover(
+                p.cost <= p.radius, p.weights, p.p, p.fixed, ~p.forbidden
+            )
+            return sites, 0.0, out.bound, np.full(p.n_clients, -1)
+        bound = np.inf if out.infeasible else out.bound if np.isfinite(out.bound) else -np.inf
+        return np.flatnonzero(p.fixed), np.inf, bound, None
     sites, objective, assignment = _assigned(model, out.x, pi, pj, p)
     return sites, objective, out.bound, assignment
 
@@ -270,7 +306,7 @@ def _reduced_capacitated(
         p, restricted, deadline=deadline, rng=rng
     )
     if assignment is None:
-        _no_plan(p)
+        return np.flatnonzero(p.fixed), np.inf, bound, None
     return _with_unused(assignment, p, ~p.forbidden), objective, bound, assignment
 
 
@@ -312,12 +348,28 @@ def _assigned(
     return _open(x, p.n_sites), float(np.sum(x_gain[chosen])), assignment
 
 
-def _no_plan(p: LocationProblem) -> NoReturn:
-    msg = (
-        f"no feasible plan found for the {type(p).__name__} within the time limit; "
-        "raise time_limit, capacities or p."
-    )
-    raise InputError(msg)
+def _no_plan(p: LocationProblem, *, proven: bool) -> NoReturn:
+    """Raise why no plan came back: none exists (with the reason), or none found in time."""
+    name = type(p).__name__
+    if not proven:
+        msg = (
+            f"no feasible plan for the {name} was found within the time limit (none is "
+            "known to be impossible); raise time_limit."
+        )
+        raise SolverTimeout(msg)
+    if isinstance(p, CapacitatedPMedian):
+        msg = (
+            f"the {name} has no plan: no assignment of every client to one of {p.p} open "
+            "sites within max_cost fits the capacities (the total capacity and each client's "
+            "reachable sites suffice, but not together); raise capacities, p or max_cost."
+        )
+    else:
+        msg = (
+            f"p is too small to cover: no plan of {getattr(p, 'p', 0)} sites serves every "
+            "client within the allowed costs (a set covering of the clients needs more "
+            "sites); raise p or max_cost, or allow more sites."
+        )
+    raise InfeasibleError(msg)
 
 
 def _indicator(sites: np.ndarray, m: int) -> np.ndarray:
