@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) $(SYSTEM_STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -81,8 +81,14 @@ def test_run_writes_the_folder_and_its_contracts(tmp_path: Path, region_file: Pa
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 4
-    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs"]["path"]["sha256"])
-    assert manifest["parameters"]["thresholds_min"] == [15.0, 30.0, 60.0]
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs"]["region.path"]["sha256"])
+    (step,) = manifest["steps"]
+    assert step["kind"] == "access"
+    assert step["parameters"]["thresholds_min"] == [15.0, 30.0, 60.0]
+    assert step["parameters"]["profiles"]["car"]["speeds"]["primary"] == 60  # the full profile
+    assert set(manifest["files"]) == {
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+    }
     assert manifest["packages"]["numpy"]
     assert str(out / "report.html") in " ".join(text.split())
 
@@ -123,10 +129,10 @@ def test_access_command_and_languages(tmp_path: Path, region_file: Path) -> None
     ("extra", "access", "words"),
     [
         ("colour = 1", "", ["unknown key(s)", "colour"]),
-        ("", "threshold = [15]", ["unknown key(s) [access]", "threshold"]),
+        ("", "threshold = [15]", ["[access] unknown key(s)", "threshold"]),
         ("", "thresholds = [15, 0]", ["thresholds must be a positive number", "0"]),
         ("", "thresholds = [-5]", ["thresholds must be a positive number", "-5"]),
-        ("", 'profiles = ["walk", "bike"]', ["unknown profile(s)", "bike"]),
+        ("", 'profiles = ["walk", "bike"]', ["[access] profiles: unknown", "bike"]),
     ],
 )
 def test_bad_scenarios_fail_cleanly(

@@ -16,6 +16,10 @@ class InputError(ValueError, AccessPlanError):
     """An input file, table or argument is not what accessplan needs."""
 
 
+class OutputError(InputError):
+    """An output path cannot be written (a file's parent is a file, no permission, ...)."""
+
+
 class CrsError(InputError):
     """A coordinate reference system is missing, unknown or inconsistent."""
 

@@ -1,15 +1,29 @@
-"""Output written whole or not at all: build beside the target, then rename onto it."""
+"""Output written whole or not at all: build beside the target, then rename onto it.
+
+Temporaries are named ``.<target name>.<pid>.<random>.tmp<suffix>``: a process killed
+while writing (SIGKILL, power loss) cannot clean up, so the next write to the same target
+removes the temporaries whose process is gone. A path that cannot be written (a parent that
+is a file, a read-only folder, a name too long, a folder where a file should go) raises
+:class:`~accessplan._errors.OutputError` naming the path and the reason.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from accessplan._errors import OutputError
 from accessplan._types import PathArg
+
+logger = logging.getLogger(__name__)
 
 
 def _umask() -> int:
@@ -23,15 +37,20 @@ def new_file(path: PathArg) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` when the block succeeds
     and is removed when it fails. The file gets the usual permissions (not mkstemp's 0600)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        raise OutputError(f"output {str(target)!r} is a folder; give a file name.")
+    with _writing(target):
+        _prepare(target)
+        prefix, suffix = _names(target)
+        fd, name = tempfile.mkstemp(suffix, prefix, target.parent)
+        os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # writers such as GDAL want to create the file themselves
     try:
         yield tmp
         tmp.chmod(0o666 & ~_umask())
-        os.replace(tmp, target)
+        with _writing(target):
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -39,15 +58,71 @@ def new_file(path: PathArg) -> Iterator[Path]:
 @contextmanager
 def new_folder(path: PathArg) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it replaces ``path`` (and whatever was
-    there) when the block succeeds and is removed when it fails."""
+    there: callers check first that it is theirs to replace) when the block succeeds and is
+    removed when it fails."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    with _writing(target):
+        _prepare(target)
+        prefix, suffix = _names(target)
+        tmp = Path(tempfile.mkdtemp(suffix, prefix, target.parent))
     try:
         yield tmp
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes a private folder
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        with _writing(target):
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _names(target: Path) -> tuple[str, str]:
+    """Prefix and suffix of a temporary for ``target`` (see the module docstring)."""
+    return f".{target.name}.{os.getpid()}.", f".tmp{target.suffix}"
+
+
+def _prepare(target: Path) -> None:
+    """Make the parent folder and remove temporaries of ``target`` left by dead processes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.(\d+)\.[^.]+\.tmp{re.escape(target.suffix)}"
+    )
+    for item in target.parent.iterdir():
+        match = pattern.fullmatch(item.name)
+        if match and not _alive(int(match.group(1))):
+            logger.info("removing %s, left by an interrupted run", item)
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    item.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+@contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """Turn the operating system's refusals into an :class:`OutputError` naming ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        reason = {
+            errno.ENOTDIR: "a folder on its path is a file",
+            errno.EACCES: "permission denied",
+            errno.EROFS: "the file system is read-only",
+            errno.ENAMETOOLONG: "the name is too long",
+            errno.EISDIR: "it is a folder",
+            errno.ENOSPC: "the disk is full",
+        }.get(exc.errno or 0, exc.strerror or str(exc))
+        msg = f"cannot write {str(target)!r}: {reason}; choose another output path."
+        raise OutputError(msg) from exc

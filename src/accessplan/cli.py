@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from accessplan._errors import AccessPlanError, InputError
-from accessplan._files import new_file, new_folder
+from accessplan._files import new_file
 
 app = typer.Typer(
     help="Plan rural basic public services on real roads and terrain.", no_args_is_help=True
@@ -74,7 +74,9 @@ def stages(title: str) -> Iterator[Callable[[str], None]]:
         yield update
 
 
-FileArg = Annotated[Path, typer.Option(dir_okay=False)]
+ProfilesFile = Annotated[
+    Path | None, typer.Option("--profiles", help="TOML file overriding travel profiles.")
+]
 
 
 @region_app.command("build")
@@ -138,15 +140,17 @@ def travel_nearest(
     out_path: Annotated[Path, typer.Option("--out", help="CSV to write.")],
     profile: Annotated[str, typer.Option(help="walk, motorcycle, car or mobile_clinic.")] = "car",
     by: Annotated[str, typer.Option(help="tier or service.")] = "tier",
+    profiles_file: ProfilesFile = None,
 ) -> None:
     """Minutes from every settlement to the nearest facility of each tier."""
     from accessplan.region import Region
-    from accessplan.travel import nearest
+    from accessplan.travel import get_profile, nearest
 
     def work() -> None:
+        chosen = get_profile(profile, profiles_file=profiles_file)
         region = Region.read(region_path)
         with stages("nearest facilities"):
-            table = nearest(region, profile, by=by)
+            table = nearest(region, chosen, by=by)
         _write_csv(table, out_path)
 
     run_safely(work)
@@ -161,14 +165,18 @@ def travel_times_cmd(
     cutoff: Annotated[
         float | None, typer.Option(help="Leave out pairs beyond these minutes.")
     ] = None,
+    profiles_file: ProfilesFile = None,
 ) -> None:
     """Settlement x facility travel times as a long table."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
     from accessplan.region import Region
-    from accessplan.travel import travel_times
+    from accessplan.travel import get_profile, travel_times
 
     def work() -> None:
+        chosen = get_profile(profile, profiles_file=profiles_file)
+        if cutoff is not None and not 0 < cutoff < float("inf"):
+            raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff!r}.")
         region = Region.read(region_path)
         with Progress(
             TextColumn("facilities"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
@@ -176,7 +184,7 @@ def travel_times_cmd(
             task = bar.add_task("facilities", total=len(region.facilities))
             table = travel_times(
                 region,
-                profile,
+                chosen,
                 cutoff=cutoff,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
@@ -187,6 +195,9 @@ def travel_times_cmd(
 
 
 Lang = Annotated[str | None, typer.Option("--lang", help="Report language: en or zh.")]
+OutDir = Annotated[
+    Path, typer.Option("--out", help="Run folder to write (new, or an earlier run).")
+]
 
 
 def _run(make: Callable[[], Any], out_dir: Path | None, lang: str | None, title: str) -> Path:
@@ -202,6 +213,29 @@ def _run(make: Callable[[], Any], out_dir: Path | None, lang: str | None, title:
     return run_safely(work)
 
 
+def _step(
+    kind: str,
+    options: dict[str, Any],
+    out_dir: Path,
+    lang: str | None,
+    *,
+    region: Path | None = None,
+    seed: int = 0,
+    title: str,
+) -> Path:
+    """Run one analysis step from command-line options into a run folder; print where."""
+    from accessplan.settings import Scenario
+
+    def make() -> Scenario:
+        return Scenario.one_step(kind, options, region=region, seed=seed, lang=lang or "en")
+
+    folder = _run(make, out_dir, lang, title)
+    _print_summary(_summary(folder))
+    out.print(f"wrote {folder}")
+    out.print(str(folder / "report.html"))
+    return folder
+
+
 @app.command("run")
 def run_cmd(
     scenario_path: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
@@ -210,7 +244,7 @@ def run_cmd(
     ] = None,
     lang: Lang = None,
 ) -> None:
-    """Run a scenario file and write its run folder (tables, results.gpkg, report.html)."""
+    """Run a scenario file's steps into one run folder (tables, results.gpkg, report.html)."""
     from accessplan.settings import Scenario
 
     folder = _run(lambda: Scenario.from_toml(scenario_path), out_dir, lang, "running")
@@ -221,7 +255,7 @@ def run_cmd(
 @app.command("access")
 def access_cmd(
     region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    out_dir: OutDir,
     profile: Annotated[
         str, typer.Option(help="Profiles, comma-separated (first = main).")
     ] = "walk,motorcycle,car",
@@ -232,25 +266,22 @@ def access_cmd(
     clinic_within: Annotated[
         float | None, typer.Option(help="A village passes with a clinic this close (min).")
     ] = None,
+    max_snap_m: Annotated[
+        float | None, typer.Option(help="Flag places farther than this from a road (m).")
+    ] = None,
+    profiles_file: ProfilesFile = None,
     lang: Lang = None,
 ) -> None:
     """Coverage, gaps, completeness and referral of a region: the service circle."""
-    from accessplan.settings import Scenario
-
-    def make() -> Scenario:
-        access: dict[str, Any] = {
-            "profiles": _split(profile),
-            "thresholds": [_number(t, "--thresholds") for t in _split(thresholds)],
-            "referral_limit_min": referral_limit,
-        }
-        if clinic_within is not None:
-            access["clinic_within_min"] = clinic_within
-        region = {"path": str(region_path.resolve())}
-        return Scenario.from_dict({"name": region_path.stem, "region": region, "access": access})
-
-    folder = _run(make, out_dir, lang, "measuring access")
-    out.print(f"wrote {folder}")
-    out.print(str(folder / "report.html"))
+    options = {
+        "profiles": profile,
+        "thresholds": thresholds,
+        "referral_limit_min": referral_limit,
+        "clinic_within_min": clinic_within,
+        "max_snap_m": max_snap_m,
+        "profiles_file": profiles_file,
+    }
+    _step("access", options, out_dir, lang, region=region_path, title="measuring access")
 
 
 @app.command("demo")
@@ -270,7 +301,7 @@ def demo_cmd(
                 "name": "accessplan demo",
                 "seed": seed,
                 "region": {"synthetic": "mountain_county"},
-                "access": {"profiles": ["walk", "motorcycle", "car"]},
+                "steps": [{"kind": "access", "profiles": ["walk", "motorcycle", "car"]}],
             }
         )
 
@@ -288,7 +319,7 @@ def surface_cmd(
     scenario: Annotated[
         Path, typer.Option(help="AccessMod scenario table (CSV/XLSX): class, label, speed, mode.")
     ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder, written atomically.")],
+    out_dir: OutDir,
     roads: Annotated[Path | None, typer.Option(help="Road lines with a `class` field.")] = None,
     barriers: Annotated[
         list[Path] | None, typer.Option(help="Impassable lines or polygons; repeat for several.")
@@ -297,7 +328,7 @@ def surface_cmd(
         Path | None, typer.Option(help="People per cell on the DEM grid.")
     ] = None,
     zones: Annotated[Path | None, typer.Option(help="Zone polygons for the zonal table.")] = None,
-    zone_field: Annotated[str, typer.Option(help="Field naming the zones.")] = "zone",
+    zone_field: Annotated[str | None, typer.Option(help="Field naming the zones.")] = None,
     direction: Annotated[str, typer.Option(help="towards or from the facilities.")] = "towards",
     anisotropic: Annotated[
         bool, typer.Option("--anisotropic/--isotropic", help="Slope-dependent speeds.")
@@ -306,49 +337,43 @@ def surface_cmd(
         bool, typer.Option("--knight", help="16 neighbours (knight's move).")
     ] = False,
     max_minutes: Annotated[float, typer.Option(help="Maximum travel time.")] = 120.0,
+    thresholds: Annotated[
+        str | None, typer.Option(help="Minutes of the 'people within' columns, comma-separated.")
+    ] = None,
     capacity_field: Annotated[str | None, typer.Option(help="Facility capacity field.")] = None,
     order: Annotated[str, typer.Option(help="population, capacity or field.")] = "population",
     order_field: Annotated[str | None, typer.Option(help="Field for --order field.")] = None,
     id_field: Annotated[str, typer.Option(help="Facility id field.")] = "id",
-    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out folder.")] = False,
+    lang: Lang = None,
 ) -> None:
     """Raster accessibility like AccessMod: travel time, capacity coverage, zonal tables."""
-    from accessplan.travel.surface import run_surface
-
-    def work() -> Any:
-        with stages("raster accessibility"):
-            return run_surface(
-                dem,
-                landcover,
-                facilities,
-                scenario,
-                roads=roads,
-                barriers=barriers or [],
-                population=population,
-                zones=zones,
-                zone_field=zone_field,
-                direction=direction,  # type: ignore[arg-type]
-                anisotropic=anisotropic,
-                knight=knight,
-                max_minutes=max_minutes,
-                capacity_field=capacity_field,
-                order=order,
-                order_field=order_field,
-                id_field=id_field,
-                out_dir=out_dir,
-                overwrite=overwrite,
-            )
-
-    run = run_safely(work)  # flagged facilities are logged as warnings and in facilities.csv
-    if not run.zonal.empty:
-        out.print(run.zonal.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    out.print(f"wrote {out_dir}")
+    options = {
+        "dem": dem,
+        "landcover": landcover,
+        "facilities": facilities,
+        "scenario_table": scenario,
+        "roads": roads,
+        "barriers": barriers or None,
+        "population": population,
+        "zones": zones,
+        "zone_field": zone_field,
+        "direction": direction,
+        "anisotropic": anisotropic,
+        "knight": knight,
+        "max_minutes": max_minutes,
+        "thresholds": thresholds,
+        "capacity_field": capacity_field,
+        "order": order,
+        "order_field": order_field,
+        "id_field": id_field,
+    }
+    _step("surface", options, out_dir, lang, title="raster accessibility")
 
 
 @app.command("site")
 def site_cmd(
     region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for sites.csv, ...")],
+    out_dir: OutDir,
     tier: Annotated[str, typer.Option(help="Tier to place, e.g. township_health_center.")],
     model: Annotated[
         str, typer.Option(help="mclp, lscp, pmedian, pcenter, cpmp or cmaxcover.")
@@ -363,82 +388,34 @@ def site_cmd(
         float | None, typer.Option(help="No assignment beyond these minutes.")
     ] = None,
     profile: Annotated[str, typer.Option(help="Travel profile.")] = "car",
+    profiles_file: ProfilesFile = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds for the solver.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the heuristics.")] = 0,
-    lang: Annotated[str, typer.Option(help="Language of the map: en or zh.")] = "en",
+    lang: Lang = None,
 ) -> None:
     """Where to raise facilities to a tier: optimal sites among the lower-tier facilities.
 
-    Writes sites.csv, assignment.csv, settlements.csv (minutes to the nearest site before and
-    after), summary.json and map.svg (the chosen sites on the map).
+    Writes a run folder: sites.csv, assignment.csv, settlements.csv (minutes to the nearest
+    site before and after), summary.json, results.gpkg and report.html with the plan's map.
     """
-    import json
-
-    from accessplan.optimize.location.plan import upgrade_plan
-    from accessplan.region import Region
-
-    def work() -> dict[str, Any]:
-        _check_lang(lang)
-        from accessplan.report import _figure, maps
-
-        region = Region.read(region_path)
-        with stages("site planning"):
-            plan = upgrade_plan(
-                region,
-                profile,
-                model=model,
-                tier=tier,
-                add=add,
-                threshold=threshold,
-                max_minutes=max_minutes,
-                time_limit=time_limit,
-                seed=seed,
-            )
-            ax = maps.sites_map(
-                region, plan["sites"], plan["settlements"], threshold=threshold, lang=lang
-            )
-            svg = _figure.to_svg(_figure.root(ax), name="sites", lang=lang)
-        _write_folder(
-            out_dir,
-            {
-                "sites.csv": plan["sites"].to_csv(index=False, lineterminator="\n"),
-                "assignment.csv": plan["assignment"].to_csv(index=False, lineterminator="\n"),
-                "settlements.csv": plan["settlements"].to_csv(index=False, lineterminator="\n"),
-                "summary.json": json.dumps(plan["summary"], indent=2) + "\n",
-                "map.svg": svg,
-            },
-        )
-        return dict(plan["summary"])
-
-    summary = run_safely(work)
-    for key, value in summary.items():
-        out.print(f"{key:>22}: {value}", highlight=False)
-    out.print(f"wrote {out_dir}")
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _number(text: str, option: str) -> float:
-    try:
-        return float(text)
-    except ValueError as exc:
-        msg = f"{option}: {text!r} is not a number; give minutes like 15,30,60."
-        raise InputError(msg) from exc
+    options = {
+        "tier": tier,
+        "model": model,
+        "p": add,
+        "threshold": threshold,
+        "max_minutes": max_minutes,
+        "profile": profile,
+        "profiles_file": profiles_file,
+        "time_limit": time_limit,
+        "seed": seed,
+    }
+    _step("site", options, out_dir, lang, region=region_path, seed=seed, title="site planning")
 
 
 def _check_lang(lang: str | None) -> None:
     if lang is not None and lang not in ("en", "zh"):
         msg = f"--lang must be en or zh, got {lang!r}."
         raise InputError(msg)
-
-
-def _write_folder(folder: Path, files: dict[str, str]) -> None:
-    """Write text files into ``folder``, whole or not at all."""
-    with new_folder(folder) as tmp:
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
 
 
 def _write_csv(table: Any, path: Path) -> None:
@@ -450,3 +427,10 @@ def _write_csv(table: Any, path: Path) -> None:
 def _print_summary(summary: dict[str, Any]) -> None:
     for key, value in summary.items():
         out.print(f"{key:>18}: {value}", highlight=False)
+
+
+def _summary(folder: Path) -> dict[str, Any]:
+    """The summary a one-step run folder holds."""
+    import json
+
+    return dict(json.loads((folder / "summary.json").read_text("utf-8")))

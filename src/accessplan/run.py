@@ -1,10 +1,20 @@
-"""Scenario runs: a region in, one run folder out.
+"""Run folders: a scenario's steps in, one folder out.
 
-The run folder holds ``manifest.json`` (inputs with SHA-256, parameters, package versions,
-seed), ``results.gpkg`` (settlements with their times, facilities, isochrones), the tables as
-CSV and in ``tables.xlsx``, and ``report.html``. It is written to a temporary folder beside
-the target and renamed at the end, so a failed run leaves nothing behind. The same inputs and
-seed give byte-identical tables.
+:func:`run_scenario` runs the steps of a :class:`~accessplan.settings.Scenario` (each an
+analysis of :mod:`accessplan.analyses`) and :func:`write_run_folder` writes whatever their
+results list, without knowing any analysis:
+
+* each step's tables as CSV (unreachable as an empty cell) and its rasters as GeoTIFF
+  (no-data where unreachable), with ``summary.json`` — at the top of the folder when the run
+  has one step, in a folder named after the step when it has several;
+* ``tables.xlsx`` (every table, one sheet each), ``results.gpkg`` (every layer),
+  ``region.gpkg`` (when the region was built or synthesised in the run), ``report.html`` (the
+  region, then each step's report section) and ``manifest.json`` (inputs with SHA-256, each
+  step's parameters and summary, package versions, the seed, the SHA-256 of every table and
+  raster, and the list of files written).
+
+The folder is written beside the target and renamed at the end, so a failed run leaves
+nothing behind. The same inputs and seed give byte-identical tables.
 """
 
 from __future__ import annotations
@@ -13,40 +23,34 @@ import hashlib
 import io
 import json
 import logging
+import math
+import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import rasterio
 
 from accessplan._errors import InputError
 from accessplan._files import new_folder
+from accessplan._result import AnalysisResult, Raster
+from accessplan.analyses import Context, analysis
 from accessplan.io import region_from_osm
 from accessplan.io.population import estimate_by_place
-from accessplan.measures.results import AccessResults, measure_access
 from accessplan.region import Region
-from accessplan.settings import Scenario
-from accessplan.travel.profiles import get_profile
+from accessplan.report import render_page, translator
+from accessplan.settings import Scenario, Step
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
-#: Tables written as CSV and as sheets of ``tables.xlsx``, in this order.
-TABLES = (
-    "coverage",
-    "settlements",
-    "time_stats",
-    "gaps",
-    "completeness",
-    "referral",
-    "unknown_population",
-)
 PACKAGES: tuple[str, ...] = (
     "accessplan",
     "numpy",
@@ -58,11 +62,15 @@ PACKAGES: tuple[str, ...] = (
     "pyogrio",
     "rasterio",
     "osmium",
+    "numba",
+    "highspy",
     "matplotlib",
     "jinja2",
     "openpyxl",
 )
-_MANIFEST = "manifest.json"
+MANIFEST = "manifest.json"
+#: No-data value of the GeoTIFFs.
+NODATA = -9999.0
 
 
 def sha256(path: Path) -> str:
@@ -77,6 +85,9 @@ def sha256(path: Path) -> str:
 def load_region(scenario: Scenario, progress: Progress | None = None) -> Region:
     """The scenario's region: read, built from OSM, or synthesised from the seed."""
     src = scenario.region
+    if src is None:
+        msg = "the scenario has no [region]; add one for the steps that run on a region."
+        raise InputError(msg)
     if src.path is not None:
         region = Region.read(src.path)
     elif src.osm is not None:
@@ -103,16 +114,51 @@ def load_region(scenario: Scenario, progress: Progress | None = None) -> Region:
     return region
 
 
-def check_target(out: Path) -> None:
-    """Refuse to replace a folder that is not an earlier run folder."""
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / _MANIFEST).exists())
-    ):
+def check_target(out: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuse an output folder the run could not replace without deleting what accessplan
+    did not write: a file, a folder that is not an earlier run folder (or holds more than
+    that run wrote), the current folder or one above it, or a folder holding an input."""
+    where = out.resolve()
+    cwd = Path.cwd().resolve()
+    if where == cwd or where in cwd.parents:
         msg = (
-            f"output {str(out)!r} exists and is not an accessplan run folder; "
-            f"choose another --out or remove it."
+            f"--out {str(out)!r} is the current folder or one above it, which a run would "
+            "replace; give a new folder, e.g. --out runs/first."
         )
         raise InputError(msg)
+    for path in inputs:
+        if where in Path(path).resolve().parents:
+            msg = (
+                f"input {str(path)!r} lies inside the output folder {str(out)!r}, which the "
+                "run replaces; choose another --out."
+            )
+            raise InputError(msg)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        msg = f"output {str(out)!r} exists and is a file; choose another --out or remove it."
+        raise InputError(msg)
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir()}
+    if not present:
+        return
+    written = _written(out)
+    foreign = sorted(present - written) if written is not None else sorted(present)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        msg = (
+            f"output {str(out)!r} exists and is not an accessplan run folder (it holds "
+            f"{shown}, which no earlier run wrote); choose another --out or remove it."
+        )
+        raise InputError(msg)
+
+
+def _written(folder: Path) -> set[str] | None:
+    """The files an earlier run wrote into ``folder`` (its manifest's list), or None."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        return {str(name) for name in manifest["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def run_scenario(
@@ -122,131 +168,165 @@ def run_scenario(
     lang: str | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """Run a scenario and write its run folder; return the folder's path."""
+    """Run the scenario's steps in order and write one run folder; return its path."""
     target = out or scenario.out
     if target is None:
         msg = "no output folder: give --out DIR or [output] dir in the scenario."
         raise InputError(msg)
-    check_target(target)
+    source = scenario.source
+    check_target(target, [*scenario.files().values(), *([source] if source else [])])
     say = progress or (lambda _stage: None)
-    say("region")
-    region = load_region(scenario, progress)
-    profiles = [
-        get_profile(p, profiles_file=scenario.access.profiles_file)
-        for p in scenario.access.profiles
-    ]
-    results = measure_access(
-        region,
-        profiles=profiles,
-        thresholds=scenario.access.thresholds,
-        referral_limit_min=scenario.access.referral_limit_min,
-        clinic_within_min=scenario.access.clinic_within_min,
-        max_snap_m=scenario.access.max_snap_m,
-        progress=say,
-    )
+    loaded: list[Region] = []
+
+    def region() -> Region:
+        if not loaded:
+            say("region")
+            loaded.append(load_region(scenario, progress))
+        return loaded[0]
+
+    context = Context(region=region, seed=scenario.seed, progress=say)
+    results = []
+    for step in scenario.steps:
+        say(step.name)
+        results.append((step, analysis(step.kind).run(context, dict(step.options))))
     with new_folder(target) as tmp:
-        say("writing tables")
-        write_outputs(results, scenario, tmp, lang=lang or scenario.lang, progress=say)
+        write_run_folder(
+            tmp,
+            scenario,
+            results,
+            region=loaded[0] if loaded else None,
+            lang=lang or scenario.lang,
+            progress=say,
+        )
     return target
 
 
-def result_tables(results: AccessResults) -> dict[str, pd.DataFrame]:
-    """The run's tables by name (see :data:`TABLES`)."""
-    return {
-        "coverage": results.coverage,
-        "settlements": results.settlements_table(),
-        "time_stats": results.time_stats,
-        "gaps": results.gaps,
-        "completeness": results.completeness,
-        "referral": results.referral,
-        "unknown_population": results.unknown_population,
-    }
-
-
-def write_outputs(
-    results: AccessResults,
-    scenario: Scenario,
+def write_run_folder(
     folder: Path,
+    scenario: Scenario,
+    results: Sequence[tuple[Step, AnalysisResult]],
     *,
+    region: Region | None,
     lang: str,
     progress: Progress | None = None,
 ) -> None:
-    """Write every file of a run folder into ``folder``."""
-    from accessplan.report import write_report
-
+    """Write every file of a run folder into ``folder`` (see the module docstring)."""
     say = progress or (lambda _stage: None)
-    region = results.region
-    tables = {name: as_table(frame) for name, frame in result_tables(results).items()}
-    for name in TABLES:
-        tables[name].to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
-    write_xlsx(tables, folder / "tables.xlsx")
+    single = len(results) == 1
+    say("writing tables")
+    outputs: dict[str, str] = {}
+    sheets: dict[str, pd.DataFrame] = {}
+    layers = {}
+    for step, result in results:
+        place = folder if single else folder / step.name
+        place.mkdir(exist_ok=True)
+        for name, frame in result.tables().items():
+            table = as_table(frame)
+            path = place / f"{name}.csv"
+            table.to_csv(path, index=False, lineterminator="\n")
+            outputs[path.relative_to(folder).as_posix()] = sha256(path)
+            sheets[_sheet(step.name, name, single)] = table
+        for name, raster in result.rasters().items():
+            path = place / f"{name}.tif"
+            write_geotiff(raster, path)
+            outputs[path.relative_to(folder).as_posix()] = sha256(path)
+        (place / "summary.json").write_text(_json(result.summary()), "utf-8")
+        layers.update({name if single else f"{step.name}_{name}": layer
+                       for name, layer in result.layers().items()})  # fmt: skip
+    write_xlsx(sheets, folder / "tables.xlsx")
     say("writing results.gpkg")
-    write_results_gpkg(results, folder / "results.gpkg")
-    inputs = scenario.region.files()
-    if scenario.access.profiles_file is not None:
-        inputs["profiles_file"] = scenario.access.profiles_file
-    if scenario.region.path is None:
+    for name, layer in layers.items():
+        pyogrio.write_dataframe(layer, folder / "results.gpkg", layer=name, driver="GPKG")
+    built = region is not None and scenario.region is not None and scenario.region.path is None
+    if built and region is not None:
         region.write(folder / "region.gpkg")
-    manifest = build_manifest(results, scenario, inputs, folder, lang=lang)
+    manifest = build_manifest(scenario, results, region=region, outputs=outputs, lang=lang)
     say("writing report")
-    write_report(results, folder / "report.html", lang=lang, manifest=manifest)
-    (folder / _MANIFEST).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n", "utf-8"
-    )
+    tr = translator(lang)
+    sections = [(step.name, analysis(step.kind).section(result, tr)) for step, result in results]
+    title = None if single else tr("report.title_run", name=scenario.name)
+    html = render_page(sections, tr, title=title, region=region, manifest=manifest)
+    (folder / "report.html").write_text(html, encoding="utf-8", newline="\n")
+    written = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    manifest["files"] = sorted({*written, MANIFEST})
+    (folder / MANIFEST).write_text(_json(manifest), "utf-8")
 
 
 def build_manifest(
-    results: AccessResults,
     scenario: Scenario,
-    inputs: dict[str, Path],
-    folder: Path,
+    results: Sequence[tuple[Step, AnalysisResult]],
     *,
+    region: Region | None,
+    outputs: dict[str, str],
     lang: str,
 ) -> dict[str, Any]:
     """What went in and came out: enough to rerun and to check a rerun."""
-    profiles_file = scenario.access.profiles_file
     versions: dict[str, str | None] = {}
     for package in PACKAGES:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
+    src = scenario.region
+    region_info: dict[str, Any] | None = None
+    if src is not None and region is not None:
+        kind = "file" if src.path else ("osm" if src.osm else f"synthetic:{src.synthetic}")
+        region_info = {
+            "source": kind,
+            "population_estimate": src.estimate_population,
+            **region.summary(),
+        }
     return {
         "name": scenario.name,
         "seed": scenario.seed,
+        "lang": lang,
         "scenario": (
             {"path": str(scenario.source), "sha256": sha256(scenario.source)}
             if scenario.source
             else None
         ),
-        "region": {
-            "name": results.region.name,
-            "source": "file"
-            if scenario.region.path
-            else ("osm" if scenario.region.osm else f"synthetic:{scenario.region.synthetic}"),
-            "population_estimate": scenario.region.estimate_population,
-            **{k: v for k, v in results.region.summary().items() if k != "name"},
+        "region": region_info,
+        "inputs": {
+            k: {"path": str(p), "sha256": sha256(p)} for k, p in sorted(scenario.files().items())
         },
-        "inputs": {k: {"path": str(p), "sha256": sha256(p)} for k, p in sorted(inputs.items())},
-        "parameters": {
-            "profiles": {
-                name: json.loads(get_profile(name, profiles_file=profiles_file).key())
-                for name in results.profiles
-            },
-            "thresholds_min": list(results.thresholds),
-            "referral_limit_min": results.referral_limit_min,
-            "clinic_within_min": results.clinic_within_min,
-            "max_snap_m": scenario.access.max_snap_m,
-            "lang": lang,
-        },
+        "steps": [
+            {
+                "name": step.name,
+                "kind": step.kind,
+                "parameters": result.parameters(),
+                "summary": result.summary(),
+            }
+            for step, result in results
+        ],
         "packages": versions,
-        "tables": {f"{name}.csv": sha256(folder / f"{name}.csv") for name in TABLES},
+        "outputs": dict(sorted(outputs.items())),
     }
 
 
 def as_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Unreachable (``inf``) becomes an empty cell, as tables show it."""
     return frame.replace([float("inf"), float("-inf")], float("nan"))
+
+
+def write_geotiff(raster: Raster, path: Path) -> None:
+    """A one-band float32 GeoTIFF (deflate, tiled); ``inf`` and NaN become no-data."""
+    values = raster.values.astype(np.float32)
+    values[~np.isfinite(values)] = NODATA
+    profile = {
+        "driver": "GTiff",
+        "height": values.shape[0],
+        "width": values.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": raster.crs,
+        "transform": raster.transform,
+        "nodata": NODATA,
+        "compress": "deflate",
+        "tiled": True,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values, 1)
+        dst.update_tags(1, units=raster.units)
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
@@ -258,7 +338,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in tables.items():
-            table.to_excel(writer, sheet_name=name[:31], index=False)
+            table.to_excel(writer, sheet_name=name, index=False)
     fixed = (1980, 1, 1, 0, 0, 0)
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -274,18 +354,28 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
             dst.writestr(info, data)
 
 
-def write_results_gpkg(results: AccessResults, path: Path) -> None:
-    """Settlements with their times (one column per profile and tier), facilities, isochrones."""
-    region = results.region
-    wide = results.times.pivot(index="id", columns="profile")
-    tiers = [t for tiers in region.tiers.values() for t in tiers]
-    columns = {
-        (f"minutes_to_{t}", p): f"minutes_to_{t}__{p}" for p in results.profiles for t in tiers
-    }
-    picked = wide[list(columns)]
-    picked.columns = list(columns.values())
-    settle = region.settlements.merge(picked, left_on="id", right_index=True, how="left")
-    write = pyogrio.write_dataframe
-    write(gpd.GeoDataFrame(settle, crs=region.crs), path, layer="settlements", driver="GPKG")
-    write(region.facilities, path, layer="facilities", driver="GPKG")
-    write(results.isochrones, path, layer="isochrones", driver="GPKG")
+def _sheet(step: str, table: str, single: bool) -> str:
+    """A sheet name of at most 31 characters (Excel's limit): the table's, after the
+    step's in a run of several steps."""
+    if single:
+        return table[:31]
+    return f"{step[: max(1, 30 - len(table))]}.{table}"[:31]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_plain(value), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars, paths and non-finite floats made JSON-plain (``null``)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, os.PathLike):
+        return str(value)
+    return value

@@ -1,4 +1,4 @@
-"""Scenario files: validated options for a run (unknown keys are refused).
+"""Scenario files: a region and the steps to run on it (unknown keys are refused).
 
 A scenario is a TOML file::
 
@@ -6,37 +6,50 @@ A scenario is a TOML file::
     seed = 0
     lang = "en"                       # en | zh
 
-    [region]
+    [region]                          # needed by the steps that run on a region
     path = "region.gpkg"              # a region file; or osm/dem/population/... ; or
     # synthetic = "mountain_county"   # a seeded synthetic county
     # estimate_population = { total = 83888 }   # declared estimate by place kind
 
-    [access]
+    [[steps]]
+    kind = "access"                   # the service circle (accessplan access)
     profiles = ["walk", "motorcycle", "car"]
     thresholds = [15, 30, 60]
-    referral_limit_min = 120
-    clinic_within_min = 30            # optional
-    max_snap_m = 1000
-    profiles_file = "speeds.toml"     # optional speed overrides
+
+    [[steps]]
+    kind = "site"                     # where to build (accessplan site)
+    tier = "township_health_center"
+    p = 3
+    threshold = 15
+
+    [[steps]]
+    kind = "surface"                  # raster accessibility (accessplan surface)
+    dem = "dem.tif"
+    landcover = "landcover.tif"
+    facilities = "facilities.shp"
+    scenario_table = "scenario.xlsx"
 
     [output]
     dir = "runs/demo"                 # the CLI's --out wins
 
-Relative paths are read from the scenario file's folder.
+Each step takes the options of its kind (the keys are the command's flags with ``_`` for
+``-``; ``accessplan <kind> --help`` lists them) and an optional ``name`` (default: the
+kind, numbered when a kind repeats). Without ``[[steps]]``, an ``[access]`` table (or
+nothing) runs the service circle alone, as older scenarios do. Relative paths are read from
+the scenario file's folder.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from accessplan._errors import InputError
+from accessplan._errors import InputError, InputFileNotFoundError
 from accessplan._validate import load_toml
-from accessplan.measures.coverage import DEFAULT_THRESHOLDS
-from accessplan.measures.referral import DEFAULT_LIMIT_MIN
-from accessplan.travel.network import MAX_SNAP_M
-from accessplan.travel.profiles import load_profiles
+from accessplan.analyses import Naming, analysis, parse_options
 
 LANGUAGES = ("en", "zh")
 SYNTHETIC = ("mountain_county",)
@@ -50,6 +63,7 @@ REGION_FILES = (
     "boundary",
     "tiers",
 )
+_STEP_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,30}")
 
 
 class ScenarioError(InputError):
@@ -77,23 +91,31 @@ class RegionSource:
 
 
 @dataclass(frozen=True)
-class AccessOptions:
-    """Options of the service-circle measures."""
+class Step:
+    """One analysis to run: its kind, its name in the run folder and its checked options
+    (by scenario key; :mod:`accessplan.analyses`)."""
 
-    profiles: tuple[str, ...] = ("walk", "motorcycle", "car")
-    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
-    referral_limit_min: float = DEFAULT_LIMIT_MIN
-    clinic_within_min: float | None = None
-    max_snap_m: float = MAX_SNAP_M
-    profiles_file: Path | None = None
+    kind: str
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def files(self) -> dict[str, Path]:
+        """The step's input files, by option key (``barriers.1``, ... for lists)."""
+        out: dict[str, Path] = {}
+        for key, value in self.options.items():
+            if isinstance(value, Path):
+                out[key] = value
+            elif isinstance(value, tuple) and value and all(isinstance(v, Path) for v in value):
+                out.update({f"{key}.{i}": v for i, v in enumerate(value, start=1)})
+        return out
 
 
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario."""
 
-    region: RegionSource
-    access: AccessOptions = field(default_factory=AccessOptions)
+    region: RegionSource | None
+    steps: tuple[Step, ...]
     name: str = "accessplan run"
     seed: int = 0
     lang: str = "en"
@@ -113,9 +135,21 @@ class Scenario:
     ) -> Scenario:
         """Validate a scenario given as nested dicts (TOML tables)."""
         where = str(source) if source else "scenario"
-        _known(data, {"name", "seed", "lang", "region", "access", "output"}, where, "")
-        region = _region(_table(data, "region", where), base, where)
-        access = _access(_table(data, "access", where, required=False), base, where)
+        allowed = {"name", "seed", "lang", "region", "access", "steps", "output"}
+        _known(data, allowed, where, "")
+        if "steps" in data and "access" in data:
+            msg = (
+                f'{where}: give the service circle as a [[steps]] entry with kind = "access" '
+                "or as an [access] table, not both."
+            )
+            raise ScenarioError(msg)
+        steps = _steps(data, base, where)
+        table = _table(data, "region", where, required=False)
+        region = _region(table, base, where) if table else None
+        needs = [s.name for s in steps if analysis(s.kind).needs_region]
+        if region is None and needs:
+            msg = f"{where}: missing [region] table, which step(s) {needs} run on; add it."
+            raise ScenarioError(msg)
         output = _table(data, "output", where, required=False)
         _known(output, {"dir"}, where, "output")
         lang = str(data.get("lang", "en"))
@@ -123,19 +157,105 @@ class Scenario:
             msg = f"{where}: lang must be one of {list(LANGUAGES)}, got {lang!r}."
             raise ScenarioError(msg)
         seed = data.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            msg = f"{where}: seed must be a whole number, got {seed!r}."
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+            msg = f"{where}: seed must be a whole number from 0 to 4294967295, got {seed!r}."
             raise ScenarioError(msg)
         out = base / output["dir"] if "dir" in output else None
         return cls(
             region=region,
-            access=access,
+            steps=steps,
             name=str(data.get("name", "accessplan run")),
             seed=seed,
             lang=lang,
             out=out,
             source=source,
         )
+
+    @classmethod
+    def one_step(
+        cls,
+        kind: str,
+        options: dict[str, Any],
+        *,
+        region: Path | None = None,
+        name: str | None = None,
+        seed: int = 0,
+        lang: str = "en",
+        synthetic: str | None = None,
+    ) -> Scenario:
+        """A scenario of one step whose options came from the command line: messages name
+        them by their flags, paths are read from the current folder."""
+        kind_ = analysis(kind)
+        given = {k: v for k, v in options.items() if v is not None}
+        parsed = parse_options(kind_.options, given, Naming(cli=True), Path("."))
+        if kind_.check is not None:
+            kind_.check(parsed, Naming(cli=True))
+        source = None
+        if region is not None:
+            if not region.is_file():
+                msg = f"region file {str(region)!r} not found; check the path."
+                raise InputFileNotFoundError(msg)
+            source = RegionSource(path=region)
+        elif synthetic is not None:
+            source = RegionSource(synthetic=synthetic)
+        return cls(
+            region=source,
+            steps=(Step(kind, kind, parsed),),
+            name=name or (region.stem if region is not None else kind),
+            seed=seed,
+            lang=lang,
+        )
+
+    def files(self) -> dict[str, Path]:
+        """Every input file by key: the region's (``region.<key>``) and each step's
+        (``<step>.<option>``)."""
+        out = {f"region.{k}": p for k, p in (self.region.files() if self.region else {}).items()}
+        for step in self.steps:
+            out.update({f"{step.name}.{k}": p for k, p in step.files().items()})
+        return out
+
+
+def _steps(data: dict[str, Any], base: Path, where: str) -> tuple[Step, ...]:
+    if "steps" not in data:
+        table = _table(data, "access", where, required=False)
+        return (_step("access", None, table, base, Naming(f"{where}: [access] ")),)
+    raw = data["steps"]
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, dict) for s in raw):
+        msg = f"{where}: steps must be one or more [[steps]] tables, got {raw!r}."
+        raise ScenarioError(msg)
+    kinds = [s.get("kind") for s in raw]
+    steps = []
+    for i, table in enumerate(raw, start=1):
+        label = f"{where}: [[steps]] {i}"
+        kind = table.get("kind")
+        if not isinstance(kind, str):
+            raise ScenarioError(f'{label} needs kind = one of the analysis kinds (e.g. "access").')
+        analysis(kind, where=f"{label}: ")
+        name = table.get("name")
+        if name is None:
+            name = kind if kinds.count(kind) == 1 else f"{kind}-{kinds[:i].count(kind)}"
+        options = {k: v for k, v in table.items() if k not in ("kind", "name")}
+        steps.append(_step(kind, name, options, base, Naming(f"{label} ({kind}) ")))
+    names = [s.name for s in steps]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ScenarioError(f"{where}: step names {repeated} repeat; give each step its own name.")
+    return tuple(steps)
+
+
+def _step(kind: str, name: Any, options: dict[str, Any], base: Path, naming: Naming) -> Step:
+    name = kind if name is None else name
+    if not isinstance(name, str) or not _STEP_NAME.fullmatch(name):
+        msg = (
+            f"{naming.prefix}name must be up to 31 lower-case letters, digits, '-' or '_' "
+            f"(a folder name), got {name!r}."
+        )
+        raise ScenarioError(msg)
+    kind_ = analysis(kind)
+    parsed = parse_options(kind_.options, options, naming, base)
+    if kind_.check is not None:
+        kind_.check(parsed, naming)
+    return Step(kind, name, parsed)
 
 
 def _table(data: dict[str, Any], key: str, where: str, *, required: bool = True) -> dict[str, Any]:
@@ -170,6 +290,9 @@ def _file(value: Any, base: Path, where: str, key: str) -> Path:
     if not path.exists():
         msg = f"{where}: input {key} = {value!r} not found (looked at {str(path)!r}); fix the path."
         raise ScenarioError(msg)
+    if path.is_dir():
+        msg = f"{where}: input {key} = {value!r} is a folder; give a file."
+        raise ScenarioError(msg)
     return path
 
 
@@ -199,54 +322,11 @@ def _region(table: dict[str, Any], base: Path, where: str) -> RegionSource:
             raise ScenarioError(msg)
         _known(estimate, {"total", "weights"}, where, "region.estimate_population")
         total = estimate.get("total")
-        if not isinstance(total, int | float) or total <= 0:
+        if (
+            isinstance(total, bool)
+            or not isinstance(total, int | float)
+            or not 0 < total < float("inf")
+        ):
             msg = f"{where}: [region] estimate_population.total must be a positive number."
             raise ScenarioError(msg)
     return RegionSource(**files, synthetic=synthetic, estimate_population=estimate)
-
-
-def _positive(value: Any, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        msg = f"{where}: [access] {key} must be a positive number, got {value!r}."
-        raise ScenarioError(msg)
-    return float(value)
-
-
-def _access(table: dict[str, Any], base: Path, where: str) -> AccessOptions:
-    _known(table, {f.name for f in fields(AccessOptions)}, where, "access")
-    defaults = AccessOptions()
-    profiles_file = (
-        _file(table["profiles_file"], base, where, "profiles_file")
-        if "profiles_file" in table
-        else None
-    )
-    known = load_profiles(profiles_file)
-    profiles = table.get("profiles", list(defaults.profiles))
-    if (
-        not isinstance(profiles, list)
-        or not profiles
-        or not all(isinstance(p, str) for p in profiles)
-    ):
-        msg = f"{where}: [access] profiles must be a list of names, got {profiles!r}."
-        raise ScenarioError(msg)
-    unknown = sorted(set(profiles) - set(known))
-    if unknown:
-        msg = f"{where}: [access] unknown profile(s) {unknown}; choose from {sorted(known)}."
-        raise ScenarioError(msg)
-    thresholds = table.get("thresholds", list(defaults.thresholds))
-    if not isinstance(thresholds, list) or not thresholds:
-        msg = f"{where}: [access] thresholds must be a list of minutes, got {thresholds!r}."
-        raise ScenarioError(msg)
-    clinic = table.get("clinic_within_min")
-    return AccessOptions(
-        profiles=tuple(profiles),
-        thresholds=tuple(sorted(_positive(t, where, "thresholds") for t in thresholds)),
-        referral_limit_min=_positive(
-            table.get("referral_limit_min", defaults.referral_limit_min),
-            where,
-            "referral_limit_min",
-        ),
-        clinic_within_min=None if clinic is None else _positive(clinic, where, "clinic_within_min"),
-        max_snap_m=_positive(table.get("max_snap_m", defaults.max_snap_m), where, "max_snap_m"),
-        profiles_file=profiles_file,
-    )

@@ -7,7 +7,7 @@ import pytest
 
 from accessplan.measures import CompletenessRule, access_times, completeness, referral_chain
 from accessplan.region import Region
-from tests.travel.test_handmade import EXPECTED, walk
+from tests.travel.test_handmade import EXPECTED, road_walk, walk
 from tests.travel.test_handmade import region as handmade  # noqa: F401  (fixture)
 
 ADMIN = pd.DataFrame(
@@ -48,22 +48,17 @@ def test_completeness_lists_the_missing_tiers(admin_region: Region) -> None:
 
 
 def test_clinic_within_time_rule(admin_region: Region) -> None:
-    """Village 2's settlements are S3 (2.4 min to the clinic) and S5 (unreachable): a 5-minute
-    rule still fails it; after dropping S5 it passes."""
+    """Village 2's settlements are S3 (2.4 min to the clinic) and S5 (15.3 min: by car it
+    must walk the one-way track back to node 2, 11.9 min, then drive 1 + 2.4): a 5-minute
+    rule fails the village, a 16-minute rule passes it with S5 as the slowest."""
     times = access_times(admin_region, ("car",))
-    rule = CompletenessRule(clinic_within_min=5)
-    table = completeness(admin_region, times, rule=rule).set_index("admin_code")
-    assert table.loc["530102101002", "status"] == "missing"
-    keep = admin_region.settlements["id"] != "S5"
-    smaller = Region(
-        settlements=admin_region.settlements[keep],
-        facilities=admin_region.facilities,
-        roads=admin_region.roads,
-        admin_units=ADMIN,
-    )
-    table = completeness(smaller, access_times(smaller, ("car",)), rule=rule)
-    row = table.set_index("admin_code").loc["530102101002"]
-    assert row["status"] == "ok" and row["slowest_clinic_min"] == pytest.approx(2.4)
+    strict = completeness(admin_region, times, rule=CompletenessRule(clinic_within_min=5))
+    assert strict.set_index("admin_code").loc["530102101002", "status"] == "missing"
+    loose = completeness(admin_region, times, rule=CompletenessRule(clinic_within_min=16))
+    row = loose.set_index("admin_code").loc["530102101002"]
+    assert row["status"] == "ok"
+    assert row["slowest_clinic_min"] == pytest.approx(EXPECTED["S5"][0])
+    assert 15 < EXPECTED["S5"][0] < 16
     with pytest.raises(ValueError, match="positive"):
         CompletenessRule(clinic_within_min=0)
 
@@ -76,7 +71,9 @@ def test_referral_chain_adds_both_legs(admin_region: Region) -> None:
     assert table.loc["S0", "chain_min"] == pytest.approx(6.0)
     assert not table.loc["S0", "exceeds"]
     assert table.loc["S_off", "chain_min"] == pytest.approx(walk(100) + 0.5 + 4.5)
-    assert table.loc["S5", "exceeds"]  # cannot reach the centre at all
+    # S5 walks the one-way track back (11.9 min) to reach the centre: over the 6.2-min limit
+    assert table.loc["S5", "chain_min"] == pytest.approx(road_walk(1000) + 0.5 + 4.5)
+    assert table.loc["S5", "exceeds"]
     assert table.loc["S0", "first_id"] == "thc" and table.loc["S0", "second_id"] == "hosp"
 
 

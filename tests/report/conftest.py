@@ -11,7 +11,8 @@ import pytest
 from accessplan import synth
 from accessplan.measures import AccessResults, measure_access
 from accessplan.region import Region
-from accessplan.report import render_report
+from accessplan.analyses import ANALYSES
+from accessplan.report import render_page, translator
 from tests.conftest import points, road_network
 
 PROFILES = ("walk", "car")
@@ -26,7 +27,14 @@ def county_results() -> AccessResults:
 @pytest.fixture(scope="session")
 def county_page(county_results: AccessResults) -> Callable[[str], str]:
     """The county's report in a language, rendered once per session."""
-    return functools.cache(lambda lang: render_report(county_results, lang=lang))
+    return functools.cache(lambda lang: access_page(county_results, lang))
+
+
+def access_page(results: AccessResults, lang: str = "en", **kwargs: object) -> str:
+    """The report page of one service-circle step, as a run folder shows it."""
+    tr = translator(lang)
+    section = ANALYSES["access"].section(results, tr)
+    return render_page([("access", section)], tr, region=results.region, **kwargs)  # type: ignore[arg-type]
 
 
 def valley() -> Region:

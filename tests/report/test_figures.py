@@ -4,6 +4,7 @@ external."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from accessplan.measures import AccessResults
@@ -43,13 +44,32 @@ def test_unit_chart_has_a_bar_row_per_township(county_results: AccessResults) ->
 
 
 def test_curve_ends_at_the_reachable_share(county_results: AccessResults) -> None:
-    """Each profile's line is a cumulative share: it never falls and stays within 0..1."""
+    """Each profile's line is the cumulative share of people reaching a health facility: at
+    every threshold it equals the coverage table's share (computed by the measures, not by
+    the chart), and it ends at the share of people who can reach one at all, recomputed here
+    from the per-settlement minutes."""
     ax = charts.population_curve(county_results)
-    lines = [line for line in ax.get_lines() if line.get_label() in ("Walking", "Car")]
-    assert len(lines) == 2
-    for line in lines:
-        y = np.asarray(line.get_ydata(), dtype=float)
-        assert np.all(np.diff(y) >= 0) and y[0] == 0 and y[-1] <= 1
+    lines = {str(line.get_label()): line for line in ax.get_lines()}
+    cov = county_results.coverage
+    times = county_results.times
+    health = [f"minutes_to_{t}" for t in county_results.region.tiers["health"]]
+    for profile, label in (("walk", "Walking"), ("car", "Car")):
+        x = np.asarray(lines[label].get_xdata(), dtype=float)
+        y = np.asarray(lines[label].get_ydata(), dtype=float)
+        assert np.all(np.diff(y) >= 0) and y[0] == 0
+        rows = cov[
+            (cov["level"] == "region")
+            & (cov["profile"] == profile)
+            & (cov["service"] == "health")
+            & (cov["tier"] == "any")
+        ]
+        for limit, share in zip(rows["threshold_min"], rows["share"], strict=True):
+            value_at = y[np.searchsorted(x, limit, side="right") - 1]  # a "post" step
+            assert value_at == pytest.approx(share)
+        mine = times[times["profile"] == profile]
+        reach = np.isfinite(mine[health].min(axis=1).to_numpy(dtype=float))
+        pop = mine["population"].fillna(0.0).to_numpy(dtype=float)
+        assert y[-1] == pytest.approx(pop[reach].sum() / pop.sum())
 
 
 def test_svg_keeps_text_and_drops_namespaces(valley_results: AccessResults) -> None:

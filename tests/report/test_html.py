@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from accessplan.measures import AccessResults
-from accessplan.report import render_report, translator, write_report
+from accessplan.report import translator, write_page
+from tests.report.conftest import access_page
 
 HEADINGS = (
     "section.summary",
@@ -82,7 +83,7 @@ def test_region_without_admin_units(valley_results: AccessResults) -> None:
     """Coverage falls back to the whole region; completeness says there are no units."""
     for lang in ("en", "zh"):
         tr = translator(lang)
-        html = render_report(valley_results, lang=lang)
+        html = access_page(valley_results, lang)
         assert tr("table.completeness.no_units") in html
         assert tr("heading.units.region") in html
         assert tr("heading.units.township") not in html
@@ -90,13 +91,13 @@ def test_region_without_admin_units(valley_results: AccessResults) -> None:
 
 
 def test_manifest_is_listed(valley_results: AccessResults) -> None:
-    html = render_report(valley_results, manifest={"region": "vall.gpkg", "seed": 7})
+    html = access_page(valley_results, manifest={"region": "vall.gpkg", "seed": 7})
     assert translator("en")("section.provenance") in html
     assert "vall.gpkg" in html
 
 
 def test_same_results_give_the_same_page(valley_results: AccessResults) -> None:
-    assert render_report(valley_results, lang="zh") == render_report(valley_results, lang="zh")
+    assert access_page(valley_results, "zh") == access_page(valley_results, "zh")
 
 
 def test_write_report_replaces_the_file(valley_results: AccessResults, tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_write_report_replaces_the_file(valley_results: AccessResults, tmp_path:
     target = tmp_path / "out" / "report.html"
     target.parent.mkdir()
     target.write_text("old", encoding="utf-8")
-    path = write_report(valley_results, target, lang="en")
+    path = write_page(access_page(valley_results, "en"), target)
     assert path == target
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]

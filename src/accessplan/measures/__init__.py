@@ -10,7 +10,7 @@ from accessplan.measures.coverage import (
     unknown_population,
 )
 from accessplan.measures.referral import referral_chain
-from accessplan.measures.results import AccessResults, measure_access
+from accessplan.measures.access import AccessResults, measure_access
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

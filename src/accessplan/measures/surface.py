@@ -120,10 +120,10 @@ class SurfaceResults:
             "facilities_flagged": {k: int(v) for k, v in sorted(status.items()) if k != "ok"},
         }
         if not self.zonal.empty:
-            total = self.zonal.set_index("zone").loc["(total)"]
+            total = self.zonal[self.zonal["zone"] == "(total)"].iloc[0]
             out["population"] = float(total["population"])
             out["covered"] = float(total["covered"])
-            out.update({c: float(v) for c, v in self.within().items()})
+            out.update({str(c): float(v) for c, v in self.within().items()})
         return out
 
     def parameters(self) -> dict[str, Any]:

@@ -154,6 +154,12 @@ def _shorten_path(match: re.Match[str]) -> str:
     return ' d="' + _DECIMALS.sub(r"\1", match.group(1)) + '"'
 
 
+def prefix_ids(svg: str, prefix: str) -> str:
+    """``svg`` with every id, and every reference to one, prefixed with ``prefix``."""
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    return _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+
+
 def to_svg(fig: Figure, *, name: str, lang: str, label: str = "") -> str:
     """The figure as an SVG element to inline in HTML.
 
@@ -173,7 +179,6 @@ def to_svg(fig: Figure, *, name: str, lang: str, label: str = "") -> str:
     text = _PATH_DATA.sub(_shorten_path, text)
     text = _XMLNS.sub("", text)
     text = text.replace("xlink:href=", "href=")
-    text = _ID.sub(lambda m: f'id="{name}-{m.group(1)}"', text)
-    text = _REF.sub(lambda m: f"{m.group(1)}{name}-{m.group(2)}", text)
+    text = prefix_ids(text, name)
     opening = f'<svg class="figure" role="img" aria-label="{html.escape(label or name)}" '
     return text.replace("<svg ", opening, 1)

@@ -1,5 +1,5 @@
-"""What the report shows of an :class:`~accessplan.measures.AccessResults`: the main service,
-the level of units to chart, and per-settlement minutes aligned with the region's settlements."""
+"""What the report shows of an :class:`~accessplan.measures.AccessResults`: the level of units
+to chart, and per-settlement minutes aligned with the region's settlements."""
 
 from __future__ import annotations
 
@@ -7,20 +7,12 @@ import numpy as np
 import pandas as pd
 
 from accessplan.measures.coverage import ANY, REGION_LEVEL, group_minutes
-from accessplan.measures.results import AccessResults
+from accessplan.measures.access import AccessResults
 
-#: Service the report centres on when the region has it.
-MAIN_SERVICE = "health"
 #: Levels of units a chart by unit may show, finest first.
 UNIT_LEVELS = ("township", "county", "city", "province")
 #: Most units a chart by unit shows before it moves to a coarser level.
 MAX_CHART_UNITS = 40
-
-
-def main_service(results: AccessResults) -> str:
-    """``health`` when the region has it, else its first service."""
-    tiers = results.region.tiers
-    return MAIN_SERVICE if MAIN_SERVICE in tiers else next(iter(tiers))
 
 
 def unit_level(results: AccessResults, *, max_units: int | None = None) -> str:

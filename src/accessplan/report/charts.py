@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from accessplan.measures.results import AccessResults
+from accessplan.measures.access import AccessResults
 from accessplan.report import _figure, _select
 from accessplan.report.i18n import translator
 
@@ -29,7 +29,7 @@ def coverage_by_unit(
 ) -> Axes:
     """Horizontal bars: each unit's share of people within each threshold.
 
-    One bar per unit for the main profile (``results.profiles[0]``) and any facility of the
+    One bar per unit for the main profile (``results.profile_names[0]``) and any facility of the
     main service; the bars of the thresholds are nested (the nearest in front), on a grey bar
     for 100 %. The least covered units (at the first threshold) come first.
 
@@ -42,8 +42,10 @@ def coverage_by_unit(
     """
     tr = translator(lang)
     level = level or _select.unit_level(results, max_units=_select.MAX_CHART_UNITS)
-    service = _select.main_service(results)
-    rows = _select.coverage_rows(results, level=level, profile=results.profiles[0], service=service)
+    service = results.main_service()
+    rows = _select.coverage_rows(
+        results, level=level, profile=results.profile_names[0], service=service
+    )
     names = rows.drop_duplicates("admin_code").set_index("admin_code")["admin_name"]
     shares = rows.pivot(index="admin_code", columns="threshold_min", values="share")
     shares = shares.reindex(columns=list(results.thresholds))
@@ -114,7 +116,7 @@ def population_curve(
     lines and dots mark the thresholds. Unknown populations count as 0 people.
     """
     tr = translator(lang)
-    service = service or _select.main_service(results)
+    service = service or results.main_service()
     pop = _select.population(results)
     total = pop.sum()
     x_max = CURVE_SPAN * results.thresholds[-1]
@@ -127,7 +129,7 @@ def population_curve(
         for limit in results.thresholds:
             ax.axvline(limit, color="#888888", linestyle="--", linewidth=0.8, zorder=1)
         styles = ["-", "--", "-.", ":"]
-        for i, profile in enumerate(results.profiles):
+        for i, profile in enumerate(results.profile_names):
             minutes = _select.service_minutes(results, profile, service)
             order = np.argsort(minutes, kind="stable")
             m, share = minutes[order], np.cumsum(pop[order]) / total

@@ -230,6 +230,161 @@ EN: dict[str, str] = {
     "source.raster": "population raster",
     "source.settlements file": "settlements file",
     f"source.{ESTIMATE_SOURCE}": "estimated (share of the total by kind of place)",
+    # runs of several steps
+    "report.title_run": "Planning report: {name}",
+    # speeds of the profiles
+    "col.road_class": "Road class",
+    "table.speeds.caption": (
+        "Speeds (km/h) on flat, paved ground by road class, as the travel profiles define "
+        "them; walking speeds are scaled by Tobler's function on each slope."
+    ),
+    # site plans
+    "site.title": "Where to add {tier}s: {region}",
+    "section.plan_map": "The plan on the map",
+    "site.card.added": "New {tier}s",
+    "site.card.existing": "besides {n} existing",
+    "site.card.before": "{share} before the plan",
+    "site.card.optimal": "Optimal",
+    "site.card.solver": "Solution of the {model}",
+    "site.card.runtime": "{seconds} s to solve",
+    "site.map.caption": (
+        "Settlements sized by population: blue reach a {tier} within {minutes} minutes "
+        "already, green only thanks to the new sites, red are still beyond; stars are the "
+        "plan's sites, the new ones named."
+    ),
+    "site.map.caption_minutes": (
+        "Settlements coloured by the minutes to the nearest {tier} after the plan and sized "
+        "by population; stars are the plan's sites, the new ones named."
+    ),
+    "site.status.existing": "existing",
+    "site.status.new": "new",
+    "site.table.sites": "The plan's {tier}s and the settlements each serves.",
+    "site.table.closer": (
+        "Settlements the plan brings closer to a site, most people first (the first {n} of "
+        "{total})."
+    ),
+    "site.table.none": "The plan brings no settlement closer to a site.",
+    "site.method.model": (
+        "Sites were chosen by the {model} for {tier}s, on travel times by {profile} over the "
+        "road network; the existing {tier}s stay open."
+    ),
+    "site.method.pool": (
+        "New sites are chosen among the service's lower-tier facilities, which could be "
+        "raised to the tier."
+    ),
+    "site.method.threshold": "Coverage standard: {minutes} minutes.",
+    "site.method.max": "No settlement is assigned to a site more than {minutes} minutes away.",
+    "site.method.optimal": "The solver proved the plan optimal.",
+    "site.method.gap": (
+        "The solver stopped before proving the plan optimal: it is at most {gap} from the "
+        "best possible (bound {bound})."
+    ),
+    "model.pmedian": "p-median model (least total travel time)",
+    "model.pcenter": "p-center model (least longest trip)",
+    "model.maxcover": "maximal covering model (most people within the standard)",
+    "model.setcover": "set covering model (fewest sites covering everyone)",
+    "model.cpmedian": "capacitated p-median model",
+    "model.cmaxcover": "capacitated maximal covering model",
+    "col.status": "Status",
+    "col.settlements_served": "Settlements served",
+    "col.minutes_before": "Minutes before",
+    "col.minutes_after": "Minutes after",
+    # raster accessibility
+    "surface.title": "Raster accessibility (as AccessMod)",
+    "section.travel_time_map": "Travel time map",
+    "surface.map.caption": (
+        "Minutes {direction} the nearest facility, cell by cell; cells left blank lie beyond "
+        "the maximum time or cannot be crossed; outlines are the facilities' catchments."
+    ),
+    "surface.direction.towards": "to",
+    "surface.direction.from": "from",
+    "surface.card.reached": "Cells within {minutes} minutes",
+    "surface.card.cells": "{n} cells",
+    "surface.card.used": "Facilities used",
+    "surface.card.flagged": "{n} flagged (off the grid, on a barrier or impassable)",
+    "surface.card.covered": "Covered within capacity",
+    "surface.table.facilities": "Each facility's cell and whether it could start the search.",
+    "surface.table.no_population": (
+        "No population grid was given, so capacity coverage and zonal tables are not computed."
+    ),
+    "surface.table.capacity": (
+        "Capacity-limited coverage, facilities in processing order (by {order}, largest first)."
+    ),
+    "surface.table.zonal": (
+        "People, people covered within capacity, and people within each threshold, by zone."
+    ),
+    "surface.table.scenario": "The scenario table: speed (km/h on flat ground) and mode per class.",
+    "surface.total": "Total",
+    "surface.order.population": "population within the maximum time",
+    "surface.order.capacity": "capacity",
+    "surface.order.field": "a facility field",
+    "surface.status.ok": "used",
+    "surface.status.outside_dem": "outside the elevation grid",
+    "surface.status.on_barrier": "on a barrier",
+    "surface.status.impassable": "on an impassable cell",
+    "surface.method.merge": (
+        "Land cover, roads and barriers are merged on the elevation grid into one class per "
+        "cell; the scenario table gives each class a speed and a mode of travel."
+    ),
+    "surface.method.anisotropic": (
+        "Anisotropic: walking follows Tobler's function of the slope between cells, cycling "
+        "keeps its power on slopes, motor vehicles ignore slopes."
+    ),
+    "surface.method.isotropic": "Isotropic: every cell is crossed at its flat-ground speed.",
+    "surface.method.search": (
+        "Travel time is the shortest accumulated time {direction} the nearest facility over "
+        "{moves}, up to {minutes} minutes."
+    ),
+    "surface.moves.8": "the 8 neighbours of each cell",
+    "surface.moves.16": "the 16 neighbours of each cell (with knight's moves)",
+    "surface.method.capacity": (
+        "Capacity coverage takes the facilities in turn and grows each one's catchment "
+        "minute by minute over the people not yet covered until its capacity or the maximum "
+        "time is reached, as AccessMod's geographic coverage analysis does."
+    ),
+    "legend.travel_time": "Travel time",
+    "legend.facility_used": "Used",
+    "legend.facility_flagged": "Flagged",
+    "col.facility": "Facility",
+    "col.cell": "Cell (row, column)",
+    "col.rank": "Order",
+    "col.capacity": "Capacity",
+    "col.covered": "Covered",
+    "col.catchment_minutes": "Catchment (min)",
+    "col.limit_reached": "Reached the time limit",
+    "col.zone": "Zone",
+    "col.class": "Class",
+    "col.label": "Label",
+    "col.speed": "Speed (km/h)",
+    "col.mode": "Mode",
+    "mode.WALKING": "walking",
+    "mode.BICYCLING": "bicycling",
+    "mode.MOTORIZED": "motorized",
+    "value.yes": "yes",
+    "value.no": "no",
+    "value.unlimited": "unlimited",
+    "highway.motorway": "motorway",
+    "highway.motorway_link": "motorway link",
+    "highway.trunk": "trunk road",
+    "highway.trunk_link": "trunk link",
+    "highway.primary": "primary road",
+    "highway.primary_link": "primary link",
+    "highway.secondary": "secondary road",
+    "highway.secondary_link": "secondary link",
+    "highway.tertiary": "tertiary road",
+    "highway.tertiary_link": "tertiary link",
+    "highway.unclassified": "minor road",
+    "highway.residential": "residential street",
+    "highway.living_street": "living street",
+    "highway.service": "service road",
+    "highway.road": "road (unknown class)",
+    "highway.track": "track",
+    "highway.path": "path",
+    "highway.footway": "footway",
+    "highway.pedestrian": "pedestrian street",
+    "highway.steps": "steps",
+    "highway.bridleway": "bridleway",
+    "highway.cycleway": "cycleway",
 }
 
 ZH_CN: dict[str, str] = {
@@ -424,6 +579,141 @@ ZH_CN: dict[str, str] = {
     "source.raster": "人口栅格",
     "source.settlements file": "居民点文件",
     f"source.{ESTIMATE_SOURCE}": "估算（按居民点类型分摊总人口）",
+    # runs of several steps
+    "report.title_run": "{name}规划报告",
+    # speeds of the profiles
+    "col.road_class": "道路等级",
+    "table.speeds.caption": (
+        "出行方式在平坦铺装路面上各道路等级的速度（公里/小时）；步行速度再按托布勒函数随坡度变化。"
+    ),
+    # site plans
+    "site.title": "{region}新增{tier}选址",
+    "section.plan_map": "规划方案地图",
+    "site.card.added": "新增{tier}",
+    "site.card.existing": "现有{n}个之外",
+    "site.card.before": "规划前为{share}",
+    "site.card.optimal": "最优",
+    "site.card.solver": "{model}的解",
+    "site.card.runtime": "求解用时{seconds}秒",
+    "site.map.caption": (
+        "居民点按人口大小绘制：蓝色表示规划前已在{minutes}分钟内到达{tier}"
+        "，绿色表示仅因新增选址而到达，红色表示仍在范围之外；星形为方案选址，新增者标注名"
+        "称。"
+    ),
+    "site.map.caption_minutes": (
+        "居民点按规划后到最近{tier}的分钟数着色、按人口大小绘制；星形为方案选址，新增者标注名称。"
+    ),
+    "site.status.existing": "现有",
+    "site.status.new": "新增",
+    "site.table.sites": "方案中的{tier}及各自服务的居民点数。",
+    "site.table.closer": "因规划而离服务点更近的居民点，按人口从多到少（共{total}个中的前{n}个）。",
+    "site.table.none": "规划未使任何居民点离服务点更近。",
+    "site.method.model": (
+        "选址采用{model}，以{profile}方式在路网上的出行时间为依据，选址对象为{tier}；"
+        "现有{tier}保持开放。"
+    ),
+    "site.method.pool": "新增选址从该服务的较低等级机构中选取，这些机构可升级为该等级。",
+    "site.method.threshold": "覆盖标准：{minutes}分钟。",
+    "site.method.max": "任何居民点都不分配给{minutes}分钟以外的服务点。",
+    "site.method.optimal": "求解器已证明该方案最优。",
+    "site.method.gap": "求解器在证明最优之前停止：方案与最优解的差距不超过{gap}（界为{bound}）。",
+    "model.pmedian": "P-中位模型（总出行时间最小）",
+    "model.pcenter": "P-中心模型（最长出行时间最小）",
+    "model.maxcover": "最大覆盖模型（标准内覆盖人口最多）",
+    "model.setcover": "集合覆盖模型（以最少选址覆盖全部）",
+    "model.cpmedian": "有容量限制的P-中位模型",
+    "model.cmaxcover": "有容量限制的最大覆盖模型",
+    "col.status": "状态",
+    "col.settlements_served": "服务居民点数",
+    "col.minutes_before": "规划前（分钟）",
+    "col.minutes_after": "规划后（分钟）",
+    # raster accessibility
+    "surface.title": "栅格可达性分析（AccessMod 方法）",
+    "section.travel_time_map": "出行时间图",
+    "surface.map.caption": (
+        "逐栅格显示{direction}最近机构的分钟数；空白栅格超出最大时间或无法通行；轮廓线"
+        "为各机构的服务范围。"
+    ),
+    "surface.direction.towards": "前往",
+    "surface.direction.from": "自",
+    "surface.card.reached": "{minutes}分钟内的栅格",
+    "surface.card.cells": "{n}个栅格",
+    "surface.card.used": "参与计算的机构",
+    "surface.card.flagged": "{n}个被标记（不在栅格内、位于障碍上或不可通行）",
+    "surface.card.covered": "容量范围内覆盖",
+    "surface.table.facilities": "各机构所在栅格及其能否作为搜索起点。",
+    "surface.table.no_population": "未提供人口栅格，因此不计算容量覆盖和分区统计。",
+    "surface.table.capacity": "容量限制下的覆盖，机构按处理顺序排列（按{order}从大到小）。",
+    "surface.table.zonal": "各分区的人口、容量范围内覆盖的人口，以及各时间阈值内的人口。",
+    "surface.table.scenario": "情景表：各类别的速度（平地，公里/小时）与出行方式。",
+    "surface.total": "合计",
+    "surface.order.population": "最大时间内的人口",
+    "surface.order.capacity": "容量",
+    "surface.order.field": "机构字段",
+    "surface.status.ok": "已使用",
+    "surface.status.outside_dem": "位于高程栅格之外",
+    "surface.status.on_barrier": "位于障碍上",
+    "surface.status.impassable": "位于不可通行栅格",
+    "surface.method.merge": (
+        "土地覆盖、道路和障碍在高程栅格上合并为每个栅格一个类别；情景表为每个类别给出"
+        "速度和出行方式。"
+    ),
+    "surface.method.anisotropic": (
+        "各向异性：步行速度按托布勒函数随栅格间坡度变化，骑行在坡上保持功率，机动车不受坡度影响。"
+    ),
+    "surface.method.isotropic": "各向同性：每个栅格均按平地速度通过。",
+    "surface.method.search": (
+        "出行时间为{direction}最近机构的最短累计时间，搜索范围为{moves}，最长{minutes}分钟。"
+    ),
+    "surface.moves.8": "每个栅格的8个相邻栅格",
+    "surface.moves.16": "每个栅格的16个相邻栅格（含马步移动）",
+    "surface.method.capacity": (
+        "容量覆盖依次处理各机构，在尚未覆盖的人口上逐分钟扩大其服务范围，直到达到容量"
+        "或最大时间，与 AccessMod 的地理覆盖分析相同。"
+    ),
+    "legend.travel_time": "出行时间",
+    "legend.facility_used": "已使用",
+    "legend.facility_flagged": "被标记",
+    "col.facility": "机构",
+    "col.cell": "栅格（行，列）",
+    "col.rank": "顺序",
+    "col.capacity": "容量",
+    "col.covered": "覆盖人口",
+    "col.catchment_minutes": "服务范围（分钟）",
+    "col.limit_reached": "达到时间上限",
+    "col.zone": "分区",
+    "col.class": "类别",
+    "col.label": "名称",
+    "col.speed": "速度（公里/小时）",
+    "col.mode": "方式",
+    "mode.WALKING": "步行",
+    "mode.BICYCLING": "骑行",
+    "mode.MOTORIZED": "机动车",
+    "value.yes": "是",
+    "value.no": "否",
+    "value.unlimited": "不限",
+    "highway.motorway": "高速公路",
+    "highway.motorway_link": "高速公路匝道",
+    "highway.trunk": "干线公路",
+    "highway.trunk_link": "干线匝道",
+    "highway.primary": "主要道路",
+    "highway.primary_link": "主要道路匝道",
+    "highway.secondary": "次要道路",
+    "highway.secondary_link": "次要道路匝道",
+    "highway.tertiary": "三级道路",
+    "highway.tertiary_link": "三级道路匝道",
+    "highway.unclassified": "乡村道路",
+    "highway.residential": "居住区道路",
+    "highway.living_street": "生活街道",
+    "highway.service": "服务道路",
+    "highway.road": "道路（等级未知）",
+    "highway.track": "机耕道",
+    "highway.path": "小路",
+    "highway.footway": "人行道",
+    "highway.pedestrian": "步行街",
+    "highway.steps": "台阶",
+    "highway.bridleway": "马道",
+    "highway.cycleway": "自行车道",
 }
 
 #: Catalogue per language code.

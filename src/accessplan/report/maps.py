@@ -18,14 +18,15 @@ import shapely
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgba_array
+from matplotlib.colors import ListedColormap, to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from accessplan.measures.access import AccessResults
 from accessplan.measures.coverage import ANY
-from accessplan.measures.results import AccessResults
+from accessplan.measures.surface import SurfaceResults
 from accessplan.region import Region
 from accessplan.report import _figure, _select
 from accessplan.report.i18n import Translator, translator
@@ -59,10 +60,10 @@ def coverage_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = 
     """Roads, the areas within each threshold of any facility of the main service, settlements
     coloured by minutes to one and sized by population, and the facilities by tier.
 
-    Uses the main profile (``results.profiles[0]``) and the ``health`` service when present.
+    Uses the main profile (``results.profile_names[0]``) and the ``health`` service when present.
     """
     tr = translator(lang)
-    service, profile = _select.main_service(results), results.profiles[0]
+    service, profile = results.main_service(), results.profile_names[0]
     thresholds = results.thresholds
     with _figure.style(lang):
         ax = _figure.new_axes(ax, MAP_SIZE)
@@ -93,7 +94,7 @@ def gaps_map(results: AccessResults, *, lang: str = "en", ax: Axes | None = None
     """Settlements outside the first threshold of any facility of the main service (main
     profile) highlighted and sized by population, the others faint; the largest gaps named."""
     tr = translator(lang)
-    service, profile = _select.main_service(results), results.profiles[0]
+    service, profile = results.main_service(), results.profile_names[0]
     first = results.thresholds[0]
     with _figure.style(lang):
         ax = _figure.new_axes(ax, MAP_SIZE)
@@ -197,6 +198,70 @@ def sites_map(
             ("", [Line2D([], [], color=_ROAD_COLOUR, lw=1.2)], [tr("legend.roads")]),
         ]
         _legend(ax, groups if len(roads) else groups[:-1])
+    return ax
+
+
+#: Facilities on the travel-time map: used, and flagged (not on a passable cell).
+FLAGGED_COLOUR = "#d7191c"
+
+
+def travel_time_map(
+    results: SurfaceResults,
+    *,
+    thresholds: Sequence[float] = (15.0, 30.0, 60.0, 120.0),
+    lang: str = "en",
+    ax: Axes | None = None,
+) -> Axes:
+    """The travel-time raster of :func:`~accessplan.measures.surface.measure_surface` in
+    minute bands, the facilities used, the flagged ones, and the catchments' outlines."""
+    tr = translator(lang)
+    grid = results.surface.grid
+    minutes = results.minutes
+    limit = float(results.options.get("max_minutes", math.inf))
+    bins = [t for t in thresholds if t <= limit] or [limit]
+    # an "over the last bin" colour only when cells can lie beyond it
+    palette = _figure.colours(len(bins))[: len(bins) + (bins[-1] < limit)]
+    band = np.searchsorted(np.asarray(bins), minutes, side="left").astype("float64")
+    band[~np.isfinite(minutes)] = np.nan
+    x0, y0 = grid.transform * (0, grid.shape[0])
+    x1, y1 = grid.transform * (grid.shape[1], 0)
+    with _figure.style(lang):
+        ax = _figure.new_axes(ax, MAP_SIZE)
+        ax.imshow(
+            band,
+            extent=(x0, x1, y0, y1),
+            cmap=ListedColormap(palette),
+            vmin=-0.5,
+            vmax=len(palette) - 0.5,
+            interpolation="nearest",
+            rasterized=True,
+            zorder=1,
+        )
+        if len(results.catchments):
+            results.catchments.boundary.plot(ax=ax, color=_figure.INK, linewidth=0.5, zorder=2)
+        fac = results.facilities
+        used = (fac["status"] == "ok").to_numpy()
+        marks: list[Artist] = []
+        labels = []
+        for keep, colour, marker, key in (
+            (used, FACILITY_COLOUR, "P", "legend.facility_used"),
+            (~used, FLAGGED_COLOUR, "X", "legend.facility_flagged"),
+        ):
+            if keep.any():
+                where = fac.geometry[keep]
+                ax.scatter(where.x, where.y, s=60, marker=marker, c=colour, edgecolors="white",
+                           linewidths=0.6, zorder=4)  # fmt: skip
+                marks.append(_dot(colour, 8.0, marker=marker))
+                labels.append(tr(key))
+        _frame_bounds(ax, (x0, y0, x1, y1), tr)
+        labels_bins = _bin_labels(tr, bins)[: len(palette)]
+        _legend(
+            ax,
+            [
+                (tr("legend.travel_time"), [Patch(color=c) for c in palette], labels_bins),
+                (tr("legend.facilities"), marks, labels),
+            ],
+        )
     return ax
 
 
@@ -474,14 +539,22 @@ def _frame(ax: Axes, region: Region, tr: Translator) -> None:
     else:
         x0, y0, x1, y1 = ax.dataLim.bounds[0], ax.dataLim.bounds[1], 1.0, 1.0
     pad = max(0.04 * max(x1 - x0, y1 - y0), 500.0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
+    _frame_bounds(ax, (x0 - pad, y0 - pad, x1 + pad, y1 + pad), tr)
+
+
+def _frame_bounds(ax: Axes, bounds: tuple[float, float, float, float], tr: Translator) -> None:
+    """Extent ``bounds`` (x0, y0, x1, y1), equal aspect, no ticks, a scale bar."""
+    x0, y0, x1, y1 = bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     for spine in ax.spines.values():
         spine.set_edgecolor("#bbbbbb")
-    span = (x1 - x0) + 2 * pad
+    span = x1 - x0
     km = _scale_km(span / 4000.0)
     bar = AnchoredSizeBar(
         ax.transData,

@@ -1,14 +1,18 @@
-"""One call from a region to a site plan: the work behind ``accessplan site``."""
+"""One call from a region to a site plan: the analysis behind ``accessplan site``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError
+from accessplan._result import Raster
 from accessplan.optimize.location.problems import (
     CapacitatedMaxCover,
     CapacitatedPMedian,
@@ -21,7 +25,7 @@ from accessplan.optimize.location.problems import (
 from accessplan.optimize.location.solve import Result, solve
 from accessplan.region import Region
 from accessplan.travel.matrix import travel_times
-from accessplan.travel.profiles import Profile
+from accessplan.travel.profiles import Profile, get_profile
 
 ModelName = Literal["pmedian", "pcenter", "maxcover", "setcover", "cpmedian", "cmaxcover"]
 
@@ -91,6 +95,113 @@ def plan_sites(
 
 #: Model names planners use, mapped to :data:`MODELS`.
 ALIASES = {"mclp": "maxcover", "lscp": "setcover", "cpmp": "cpmedian"}
+#: What each model needs from :func:`upgrade_plan`: ``p`` (sites to add) and ``threshold``.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "pmedian": ("p",),
+    "pcenter": ("p",),
+    "maxcover": ("p", "threshold"),
+    "setcover": ("threshold",),
+    "cpmedian": ("p",),
+    "cmaxcover": ("p", "threshold"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SitePlan:
+    """Which facilities to raise to a tier (:func:`upgrade_plan`).
+
+    Attributes
+    ----------
+    region
+        The region planned.
+    profile
+        The travel profile, in full.
+    model, tier, add, threshold, max_minutes, time_limit, seed
+        The options as used (``model`` by its full name, see :data:`MODELS`).
+    result
+        The solver's :class:`~accessplan.optimize.location.solve.Result`.
+    sites
+        ``site_id, name, tier, status``: the plan's sites, ``existing`` or ``new``.
+    assignment
+        ``client_id, site_id, minutes``: each settlement's site (none beyond ``max_minutes``).
+    settlements
+        ``id, name, admin_code, population, minutes_before, minutes_after``: minutes to the
+        nearest site of the tier before and after the plan (``inf`` beyond the cutoff), in
+        the order of ``region.settlements``.
+    """
+
+    region: Region
+    profile: Profile
+    model: str
+    tier: str
+    add: int | None
+    threshold: float | None
+    max_minutes: float | None
+    time_limit: float | None
+    seed: int
+    result: Result
+    sites: pd.DataFrame
+    assignment: pd.DataFrame
+    settlements: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``sites``, ``assignment`` and ``settlements``."""
+        return {"sites": self.sites, "assignment": self.assignment, "settlements": self.settlements}
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """``sites`` (the plan's facilities, with their status) and ``settlements`` (with
+        their minutes before and after)."""
+        fac = self.region.facilities.set_index(self.region.facilities["id"].astype(str))
+        where = fac.loc[self.sites["site_id"].astype(str)].geometry.to_numpy()
+        settle = self.region.settlements[["id", "geometry"]].merge(
+            self.settlements.drop(columns=["name", "admin_code", "population"]), on="id"
+        )
+        return {
+            "sites": gpd.GeoDataFrame(self.sites, geometry=where, crs=self.region.crs),
+            "settlements": gpd.GeoDataFrame(settle, crs=self.region.crs),
+        }
+
+    def rasters(self) -> dict[str, Raster]:
+        """None: the plan is made on the road network."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Sites kept and added, the solver's objective, bound and gap, and with a threshold
+        the covered share before and after."""
+        r = self.result
+        out: dict[str, Any] = {
+            "model": self.model,
+            "tier": self.tier,
+            "existing": int((self.sites["status"] == "existing").sum()),
+            "added": int((self.sites["status"] == "new").sum()),
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "is_optimal": r.is_optimal,
+            "runtime_s": r.runtime,
+        }
+        if self.threshold is not None:
+            out["threshold_min"] = self.threshold
+            pop = self.settlements["population"].fillna(0.0).to_numpy(dtype="float64")
+            total = float(pop.sum())
+            for when in ("before", "after"):
+                covered = self.settlements[f"minutes_{when}"].to_numpy() <= self.threshold
+                share = float(pop[covered].sum() / total) if total > 0 else float("nan")
+                out[f"covered_share_{when}"] = share
+        return out
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as used, with the travel profile in full."""
+        return {
+            "model": self.model,
+            "tier": self.tier,
+            "add": self.add,
+            "threshold_min": self.threshold,
+            "max_minutes": self.max_minutes,
+            "time_limit_s": self.time_limit,
+            "seed": self.seed,
+            "profile": json.loads(self.profile.key()),
+        }
 
 
 def upgrade_plan(
@@ -104,35 +215,48 @@ def upgrade_plan(
     max_minutes: float | None = None,
     time_limit: float | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> SitePlan:
     """Which facilities to raise to ``tier``: the existing ones of the tier stay, ``add`` more
     are chosen among the service's lower-tier facilities (e.g. clinics that could become
     township health centres).
 
-    Returns a dict with ``result``, ``sites`` (``site_id, name, tier, status`` existing or
-    new), ``assignment`` (``client_id, site_id, minutes``), ``settlements`` (``id,
-    minutes_before, minutes_after``: to the nearest site of the tier before and after, ``inf``
-    beyond the cutoff) and ``summary`` (objective, bound, gap, and the covered share within
-    ``threshold`` before and after, when given).
+    ``model`` is one of :data:`MODELS` or a planner's name for it (:data:`ALIASES`: ``mclp``,
+    ``lscp``, ``cpmp``); ``add`` is needed by the models that choose a number of sites,
+    ``threshold`` (minutes) by the covering models; ``max_minutes`` caps any assignment.
     """
     name = ALIASES.get(model, model)
+    if name not in MODELS:
+        msg = f"model must be one of {sorted(set(MODELS) | set(ALIASES))}, got {model!r}."
+        raise InputError(msg)
+    given = {"p": add, "threshold": threshold}
+    missing = [key if key == "threshold" else "add" for key in NEEDS[name] if given[key] is None]
+    if missing:
+        raise InputError(f"the {model} model needs {' and '.join(missing)}.")
     service = next((s for s, tiers in region.tiers.items() if tier in tiers), None)
     if service is None:
         msg = (
             f"unknown tier {tier!r}; choose one of {[t for v in region.tiers.values() for t in v]}."
         )
         raise InputError(msg)
+    resolved = get_profile(profile)
     rank = region.tiers[service].index(tier)
     fac = region.facilities
     lower = set(region.tiers[service][:rank])
     pool = fac[(fac["service"] == service) & (fac["tier"].isin(lower | {tier}))]
     existing = pool.loc[pool["tier"] == tier, "id"].astype(str).tolist()
+    raisable = len(pool) - len(existing)
+    if add is not None and add > raisable:
+        msg = (
+            f"cannot add {add} site(s) of tier {tier!r}: the region has {raisable} lower-tier "
+            f"{service} facilities that could be raised, so at most {raisable}."
+        )
+        raise InputError(msg)
     cutoff = max_minutes if max_minutes is not None else threshold
-    times = travel_times(region, profile, cutoff=cutoff)
+    times = travel_times(region, resolved, cutoff=cutoff)
     p = None if add is None else len(existing) + add
     result, plan = plan_sites(
         region,
-        profile,
+        resolved,
         model=name,  # type: ignore[arg-type]
         service=service,
         tier=tier,
@@ -154,40 +278,33 @@ def upgrade_plan(
             "status": ["existing" if s in existing else "new" for s in chosen],
         }
     )
-    summary: dict[str, Any] = {
-        "model": name,
-        "tier": tier,
-        "existing": len(existing),
-        "added": int((sites["status"] == "new").sum()),
-        "objective": result.objective,
-        "bound": result.bound,
-        "gap": result.gap,
-        "is_optimal": result.is_optimal,
-        "runtime_s": result.runtime,
-    }
-    ids = region.settlements["id"]
+    settle = region.settlements
+    ids = settle["id"]
     settlements = pd.DataFrame(
         {
             "id": ids.to_numpy(),
+            "name": settle["name"].to_numpy(),
+            "admin_code": settle["admin_code"].to_numpy(),
+            "population": settle["population"].to_numpy(),
             "minutes_before": _nearest_minutes(ids, times, existing),
             "minutes_after": _nearest_minutes(ids, times, chosen),
         }
     )
-    if threshold is not None:
-        summary["threshold_min"] = threshold
-        pop = region.settlements["population"].fillna(0.0).to_numpy(dtype="float64")
-        for when in ("before", "after"):
-            covered = settlements[f"minutes_{when}"].to_numpy() <= threshold
-            total = float(pop.sum())
-            share = float(pop[covered].sum() / total) if total > 0 else float("nan")
-            summary[f"covered_share_{when}"] = share
-    return {
-        "result": result,
-        "sites": sites,
-        "assignment": plan.rename(columns={"cost": "minutes"}),
-        "settlements": settlements,
-        "summary": summary,
-    }
+    return SitePlan(
+        region=region,
+        profile=resolved,
+        model=name,
+        tier=tier,
+        add=add,
+        threshold=threshold,
+        max_minutes=max_minutes,
+        time_limit=time_limit,
+        seed=seed,
+        result=result,
+        sites=sites,
+        assignment=plan.rename(columns={"cost": "minutes"}),
+        settlements=settlements,
+    )
 
 
 def _nearest_minutes(ids: pd.Series, times: pd.DataFrame, sites: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""Raster accessibility as a step: ``kind = "surface"``, ``accessplan surface``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accessplan.analyses import _options as o
+from accessplan.analyses._base import Analysis, Context
+from accessplan.measures.capacity import ORDERS
+from accessplan.measures.surface import SurfaceResults, measure_surface
+from accessplan.report.sections import surface as report_section
+
+OPTIONS = (
+    o.Option("dem", o.file, "--dem", required=True),
+    o.Option("landcover", o.file, "--landcover", required=True),
+    o.Option("facilities", o.file, "--facilities", required=True),
+    o.Option("scenario_table", o.file, "--scenario", required=True, arg="scenario"),
+    o.Option("roads", o.file, "--roads"),
+    o.Option("barriers", o.files, "--barriers"),
+    o.Option("population", o.file, "--population"),
+    o.Option("zones", o.file, "--zones"),
+    o.Option("zone_field", o.text, "--zone-field"),
+    o.Option("direction", o.choice("towards", "from"), "--direction"),
+    o.Option("anisotropic", o.flag, "--anisotropic/--isotropic"),
+    o.Option("knight", o.flag, "--knight"),
+    o.Option("max_minutes", o.minutes, "--max-minutes"),
+    o.Option("thresholds", o.minutes_list, "--thresholds"),
+    o.Option("capacity_field", o.text, "--capacity-field"),
+    o.Option("order", o.choice(*ORDERS), "--order"),
+    o.Option("order_field", o.text, "--order-field"),
+    o.Option("id_field", o.text, "--id-field"),
+)
+
+
+def _check(options: dict[str, Any], naming: o.Naming) -> None:
+    if options.get("order") == "field" and "order_field" not in options:
+        names = [naming(ANALYSIS.option(k)) for k in ("order", "order_field")]
+        raise o.OptionError(f"{names[0]} field needs {names[1]}, the facility field to sort by.")
+    if "zone_field" in options and "zones" not in options:
+        names = [naming(ANALYSIS.option(k)) for k in ("zone_field", "zones")]
+        raise o.OptionError(f"{names[0]} names a field of the zones; give {names[1]} too.")
+
+
+def _run(context: Context, options: dict[str, Any]) -> SurfaceResults:
+    given = {ANALYSIS.option(k).keyword: v for k, v in options.items()}
+    context.progress("raster accessibility")
+    return measure_surface(
+        given.pop("dem"),
+        given.pop("landcover"),
+        given.pop("facilities"),
+        given.pop("scenario"),
+        **given,
+    )
+
+
+ANALYSIS = Analysis(
+    kind="surface",
+    options=OPTIONS,
+    run=_run,
+    section=report_section.section,
+    check=_check,
+    needs_region=False,
+)

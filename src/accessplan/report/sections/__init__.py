@@ -1,0 +1,1 @@
+"""One report section per analysis: ``section(result, tr) -> Section``."""
