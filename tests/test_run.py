@@ -6,12 +6,15 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
 from accessplan import synth
 from accessplan.cli import app
+from accessplan.report import translator
 
 runner = CliRunner()
 TABLES = [
@@ -167,3 +170,203 @@ def test_run_refuses_to_overwrite_a_foreign_folder(tmp_path: Path, region_file: 
     code, output = run("run", str(scenario(tmp_path, region_file)), "--out", str(out))
     assert code == 2 and "not an accessplan run folder" in " ".join(output.split())
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+DEMO = "accessmod-demo"
+
+
+def demo_surface_step() -> dict[str, object]:
+    """The AccessMod demo's coverage scenario as a surface step (paths from ../shared)."""
+    from tests.conftest import shared_file
+
+    def path(*parts: str) -> str:
+        return str(shared_file(DEMO, *parts))
+
+    table = "table_model__demo_geog_cover_aniso_tow_120m_zones_orderPop"
+    return {
+        "kind": "surface",
+        "dem": path("DEM", "dem__dem.GeoTIFF"),
+        "landcover": path("land_cover__demo", "land_cover__demo.GeoTIFF"),
+        "facilities": path(
+            "health_facilities__demo", "health_facilities__demo", "health_facilities__demo.shp"
+        ),
+        "scenario_table": path(table, f"{table}.xlsx"),
+        "roads": path("road__demo", "road__demo", "road__demo.shp"),
+        "barriers": [
+            path("barrier__demo_river", "barrier__demo_river", "barrier__demo_river.shp"),
+            path("barrier_restricted_area", "barrier__demo", "barrier__demo.shp"),
+        ],
+        "population": path("population__demo", "population__demo.GeoTIFF"),
+        "zones": path("zone_admin__city", "zone_admin__city", "zone_admin__city.shp"),
+        "capacity_field": "capacity",
+        "anisotropic": True,
+    }
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def steps_scenario(folder: Path, region_file: Path, steps: list[dict[str, object]]) -> Path:
+    body = "".join(
+        "[[steps]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in step.items())
+        for step in steps
+    )
+    path = folder / "steps.toml"
+    path.write_text(
+        f'name = "three steps"\nseed = 5\n[region]\npath = "{region_file}"\n{body}', "utf-8"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def three_steps(tmp_path_factory: pytest.TempPathFactory, region_file: Path) -> Path:
+    """access + site on the county, surface on AccessMod's demo: one run folder (English)."""
+    folder = tmp_path_factory.mktemp("three")
+    path = steps_scenario(
+        folder,
+        region_file,
+        [
+            {"kind": "access", "profiles": ["walk", "car"], "thresholds": [15, 30]},
+            {"kind": "site", "tier": "township_health_center", "p": 2, "threshold": 15},
+            demo_surface_step(),
+        ],
+    )
+    code, text = run("run", str(path), "--out", str(folder / "run"))
+    assert code == 0, text
+    return folder / "run"
+
+
+def test_three_steps_write_one_folder_and_one_report(three_steps: Path) -> None:
+    """Each step's tables in a folder named after it, one manifest listing the three steps,
+    one results.gpkg with every step's layers, one report with the three sections."""
+    out = three_steps
+    assert {"coverage.csv", "referral.csv"} <= {p.name for p in (out / "access").iterdir()}
+    assert {"sites.csv", "settlements.csv"} <= {p.name for p in (out / "site").iterdir()}
+    assert {"travel_time.tif", "capacity.csv", "zonal_coverage.csv", "facilities.csv"} <= {
+        p.name for p in (out / "surface").iterdir()
+    }
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["kind"] for s in manifest["steps"]] == ["access", "site", "surface"]
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs"]["surface.dem"]["sha256"])
+    assert manifest["outputs"]["surface/travel_time.tif"]
+    layers = {name for name, _ in pyogrio.list_layers(out / "results.gpkg")}
+    assert {"access_settlements", "site_sites", "surface_catchments"} <= layers
+    sheets = pd.ExcelFile(out / "tables.xlsx").sheet_names
+    assert {"access.coverage", "site.sites", "surface.capacity"} <= set(sheets)
+    html = (out / "report.html").read_text("utf-8")
+    tr = translator("en")
+    for heading in (
+        tr("report.title_run", name="three steps"),
+        tr("section.plan_map"),
+        tr("surface.title"),
+        tr("section.travel_time_map"),
+    ):
+        assert heading in html, heading
+    assert html.count('<svg class="figure"') == 6  # 4 service-circle figures, 2 maps
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # steps' parts and figures stay distinct on one page
+
+
+def test_surface_step_tables_equal_the_library_result(three_steps: Path) -> None:
+    """The run folder writes what measure_surface returns: the raster cell for cell (inf as
+    no-data) and the zonal table's totals."""
+    import rasterio
+
+    from accessplan.measures.surface import measure_surface
+
+    step = demo_surface_step()
+    direct = measure_surface(
+        step["dem"],  # type: ignore[arg-type]
+        step["landcover"],  # type: ignore[arg-type]
+        step["facilities"],  # type: ignore[arg-type]
+        step["scenario_table"],  # type: ignore[arg-type]
+        roads=step["roads"],  # type: ignore[arg-type]
+        barriers=step["barriers"],  # type: ignore[arg-type]
+        population=step["population"],  # type: ignore[arg-type]
+        zones=step["zones"],  # type: ignore[arg-type]
+        capacity_field="capacity",
+        anisotropic=True,
+    )
+    with rasterio.open(three_steps / "surface" / "travel_time.tif") as src:
+        written = src.read(1, masked=True)
+    expected = direct.minutes.astype("float32")
+    assert (written.mask == ~np.isfinite(expected)).all()
+    np.testing.assert_array_equal(written.compressed(), expected[np.isfinite(expected)])
+    zonal = pd.read_csv(three_steps / "surface" / "zonal_coverage.csv").set_index("zone")
+    assert zonal.loc["(total)", "covered"] == pytest.approx(
+        direct.zonal.set_index("zone").loc["(total)", "covered"]
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_site_and_surface_commands_write_run_folders(
+    tmp_path: Path, region_file: Path, lang: str
+) -> None:
+    """`accessplan site` and `accessplan surface` write run folders with a manifest and a
+    report whose section shows their map, in English and in Chinese."""
+    tr = translator(lang)
+    site = tmp_path / "site"
+    code, text = run(
+        "site", str(region_file), "--tier", "township_health_center", "--p", "1",
+        "--threshold", "15", "--out", str(site), "--lang", lang,
+    )  # fmt: skip
+    assert code == 0, text
+    html = (site / "report.html").read_text("utf-8")
+    assert tr("section.plan_map") in html and f'lang="{tr.html_lang}"' in html
+    assert json.loads((site / "manifest.json").read_text())["steps"][0]["kind"] == "site"
+    step = demo_surface_step()
+    surface = tmp_path / "surface"
+    args = ["surface", "--out", str(surface), "--lang", lang, "--anisotropic"]
+    for key, flag in (
+        ("dem", "--dem"),
+        ("landcover", "--landcover"),
+        ("facilities", "--facilities"),
+        ("scenario_table", "--scenario"),
+        ("population", "--population"),
+        ("capacity_field", "--capacity-field"),
+    ):
+        args += [flag, str(step[key])]
+    for barrier in step["barriers"]:  # type: ignore[attr-defined]
+        args += ["--barriers", barrier]
+    code, text = run(*args)
+    assert code == 0, text
+    html = (surface / "report.html").read_text("utf-8")
+    assert tr("section.travel_time_map") in html and html.count('<svg class="figure"') == 1
+    assert {"travel_time.tif", "capacity.csv", "manifest.json"} <= {
+        p.name for p in surface.iterdir()
+    }
+
+
+def test_an_earlier_run_folder_is_replaced_but_not_a_file_added_to_it(
+    tmp_path: Path, region_file: Path
+) -> None:
+    """A rerun replaces the folder an earlier run wrote; once a user adds a file of their own
+    to it, the run refuses and leaves everything as it was."""
+    path = scenario(tmp_path, region_file)
+    out = tmp_path / "run"
+    assert run("run", str(path), "--out", str(out))[0] == 0
+    assert run("run", str(path), "--out", str(out))[0] == 0
+    (out / "notes.txt").write_text("mine")
+    before = sorted(p.name for p in out.iterdir())
+    code, output = run("run", str(path), "--out", str(out))
+    assert code == 2 and "notes.txt" in output
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_an_input_inside_the_output_folder_is_refused(tmp_path: Path, region_file: Path) -> None:
+    """A region file inside --out would be deleted by the run: refused, file kept."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    region = folder / "county.gpkg"
+    region.write_bytes(region_file.read_bytes())
+    code, output = run("access", str(region), "--out", str(folder))
+    flat = " ".join(output.split())
+    assert code == 2 and "lies inside the output folder" in flat
+    assert region.read_bytes() == region_file.read_bytes()
