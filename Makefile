@@ -1,20 +1,31 @@
 # make demo: set up .venv (if missing) and run the demo; make test: set up and run the checks.
+# Dependencies are installed at the exact versions of requirements.lock (what CI tested);
+# after changing them in pyproject.toml, `make lock` resolves the lock again.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[all]"
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) pyproject.toml requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra all --universal --python-version 3.11 \
+	  --quiet -o requirements.lock
 
 # Debian's Chromium renders the report in the page tests; a CJK font draws its Chinese.
 $(SYSTEM_STAMP): | $(BIN)/python
@@ -43,7 +54,7 @@ test: $(STAMP) $(SYSTEM_STAMP) lint
 # Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py
 # (Debian grass-core, installed when missing and allowed).
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[all,bench]"
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[all,bench]"
 	@if ! command -v grass >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
