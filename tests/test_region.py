@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from affine import Affine
 from pandas.testing import assert_frame_equal
 from pyproj import CRS
 
 from accessplan import CrsError, InputError, Region, RoadNetwork, Terrain
+from accessplan.region import ACCESS_COLUMNS
 from tests.conftest import points, road_network
 
 
@@ -241,3 +244,32 @@ def test_negative_smoothing_length_is_refused() -> None:
     terrain = hillside(0.0, 0.0)
     with pytest.raises(InputError, match="smooth_m"):
         straight_road(np.zeros(5)).with_elevation(terrain, terrain.crs, smooth_m=-1)
+
+
+def test_access_per_mode_survives_the_round_trip(tmp_path: Path) -> None:
+    """Closed-to-walkers and one-way-for-cars flags come back as written."""
+    region = small_region()
+    edges = region.roads.edges.assign(foot_forward=[False, True], motorcar_backward=[True, False])
+    roads = RoadNetwork(region.roads.nodes, edges)
+    back = Region.read(small_region(roads=roads).write(tmp_path / "r.gpkg"))
+    assert_frame_equal(back.roads.edges, roads.edges)
+    assert back.roads.edges["foot_forward"].tolist() == [False, True]
+
+
+def test_a_region_written_before_access_per_mode_reads_with_open_roads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A road_edges layer without the access columns (as written before them): every road open
+    to every mode, vehicles kept to ``oneway`` (the track 1 -> 2 is one-way), and a warning
+    that says to rebuild."""
+    path = small_region().write(tmp_path / "old.gpkg")
+    edges = pyogrio.read_dataframe(path, layer="road_edges")
+    pyogrio.write_dataframe(edges.drop(columns=list(ACCESS_COLUMNS)), path, layer="road_edges")
+    assert not set(ACCESS_COLUMNS) & set(pyogrio.read_dataframe(path, layer="road_edges"))
+    with caplog.at_level(logging.WARNING):
+        back = Region.read(path)
+    assert "Rebuild it with `accessplan region build`" in caplog.text
+    e = back.roads.edges
+    assert e["foot_forward"].all() and e["foot_backward"].all() and e["motorcar_forward"].all()
+    assert e["motorcar_backward"].tolist() == [True, False]  # oneway track
+    assert e["motorcycle_backward"].tolist() == [True, False]

@@ -63,6 +63,17 @@ FACILITY_COLUMNS: dict[str, str] = {
 }
 OPTIONAL_FACILITY_NUMBERS = ("beds", "doctors")
 ADMIN_COLUMNS: dict[str, str] = {"code": "str", "name": "str", "level": "str", "parent": "str"}
+#: Modes whose OSM access rules each road edge records (the OSM keys of the same names); every
+#: travel profile is one of them.
+ACCESS_MODES = ("foot", "motorcar", "motorcycle")
+
+
+def access_columns(mode: str) -> tuple[str, str]:
+    """Edge columns telling whether ``mode`` may travel an edge ``u -> v`` and ``v -> u``."""
+    return f"{mode}_forward", f"{mode}_backward"
+
+
+ACCESS_COLUMNS = tuple(c for mode in ACCESS_MODES for c in access_columns(mode))
 EDGE_COLUMNS: dict[str, str] = {
     "u": "int64",
     "v": "int64",
@@ -72,7 +83,35 @@ EDGE_COLUMNS: dict[str, str] = {
     "surface": "str",
     "rise_m": "float64",
     "fall_m": "float64",
+    **{column: "bool" for column in ACCESS_COLUMNS},
 }
+
+
+def with_default_access(edges: pd.DataFrame) -> pd.DataFrame:
+    """``edges`` with the access columns it lacks, as a network without them implies.
+
+    Such a network (built in code, or a region written before OSM access was read) says
+    nothing of access: every mode may use every edge, and vehicles keep to ``oneway``.
+    """
+    missing = [c for c in ACCESS_COLUMNS if c not in edges]
+    if not missing:
+        return edges
+    two_way = np.ones(len(edges), dtype=bool)
+    if "oneway" in edges:
+        two_way = ~edges["oneway"].fillna(False).to_numpy(dtype=bool)
+    defaults = {}
+    for mode in ACCESS_MODES:
+        forward, backward = access_columns(mode)
+        defaults[forward] = np.ones(len(edges), dtype=bool)
+        defaults[backward] = np.ones(len(edges), dtype=bool) if mode == "foot" else two_way
+    return edges.assign(**{c: defaults[c] for c in missing})
+
+
+def mode_access(edges: pd.DataFrame, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """Whether ``mode`` may travel each edge ``u -> v`` and ``v -> u``."""
+    forward, backward = access_columns(mode)
+    edges = with_default_access(edges)
+    return edges[forward].to_numpy(dtype=bool), edges[backward].to_numpy(dtype=bool)
 
 
 def _canonical(frame: pd.DataFrame, schema: Mapping[str, str], numbers: Sequence[str] = ()) -> Any:
@@ -158,6 +197,9 @@ class RoadNetwork:
     ``nodes`` has ``x, y, z`` (metres, working CRS; ``z`` NaN without terrain), row ``i`` being
     node ``i``. ``edges`` has ``u, v, length_m, highway, oneway, surface, rise_m, fall_m``
     (plus optional extras such as ``way_id``); ``oneway`` means only ``u -> v`` for vehicles.
+    Per mode of :data:`ACCESS_MODES`, ``<mode>_forward`` and ``<mode>_backward`` tell whether
+    the mode may travel the edge ``u -> v`` and ``v -> u`` (OSM access and one-way rules);
+    routing reads these. Edges given without them get :func:`with_default_access`.
     """
 
     nodes: pd.DataFrame
@@ -166,7 +208,7 @@ class RoadNetwork:
     def __post_init__(self) -> None:
         nodes = self.nodes[["x", "y", "z"]].astype("float64").reset_index(drop=True)
         object.__setattr__(self, "nodes", nodes)
-        edges = _canonical(self.edges, EDGE_COLUMNS)
+        edges = _canonical(with_default_access(self.edges), EDGE_COLUMNS)
         object.__setattr__(self, "edges", edges)
         n = len(nodes)
         u = edges["u"].to_numpy()
@@ -571,6 +613,13 @@ class Region:
         meta = dict(read(path, layer="region_meta")[["key", "value"]].itertuples(index=False))
         nodes = read(path, layer="road_nodes", read_geometry=False).sort_values("node")
         edges = read(path, layer="road_edges", read_geometry=False).sort_values("edge")
+        if not set(ACCESS_COLUMNS) <= set(edges.columns):
+            logger.warning(
+                "%s was written before roads recorded OSM access per mode: every road is taken "
+                "as open to walking and driving (one-way roads kept). Rebuild it with "
+                "`accessplan region build` to apply the OSM access rules.",
+                path,
+            )
         roads = RoadNetwork(nodes[["x", "y", "z"]], edges.drop(columns="edge"))
         terrain = None
         if "terrain" in _raster_tables(path):

@@ -1,7 +1,8 @@
-"""Travel profiles: Tobler, vehicle slopes, one-way roads, TOML overrides."""
+"""Travel profiles: Tobler, vehicle slopes, one-way roads, access per mode, TOML overrides."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +73,33 @@ def test_toml_overrides_merge_and_unknown_keys_fail(tmp_path: Path) -> None:
         load_profiles(bad)
     with pytest.raises(InputError, match="unknown travel profile 'bike'"):
         get_profile("bike")
+
+
+def test_edge_access_decides_per_profile_mode() -> None:
+    """A road closed to walkers (foot=no) is inf on foot and 1 min by car; motor_vehicle=no
+    the other way round; oneway:foot binds walkers, a profile with oneway=false ignores it."""
+    foot_no = edges("primary", 0, 0).assign(foot_forward=False, foot_backward=False)
+    assert np.isinf(get_profile("walk").edge_minutes(foot_no)).all()
+    assert get_profile("car").edge_minutes(foot_no)[0][0] == pytest.approx(1.0)
+    cars_no = edges("primary", 0, 0).assign(motorcar_forward=False, motorcar_backward=False)
+    assert np.isinf(get_profile("car").edge_minutes(cars_no)).all()
+    assert np.isinf(get_profile("mobile_clinic").edge_minutes(cars_no)).all()
+    assert np.isfinite(get_profile("motorcycle").edge_minutes(cars_no)).all()
+    one_way_on_foot = edges("footway", 0, 0).assign(foot_backward=False)
+    fwd, bwd = get_profile("walk").edge_minutes(one_way_on_foot)
+    assert np.isfinite(fwd[0]) and np.isinf(bwd[0])
+    stroller = dataclasses.replace(get_profile("walk"), oneway=False)
+    assert np.isfinite(stroller.edge_minutes(one_way_on_foot)).all()
+
+
+def test_a_walk_override_reaches_the_walks_of_vehicle_profiles(tmp_path: Path) -> None:
+    """[walk] in a profiles file changes the walking legs of car, motorcycle and van trips,
+    and with them the profile's key (so no cached network of the default walk is reused)."""
+    path = tmp_path / "slow.toml"
+    path.write_text("[walk]\nspeeds = { path = 2.5 }\n")
+    profiles = load_profiles(path)
+    for name in ("car", "motorcycle", "mobile_clinic"):
+        assert profiles[name].walker() is profiles["walk"]
+        assert profiles[name].walker().speeds["path"] == 2.5
+        assert profiles[name].key() != get_profile(name).key()
+    assert get_profile("car").walker().speeds["path"] == 5

@@ -1,7 +1,9 @@
 """A Region from an OpenStreetMap extract (pyosmium), with terrain and population.
 
-Roads: ways with a routable ``highway`` class (and no ``access=no|private``), every OSM node
-kept, long segments split so the terrain describes each edge's grade. Settlements:
+Roads: ways with a routable ``highway`` class that some mode of :data:`ACCESS_MODES` may use,
+every OSM node kept, long segments split so the terrain describes each edge's grade. Each
+edge records, per mode and direction, whether OSM's access rules let that mode travel it
+(see :func:`way_access`). Settlements:
 ``place`` nodes and areas of inhabited kinds. Health facilities: ``amenity=hospital|clinic|
 doctors`` and primary-care ``healthcare=*``; schools: ``amenity=school``. Tiers are guessed
 from tags (see :func:`guess_tier`) and can be overridden by a table.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from accessplan._errors import InputError, InputFileNotFoundError
 from accessplan._types import PathArg
 from accessplan.io import raster, tables
 from accessplan.io.population import population_from
-from accessplan.region import ADMIN_LEVELS, Region, RoadNetwork
+from accessplan.region import ACCESS_COLUMNS, ACCESS_MODES, ADMIN_LEVELS, Region, RoadNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,38 @@ PRIMARY_CARE = frozenset(
 )
 #: Points farther than this outside the road network's hull are taken as bad coordinates.
 OUTSIDE_MARGIN_M = 20_000.0
+
+# OSM access (wiki Key:access, "OSM tags for routing/Access restrictions"; read as OSRM's car
+# and foot profiles do). The most specific key present decides, with its ``:forward`` /
+# ``:backward`` form first: motorcar (or motorcycle) -> motor_vehicle -> vehicle -> access for
+# vehicles, foot -> access for walkers. A generic ``access`` only ever restricts: access=yes on
+# a footway does not open it to cars (its class still rules them out).
+#: Keys of each mode's own permission, most specific first (``access`` follows them all).
+ACCESS_KEYS: dict[str, tuple[str, ...]] = {
+    "foot": ("foot",),
+    "motorcar": ("motorcar", "motor_vehicle", "vehicle"),
+    "motorcycle": ("motorcycle", "motor_vehicle", "vehicle"),
+}
+#: Access values that forbid our modes: closed, private, or for other users only (farm and
+#: forest traffic, deliveries, emergency services, public transport). Every other value
+#: (yes, designated, permissive, destination, customers, official, ...) allows.
+FORBIDDING = frozenset(
+    {"no", "private", "agricultural", "forestry", "delivery", "emergency", "military", "psv",
+     "bus"}
+)  # fmt: skip
+#: Classes a mode may not use unless a key of its own says so (OSM's worldwide defaults:
+#: no walking on motorways, no motor vehicles on footways, paths, steps and the like).
+CLOSED_CLASSES: dict[str, frozenset[str]] = {
+    "foot": frozenset({"motorway", "motorway_link"}),
+    "motorcar": frozenset({"footway", "path", "pedestrian", "steps", "bridleway", "cycleway"}),
+    "motorcycle": frozenset({"footway", "path", "pedestrian", "steps", "bridleway", "cycleway"}),
+}
+#: One-way keys that bind each mode, most specific first: walkers heed only ``oneway:foot``.
+ONEWAY_KEYS: dict[str, tuple[str, ...]] = {
+    "foot": ("oneway:foot",),
+    "motorcar": ("oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "oneway"),
+    "motorcycle": ("oneway:motorcycle", "oneway:motor_vehicle", "oneway:vehicle", "oneway"),
+}
 
 
 def guess_tier(tags: dict[str, str]) -> tuple[str, str] | None:
@@ -85,10 +119,57 @@ def parse_population(text: str | None) -> float:
     return float(cleaned) if re.fullmatch(r"\d+", cleaned) else float("nan")
 
 
+def _allows(value: str) -> bool:
+    """Whether an access value lets our modes through (``a;b``: if any part does)."""
+    return any(part.strip() not in FORBIDDING for part in value.split(";"))
+
+
+def _permitted(tags: Mapping[str, str], mode: str, suffix: str) -> bool:
+    """Whether the access tags let ``mode`` use a way in one direction (``suffix``
+    ``:forward`` or ``:backward``)."""
+    for key in ACCESS_KEYS[mode]:
+        value = tags.get(key + suffix) or tags.get(key)
+        if value:
+            return _allows(value)
+    if mode == "foot" and tags.get("motorroad") == "yes":  # motorroad=yes implies foot=no
+        return False
+    general = tags.get("access" + suffix) or tags.get("access")
+    if general and not _allows(general):
+        return False
+    return tags.get("highway", "") not in CLOSED_CLASSES[mode]
+
+
+def oneway_direction(tags: Mapping[str, str], mode: str) -> int:
+    """1 when ``mode`` may travel a way only along its nodes, -1 only against them, else 0.
+
+    Vehicles: ``oneway:<mode>``, ``oneway:motor_vehicle``, ``oneway:vehicle``, ``oneway``;
+    motorways and roundabouts are one-way unless tagged otherwise. Walkers: ``oneway:foot``.
+    """
+    value = next((tags[k] for k in ONEWAY_KEYS[mode] if tags.get(k)), "")
+    if value in ("yes", "true", "1"):
+        return 1
+    if value == "-1":
+        return -1
+    implied = tags.get("highway") == "motorway" or tags.get("junction") in (
+        "roundabout",
+        "circular",
+    )
+    return int(mode != "foot" and not value and implied)
+
+
+def way_access(tags: Mapping[str, str], mode: str) -> tuple[bool, bool]:
+    """Whether ``mode`` (one of :data:`ACCESS_MODES`) may travel a way along its nodes and
+    against them, by OSM's access hierarchy and one-way tags."""
+    forward = _permitted(tags, mode, ":forward")
+    backward = _permitted(tags, mode, ":backward")
+    direction = oneway_direction(tags, mode)
+    return forward and direction >= 0, backward and direction <= 0
+
+
 @dataclass
 class _Collector:
     way_refs: list[np.ndarray] = field(default_factory=list)
-    way_attrs: list[tuple[str, bool, str, str, int]] = field(default_factory=list)
+    way_attrs: list[tuple[Any, ...]] = field(default_factory=list)
     node_ids: list[int] = field(default_factory=list)
     node_lonlat: list[tuple[float, float]] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
@@ -168,18 +249,20 @@ def _way(way: Any, out: _Collector, seen_nodes: set[int]) -> None:
         if kind in SETTLEMENT_PLACES:
             out.places.append(_place(f"w{way.id}", tags, (lon, lat)))
     highway = tags.get("highway")
-    if highway not in ROUTABLE or tags.get("access") in ("no", "private"):
+    if highway not in ROUTABLE or tags.get("area") == "yes":
         return
-    if tags.get("area") == "yes":
-        return
-    oneway_tag = tags.get("oneway", "")
-    reverse = oneway_tag == "-1"
-    oneway = reverse or oneway_tag in ("yes", "true", "1") or tags.get("junction") == "roundabout"
-    oneway = oneway or (highway == "motorway" and oneway_tag != "no")
+    plain = dict(tags)
+    access = [way_access(plain, mode) for mode in ACCESS_MODES]
+    if not any(any(pair) for pair in access):
+        return  # closed to every mode we route (access=private, ...)
+    # a way one-way against its nodes (oneway=-1) is turned round, so that ``oneway``
+    # always means u -> v
+    vehicle_direction = oneway_direction(plain, "motorcar")
     refs = np.array([c[0] for c in coords], dtype=np.int64)
-    if reverse:
+    if vehicle_direction < 0:
         refs = refs[::-1]
         coords = coords[::-1]
+        access = [(backward, forward) for forward, backward in access]
     for ref, lon, lat in coords:
         if ref not in seen_nodes:
             seen_nodes.add(ref)
@@ -187,7 +270,9 @@ def _way(way: Any, out: _Collector, seen_nodes: set[int]) -> None:
             out.node_lonlat.append((lon, lat))
     out.way_refs.append(refs)
     structure = next((k for k in ("bridge", "tunnel") if tags.get(k, "no") != "no"), "")
-    out.way_attrs.append((highway, oneway, tags.get("surface", ""), structure, way.id))
+    flags = [flag for pair in access for flag in pair]
+    oneway = vehicle_direction != 0
+    out.way_attrs.append((highway, oneway, tags.get("surface", ""), structure, way.id, *flags))
 
 
 def _roads(scan: _Collector, crs: CRS, max_segment_m: float) -> RoadNetwork:
@@ -204,7 +289,7 @@ def _roads(scan: _Collector, crs: CRS, max_segment_m: float) -> RoadNetwork:
     u = index[:-1][same_way]
     v = index[1:][same_way]
     seg_way = way_of[:-1][same_way]
-    columns = ["highway", "oneway", "surface", "structure", "way_id"]
+    columns = ["highway", "oneway", "surface", "structure", "way_id", *ACCESS_COLUMNS]
     attrs = pd.DataFrame(scan.way_attrs, columns=columns)
     attrs = attrs.iloc[seg_way].reset_index(drop=True)
     keep = u != v

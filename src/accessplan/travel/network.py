@@ -1,9 +1,11 @@
 """The routable graph of one profile: CSR arrays in minutes, with settlements and facilities joined.
 
 Every settlement and facility joins the road network at the nearest point of a road on which
-people can walk. The edge there is split at that point, and the place is linked to it by an
-off-road walking leg (Tobler off path, terrain aware). Points farther than ``max_snap_m`` are
-flagged, not dropped.
+people may walk and, with a vehicle profile, also at the nearest point of a road the vehicle
+may use (a village beside a road closed to walkers is picked up there). The edge is split at
+each such point, and the place is linked to it by an off-road walking leg (Tobler off path,
+terrain aware). Points farther than ``max_snap_m`` from every road they join are flagged, not
+dropped.
 
 A walking profile is one layer of road nodes. A vehicle profile has three copies of the road
 nodes: people walk along the roads to where the vehicle can go (layer ``walk_in``), ride
@@ -137,18 +139,16 @@ def network_for(
 
 
 def build_network(
-    region: Region,
-    profile: str | Profile,
-    *,
-    max_snap_m: float = MAX_SNAP_M,
-    walk: Profile | None = None,
+    region: Region, profile: str | Profile, *, max_snap_m: float = MAX_SNAP_M
 ) -> TravelNetwork:
     """Build the directed minute-weighted graph of ``region`` for ``profile``.
 
-    ``walk`` is the walking profile of a vehicle profile's walks (default: ``walk``).
+    Each layer uses the roads its profile may: a vehicle's walks (``walk_in``, ``walk_out``)
+    follow its walking profile (:meth:`Profile.walker`) and the foot access rules, its
+    ``drive`` layer its own speeds and access rules.
     """
     prof = get_profile(profile)
-    walker = prof if prof.mode == "walk" else (walk or get_profile("walk"))
+    walker = prof.walker()
     layers = (
         (("walk", prof),)
         if prof.mode == "walk"
@@ -157,8 +157,6 @@ def build_network(
     roads = region.roads
     n_road = len(roads.nodes)
     times = {role: p.edge_minutes(roads.edges) for role, p in layers}
-    walk_fwd, walk_bwd = times[layers[0][0]]
-    usable = np.flatnonzero(np.isfinite(walk_fwd) | np.isfinite(walk_bwd))
     for role, (fwd, bwd) in times.items():
         if not (np.isfinite(fwd) | np.isfinite(bwd)).any():
             msg = (
@@ -176,13 +174,19 @@ def build_network(
     )
     ids = np.concatenate([region.settlements["id"].to_numpy(), region.facilities["id"].to_numpy()])
 
-    lines = roads.edge_lines()[usable]
-    tree = shapely.STRtree(lines)
-    (pt_idx, line_idx), snap_m = tree.query_nearest(points, return_distance=True, all_matches=False)
-    order = np.argsort(pt_idx, kind="stable")
-    line_idx, snap_m = line_idx[order], snap_m[order]
-    edge = usable[line_idx]
-    frac = shapely.line_locate_point(lines[line_idx], points, normalized=True)
+    # each place joins the nearest road it may walk, and with a vehicle also the nearest road
+    # the vehicle may use where that is nearer (a road closed to walkers)
+    n_points = len(points)
+    lines = roads.edge_lines()
+    edge, frac, snap_m = _nearest_roads(points, lines, *times[layers[0][0]])
+    place = np.arange(n_points)
+    if "drive" in times:
+        d_edge, d_frac, d_snap_m = _nearest_roads(points, lines, *times["drive"])
+        nearer = np.flatnonzero(d_snap_m < snap_m)
+        place = np.concatenate([place, nearer])
+        edge = np.concatenate([edge, d_edge[nearer]])
+        frac = np.concatenate([frac, d_frac[nearer]])
+        snap_m = np.concatenate([snap_m, d_snap_m[nearer]])
 
     u = roads.edges["u"].to_numpy()
     v = roads.edges["v"].to_numpy()
@@ -209,19 +213,19 @@ def build_network(
         for l_from, l_to, only_vehicle in _CHANGES:
             at = np.flatnonzero(vehicle) if only_vehicle else np.arange(size)
             parts.append(_change(at + l_from * size, at + l_to * size))
-    access = len(layers) * size + np.arange(len(points))
-    dz = np.nan_to_num(snap_z - point_z, nan=0.0)
+    access = len(layers) * size + np.arange(n_points)
+    dz = np.nan_to_num(snap_z - point_z[place], nan=0.0)
     to_road = offroad_walk_minutes(snap_m, dz)
     from_road = offroad_walk_minutes(snap_m, -dz)
-    none = np.full(len(points), -1, dtype=np.int64)
-    off = np.full(len(points), OFF_ROAD, dtype=np.int64)
+    none = np.full(len(place), -1, dtype=np.int64)
+    off = np.full(len(place), OFF_ROAD, dtype=np.int64)
     last = (len(layers) - 1) * size
     parts += [
-        (access, snap_node, to_road, none, off),
-        (snap_node + last, access, from_road, none, off),
+        (access[place], snap_node, to_road, none, off),
+        (snap_node + last, access[place], from_road, none, off),
     ]
     src, dst, minutes, arc_edge, arc_mode = (np.concatenate(c) for c in zip(*parts, strict=True))
-    n_nodes = len(layers) * size + len(points)
+    n_nodes = len(layers) * size + n_points
     graph, tags = _csr_min(src, dst, minutes, np.column_stack([arc_edge, arc_mode]), n_nodes)
     search = _search_graph(
         pieces,
@@ -240,14 +244,16 @@ def build_network(
     road_count = np.bincount(labels[:n_road], minlength=n_comp)
     main = int(np.argmax(road_count))
     point_comp = labels[access]
+    nearest = np.arange(n_points)  # the nearest join: the vehicle's where it has one
+    nearest[place[n_points:]] = np.arange(n_points, len(place))
     snaps = pd.DataFrame(
         {
             "layer": kind,
             "id": ids,
-            "snap_m": snap_m,
-            "walk_to_road_min": to_road,
-            "walk_from_road_min": from_road,
-            "beyond_snap": snap_m > max_snap_m,
+            "snap_m": snap_m[nearest],
+            "walk_to_road_min": to_road[nearest],
+            "walk_from_road_min": from_road[nearest],
+            "beyond_snap": snap_m[nearest] > max_snap_m,
             "component": point_comp,
             "in_main_component": point_comp == main,
         }
@@ -274,6 +280,20 @@ def build_network(
 
 Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 Arcs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _nearest_roads(
+    points: np.ndarray, lines: np.ndarray, forward: np.ndarray, backward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, the nearest edge usable in a layer with these edge times (either way):
+    its index, the share of its length where the point projects, and the distance (m)."""
+    usable = np.flatnonzero(np.isfinite(forward) | np.isfinite(backward))
+    tree = shapely.STRtree(lines[usable])
+    (pt_idx, line_idx), snap_m = tree.query_nearest(points, return_distance=True, all_matches=False)
+    order = np.argsort(pt_idx, kind="stable")
+    line_idx, snap_m = line_idx[order], snap_m[order]
+    edge = usable[line_idx]
+    return edge, shapely.line_locate_point(lines[edge], points, normalized=True), snap_m
 
 
 def _layer_arcs(

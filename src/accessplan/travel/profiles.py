@@ -12,10 +12,16 @@ graph is directed. Vehicles keep their class speed up to a 3 % grade and slow li
 
 (a heuristic: 10 % uphill costs a car about a fifth of its speed). People reach the road on
 foot: the off-road leg uses Tobler's off-path speed, 3/5 of the on-path one.
+
+Each profile is one mode of OSM's access rules (``osm_mode``: walk -> ``foot``, motorcycle ->
+``motorcycle``, car and van -> ``motorcar``) and uses a road only where the road network lets
+that mode through (:func:`accessplan.region.mode_access`). A vehicle profile's walks to and
+from the vehicle follow its ``walking`` profile: the ``walk`` of the same profiles file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +35,7 @@ import pandas as pd
 
 from accessplan._errors import InputError
 from accessplan._validate import load_toml
+from accessplan.region import mode_access
 
 #: Tobler's factor for walking off paths.
 OFF_PATH_FACTOR = 0.6
@@ -39,6 +46,8 @@ WALK_REFERENCE_KMH = 5.0
 MAX_ROAD_GRADE = 0.5
 #: Steepest grade believed for an off-road walk (45 degrees); short legs amplify DEM noise.
 MAX_OFFROAD_GRADE = 1.0
+#: The profile whose walks vehicle profiles use for the legs to and from the vehicle.
+WALK = "walk"
 
 
 def tobler_kmh(grade: np.ndarray | float) -> np.ndarray:
@@ -68,27 +77,45 @@ class Profile:
     speeds
         km/h per highway class on flat paved ground; a class not listed cannot be used.
         For walking, the value divided by 5 km/h scales Tobler's speed (steps: 3 -> 0.6).
+    osm_mode
+        Whose OSM access rules apply: ``foot`` for walking (the default), ``motorcar`` (the
+        default for vehicles) or ``motorcycle``.
     surface_factors
-        Multipliers per OSM ``surface`` value; a surface not listed counts as 1.
+        Multipliers (0..1) per OSM ``surface`` value; a surface not listed counts as 1.
     oneway
-        Whether ``oneway`` roads are one-way for this profile.
+        Whether the mode's one-way rules bind the profile (vehicles: ``oneway`` and its
+        vehicle forms; walkers: only ``oneway:foot``).
     uphill_penalty, downhill_penalty, grade_threshold, min_slope_factor
         Vehicle slope model (see the module docstring).
+    walking
+        For a vehicle: the walking profile of the walks to and from the vehicle (None: the
+        default ``walk``). :func:`load_profiles` sets it to the file's ``walk``.
     """
 
     name: str
     mode: Literal["walk", "vehicle"]
     speeds: Mapping[str, float]
+    osm_mode: str = ""
     surface_factors: Mapping[str, float] = field(default_factory=dict)
     oneway: bool = True
     uphill_penalty: float = 0.0
     downhill_penalty: float = 0.0
     grade_threshold: float = 0.03
     min_slope_factor: float = 0.3
+    walking: Profile | None = None
 
     def __post_init__(self) -> None:
+        if not self.osm_mode and self.mode in ("walk", "vehicle"):
+            object.__setattr__(self, "osm_mode", "foot" if self.mode == "walk" else "motorcar")
         if self.mode not in ("walk", "vehicle"):
             msg = f"profile {self.name!r}: mode must be 'walk' or 'vehicle', got {self.mode!r}."
+            raise InputError(msg)
+        allowed = ("foot",) if self.mode == "walk" else ("motorcar", "motorcycle")
+        if self.osm_mode not in allowed:
+            msg = (
+                f"profile {self.name!r}: osm_mode must be one of {list(allowed)} for a "
+                f"{self.mode!r} profile, got {self.osm_mode!r}."
+            )
             raise InputError(msg)
         for table in ("speeds", "surface_factors"):
             for key, value in getattr(self, table).items():
@@ -98,12 +125,29 @@ class Profile:
                         f"got {value!r}."
                     )
                     raise InputError(msg)
+        if self.walking is not None and (self.mode == "walk" or self.walking.mode != "walk"):
+            msg = (
+                f"profile {self.name!r}: only a vehicle profile takes a walking profile, and it "
+                f"must be a walking one (got {self.walking.name!r} with mode "
+                f"{self.walking.mode!r} for a {self.mode!r} profile)."
+            )
+            raise InputError(msg)
+
+    def content(self) -> dict[str, Any]:
+        """The profile's values as plain data, its walking profile's included."""
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "walking"}
+        out["walking"] = None if self.walking is None else self.walking.content()
+        return out
 
     def key(self) -> str:
         """A string that identifies the profile's content (for caches and manifests)."""
-        return json.dumps(
-            {f.name: _plain(getattr(self, f.name)) for f in fields(self)}, sort_keys=True
-        )
+        return json.dumps(self.content(), sort_keys=True)
+
+    def walker(self) -> Profile:
+        """The profile of walks on this profile's trips: itself when walking."""
+        if self.mode == "walk":
+            return self
+        return self.walking or load_profiles()[WALK]
 
     def speed_kmh(self, highway: pd.Series, surface: pd.Series, grade: np.ndarray) -> np.ndarray:
         """Speed (km/h) on edges of the given classes, surfaces and signed grades; 0 = unusable."""
@@ -119,20 +163,21 @@ class Profile:
         return np.asarray(base * surf * slope, dtype="float64")
 
     def edge_minutes(self, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes to traverse each edge ``u -> v`` and ``v -> u``; ``inf`` where not allowed."""
+        """Minutes to traverse each edge ``u -> v`` and ``v -> u``; ``inf`` where not allowed
+        (a class without speed, or OSM access closed to :attr:`osm_mode` that way)."""
         length = edges["length_m"].to_numpy(dtype="float64")
         dz = (edges["rise_m"] - edges["fall_m"]).to_numpy(dtype="float64")
         grade = np.divide(dz, length, out=np.zeros_like(length), where=length > 0)
         grade = np.clip(grade, -MAX_ROAD_GRADE, MAX_ROAD_GRADE)
+        may_forward, may_backward = mode_access(edges, self.osm_mode)
+        if not self.oneway:
+            may_forward = may_backward = may_forward | may_backward
         times = []
-        for g in (grade, -grade):
-            speed = self.speed_kmh(edges["highway"], edges["surface"], g)
+        for g, allowed in ((grade, may_forward), (-grade, may_backward)):
+            speed = np.where(allowed, self.speed_kmh(edges["highway"], edges["surface"], g), 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 times.append(np.where(speed > 0, length / (speed * 1000.0 / 60.0), np.inf))
-        forward, backward = times
-        if self.oneway:
-            backward = np.where(edges["oneway"].to_numpy(dtype=bool), np.inf, backward)
-        return forward, backward
+        return times[0], times[1]
 
 
 def _lookup(keys: pd.Series, table: Mapping[str, float], *, default: float) -> np.ndarray:
@@ -146,7 +191,8 @@ def _plain(value: Any) -> Any:
     return dict(sorted(value.items())) if isinstance(value, Mapping) else value
 
 
-_FIELDS = {f.name for f in fields(Profile)} - {"name"}
+#: Keys a profiles file may set in a profile's table.
+_FIELDS = {f.name for f in fields(Profile)} - {"name", "walking"}
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any], *, source: str) -> dict[str, Any]:
@@ -167,7 +213,8 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
     """The default profiles, with the values of the TOML file ``path`` laid over them.
 
     A table in the file that names no default profile defines a new one (it then needs
-    ``mode`` and ``speeds``).
+    ``mode`` and ``speeds``). Vehicle profiles walk to and from the vehicle with the file's
+    ``walk`` profile, so a ``[walk]`` table changes their walks too.
     """
     text = resources.files("accessplan.travel").joinpath("profiles.toml").read_text("utf-8")
     tables: dict[str, dict[str, Any]] = tomllib.loads(text)
@@ -188,7 +235,17 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
         except TypeError as exc:
             msg = f"profile {name!r}: {exc}; a new profile needs at least `mode` and `speeds`."
             raise InputError(msg) from exc
-    return profiles
+    walk = profiles[WALK]
+    if walk.mode != "walk":
+        msg = (
+            f'{path} [{WALK}]: mode must stay "walk"; vehicle profiles walk to and from the '
+            "vehicle with it. Define a table of another name for a new vehicle."
+        )
+        raise InputError(msg)
+    return {
+        name: p if p.mode == "walk" else dataclasses.replace(p, walking=walk)
+        for name, p in profiles.items()
+    }
 
 
 def get_profile(profile: str | Profile, *, profiles_file: str | Path | None = None) -> Profile:
