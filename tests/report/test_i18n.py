@@ -109,3 +109,12 @@ def test_numbers_are_formatted_per_locale() -> None:
     assert en.percent(float("nan")) == "—"
     assert en.threshold(15.0) == "15"
     assert en.threshold(7.5) == "7.5"
+
+
+def test_the_estimated_population_source_has_its_label() -> None:
+    """The source name io.population writes for estimates is catalogued (the catalogue is data
+    and cannot import the constant)."""
+    from accessplan.io.population import ESTIMATE_SOURCE
+
+    for lang in ("en", "zh"):
+        assert translator(lang).name("source", ESTIMATE_SOURCE) != ESTIMATE_SOURCE
