@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from accessplan import synth
+from accessplan.analyses import ANALYSES
 from accessplan.measures import AccessResults, measure_access
 from accessplan.region import Region
-from accessplan.analyses import ANALYSES
 from accessplan.report import render_page, translator
 from tests.conftest import points, road_network
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from accessplan.measures.coverage import ANY, REGION_LEVEL, group_minutes
 from accessplan.measures.access import AccessResults
+from accessplan.measures.coverage import ANY, REGION_LEVEL, group_minutes
 
 #: Levels of units a chart by unit may show, finest first.
 UNIT_LEVELS = ("township", "county", "city", "province")

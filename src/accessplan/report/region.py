@@ -6,7 +6,7 @@ import numpy as np
 
 from accessplan.measures.coverage import unknown_population
 from accessplan.region import Region
-from accessplan.report.blocks import Part, Table, Text
+from accessplan.report.blocks import Part, Table
 from accessplan.report.i18n import Translator
 
 
