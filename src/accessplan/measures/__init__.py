@@ -1,5 +1,6 @@
 """Measures of access: coverage, completeness of the tiers, the referral chain."""
 
+from accessplan.measures.access import AccessResults, measure_access
 from accessplan.measures.completeness import CompletenessRule, completeness
 from accessplan.measures.coverage import (
     DEFAULT_THRESHOLDS,
@@ -10,7 +11,6 @@ from accessplan.measures.coverage import (
     unknown_population,
 )
 from accessplan.measures.referral import referral_chain
-from accessplan.measures.access import AccessResults, measure_access
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

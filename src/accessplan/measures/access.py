@@ -11,9 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from accessplan.measures.completeness import CompletenessRule, completeness
 from accessplan._errors import InputError
 from accessplan._result import Raster
+from accessplan.measures.completeness import CompletenessRule, completeness
 from accessplan.measures.coverage import (
     ANY,
     DEFAULT_THRESHOLDS,
