@@ -273,3 +273,17 @@ def test_a_region_written_before_access_per_mode_reads_with_open_roads(
     assert e["foot_forward"].all() and e["foot_backward"].all() and e["motorcar_forward"].all()
     assert e["motorcar_backward"].tolist() == [True, False]  # oneway track
     assert e["motorcycle_backward"].tolist() == [True, False]
+
+
+def test_smoothing_length_must_be_finite() -> None:
+    """NaN passes every comparison: `smooth_m < 0` alone let --smooth-m nan through."""
+    terrain = hillside(0.0, 0.0)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(InputError, match="finite number of metres"):
+            straight_road(np.zeros(5)).with_elevation(terrain, terrain.crs, smooth_m=bad)
+
+
+def test_infinite_counts_are_rejected() -> None:
+    """An infinite population is no count; NaN (unknown) stays allowed."""
+    with pytest.raises(InputError, match="'population' is infinite in row\\(s\\) \\[0\\]"):
+        small_region(settlement_rows=[{"id": "A", "population": float("inf")}])

@@ -299,8 +299,11 @@ class RoadNetwork:
                 "%d of %d road nodes fall outside the terrain; taken as flat", missing, len(z)
             )
         scale = terrain.cell_m if smooth_m is None else float(smooth_m)
-        if scale < 0:
-            msg = f"smooth_m must be >= 0 metres, got {smooth_m!r}."
+        if not (np.isfinite(scale) and scale >= 0):
+            msg = (
+                f"smooth_m must be a finite number of metres >= 0, got {smooth_m!r}; give about "
+                'one terrain cell (30 for 1" SRTM), or 0 to keep the raw samples.'
+            )
             raise InputError(msg)
         if scale > 0:
             z = self._smooth_profile(z, scale)
@@ -460,6 +463,8 @@ class Region:
             _validate.non_negative(self.settlements, column, what="settlements")
         for column in ("capacity", *OPTIONAL_FACILITY_NUMBERS):
             _validate.non_negative(self.facilities, column, what="facilities")
+        for what, frame in (("settlements", self.settlements), ("facilities", self.facilities)):
+            _finite_counts(frame, what)
         self._validate_tiers()
         if len(self.admin_units):
             _validate.unique_ids(self.admin_units, what="admin units", column="code")
@@ -639,6 +644,22 @@ class Region:
             name=meta.get("name", "region"),
             tiers={k: tuple(v) for k, v in json.loads(meta["tiers"]).items()},
         )
+
+
+def _finite_counts(frame: pd.DataFrame, what: str) -> None:
+    """Raise when a count column holds an infinite value (NaN means unknown and is fine)."""
+    for column in frame.columns:
+        if column == frame.geometry.name or not pd.api.types.is_float_dtype(frame[column]):
+            continue
+        infinite = np.isinf(frame[column].to_numpy())
+        if infinite.any():
+            rows = np.flatnonzero(infinite)[:5].tolist()
+            ids = list(frame["id"].iloc[rows])
+            msg = (
+                f"{what}: {column!r} is infinite in row(s) {rows} (id {ids}); give a count, or "
+                "leave the cell empty when unknown."
+            )
+            raise InputError(msg)
 
 
 def _solve_free(z: np.ndarray, weights: Any, index: np.ndarray, data: np.ndarray) -> np.ndarray:

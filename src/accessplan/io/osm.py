@@ -30,7 +30,7 @@ from accessplan import _validate
 from accessplan._errors import InputError, InputFileNotFoundError
 from accessplan._types import PathArg
 from accessplan.io import raster, tables
-from accessplan.io.population import population_from
+from accessplan.io.population import MAX_SETTLEMENT_POPULATION, check_plausible, population_from
 from accessplan.region import ACCESS_COLUMNS, ACCESS_MODES, ADMIN_LEVELS, Region, RoadNetwork
 
 logger = logging.getLogger(__name__)
@@ -348,6 +348,7 @@ def region_from_osm(
     progress
         Called with the name of each stage as it starts.
     """
+    _check_lengths(max_segment_m=max_segment_m, smooth_m=smooth_m)
     pbf = Path(pbf)
     if not pbf.exists():
         msg = f"OSM file {str(pbf)!r} does not exist; check the path."
@@ -366,18 +367,13 @@ def region_from_osm(
     if progress:
         progress("building the road network")
     roads = _roads(scan, crs, max_segment_m)
-    terrain = None
-    if dem is not None:
-        if progress:
-            progress("sampling elevation")
-        terrain = raster.read_dem(dem)
-        roads = roads.with_elevation(terrain, crs, smooth_m=smooth_m)
     hull = shapely.MultiPoint(roads.nodes[["x", "y"]].to_numpy()).convex_hull
 
     if progress:
         progress("settlements and facilities")
     settle = _settlements(scan, settlements, crs, hull)
     fac = _facilities(scan, facilities, crs, hull)
+    _check_places(settle, fac, pbf, settlements, facilities)
     if tiers is not None:
         fac = _override_tiers(fac, tiers)
     admin = pd.DataFrame(columns=["code", "name", "level", "parent"])
@@ -394,6 +390,14 @@ def region_from_osm(
             len(settle),
             list(settle.loc[unknown, "name"][:5]),
         )
+    terrain = None
+    if dem is not None:
+        if progress:
+            progress("sampling elevation")
+        terrain = raster.read_dem(dem)
+        xy = roads.nodes[["x", "y"]].to_numpy()
+        raster.check_covers(terrain, xy[:, 0], xy[:, 1], crs, path=dem, what=pbf)
+        roads = roads.with_elevation(terrain, crs, smooth_m=smooth_m)
     return Region(
         settlements=settle,
         facilities=fac,
@@ -404,6 +408,57 @@ def region_from_osm(
     )
 
 
+def _check_lengths(*, max_segment_m: float, smooth_m: float | None) -> None:
+    """Refuse lengths that are not finite metres (NaN would pass every comparison)."""
+    if not (np.isfinite(max_segment_m) and max_segment_m > 0):
+        msg = (
+            f"max_segment_m must be a finite number of metres above 0, got {max_segment_m!r}; "
+            "give e.g. 100."
+        )
+        raise InputError(msg)
+    if smooth_m is not None and not (np.isfinite(smooth_m) and smooth_m >= 0):
+        msg = (
+            f"smooth_m (--smooth-m) must be a finite number of metres >= 0, got {smooth_m!r}; "
+            'give about one terrain cell (30 for 1" SRTM), 0 to keep the raw samples, or '
+            "leave it out for one cell of the DEM."
+        )
+        raise InputError(msg)
+
+
+def _check_places(
+    settle: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    pbf: Path,
+    settlements: PathArg | None,
+    facilities: PathArg | None,
+) -> None:
+    """Refuse a region without settlements; warn when it has no facilities.
+
+    Every measure counts people in settlements, so a region without any answers nothing (and
+    later steps would fail on empty tables). A region with settlements but no facilities is
+    still worth building: sites can be chosen for it, or facilities added later.
+    """
+    if len(settle) == 0:
+        source = (
+            f"settlements file {str(settlements)!r} has no rows"
+            if settlements is not None
+            else f"{str(pbf)!r} holds no settlements (place=city, town, village, hamlet, ... "
+            f"nodes or areas) and {len(fac)} facilities"
+        )
+        msg = (
+            f"{source}; a region needs the places people live in. Use an extract that covers "
+            "them, or pass a settlements file (--settlements villages.csv with id, lon, lat)."
+        )
+        raise InputError(msg)
+    if len(fac) == 0:
+        source = f"facilities file {str(facilities)!r}" if facilities is not None else str(pbf)
+        logger.warning(
+            "%s holds no facilities (hospitals, clinics, doctors, schools); the region is "
+            "built, but access measures need some: pass a facilities file",
+            source,
+        )
+
+
 def _settlements(
     scan: _Collector, path: PathArg | None, crs: CRS, hull: BaseGeometry
 ) -> gpd.GeoDataFrame:
@@ -412,7 +467,16 @@ def _settlements(
             scan.places, columns=["id", "name", "place", "osm_population", "lon", "lat"]
         )
         out = _points(frame, crs, [])
-        out["population"] = out.pop("osm_population")
+        population = out.pop("osm_population")
+        implausible = population > MAX_SETTLEMENT_POPULATION
+        if implausible.any():
+            logger.warning(
+                "%d OSM population tag(s) above %s are taken as unknown (e.g. %s)",
+                int(implausible.sum()),
+                f"{MAX_SETTLEMENT_POPULATION:,.0f}",
+                list(out.loc[implausible, "id"][:5]),
+            )
+        out["population"] = population.where(~implausible)
         out["population_source"] = np.where(out["population"].notna(), "osm", "")
         return out
     out = tables.read_points(path, what="settlements").to_crs(crs)
@@ -422,6 +486,8 @@ def _settlements(
     _check_file_layer(out, path, "settlements", hull, ("population",))
     if "population" in out:
         out["population"] = pd.to_numeric(out["population"], errors="coerce")
+        rows = [f"row {i} (id {ident!r})" for i, ident in enumerate(out["id"])]
+        check_plausible(out["population"], rows, what=f"settlements file {str(path)!r}")
         out["population_source"] = np.where(out["population"].notna(), "settlements file", "")
     return out
 
@@ -500,6 +566,14 @@ def _assign_admin(
         joined = joined.sort_values("rank", ascending=False)
         joined = joined[~joined.index.duplicated(keep="first")].sort_index()
         outside = joined["code"].isna()
+        if what == "settlements" and outside.all():
+            msg = (
+                f"boundary file {str(path)!r}: its units (within {_bounds(units)}) hold none of "
+                f"the {len(frame)} settlements (within {_bounds(frame)}); expected polygons "
+                "around the region's places. Check the file's CRS, or give the boundary of "
+                "this region."
+            )
+            raise InputError(msg)
         if outside.any():
             logger.warning(
                 "%d %s lie outside the boundary and are left out (e.g. %s)",
@@ -514,3 +588,9 @@ def _assign_admin(
     if "parent" not in admin:
         admin["parent"] = ""
     return out[0], out[1], admin[["code", "name", "level", "parent"]]
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> str:
+    """A layer's extent in degrees, for messages."""
+    west, south, east, north = frame.to_crs("EPSG:4326").total_bounds
+    return f"lon {west:.3f}..{east:.3f}, lat {south:.3f}..{north:.3f}"

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: Distance (m) within which a population table row given by coordinates matches a settlement.
 MATCH_DISTANCE_M = 500.0
+#: Most people believed of one settlement (the largest cities hold a few 10^7); a larger or
+#: infinite figure is an error (wrong units, a total pasted into a row).
+MAX_SETTLEMENT_POPULATION = 1e8
 #: Relative size of a place of each OSM kind, for :func:`estimate_by_place`.
 PLACE_WEIGHTS: dict[str, float] = {
     "city": 20.0,
@@ -57,6 +60,8 @@ def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) ->
     if path.suffix.lower() in raster.RASTER_SUFFIXES:
         xy = shapely.get_coordinates(out.geometry.to_numpy())
         totals, _ = raster.sum_to_points(path, xy, crs)
+        labels = [f"settlement {i!r}" for i in out["id"]]
+        check_plausible(pd.Series(totals), labels, what=f"population raster {str(path)!r}")
         out["population"] = totals
         out["population_source"] = "raster"
         return out
@@ -76,7 +81,10 @@ def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) ->
             f"negative at line(s) {rows}; give a count of 0 or more."
         )
         raise InputError(msg)
+    lines = [f"line {i + 2}" for i in range(len(table))]
+    check_plausible(values, lines, what=f"population table {str(path)!r}")
     target = _match_rows(out, table, path, crs)
+    _refuse_repeats(target, out, path)
     matched = target >= 0
     unmatched = int((~matched).sum())
     if unmatched:
@@ -88,6 +96,37 @@ def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) ->
     out["population"] = pop
     out["population_source"] = source
     return out
+
+
+def check_plausible(values: pd.Series, labels: list[str], *, what: str) -> None:
+    """Raise when a population is infinite or above :data:`MAX_SETTLEMENT_POPULATION`;
+    ``labels`` name the rows (NaN means unknown and passes)."""
+    number = values.to_numpy(dtype="float64")
+    bad = np.flatnonzero(~np.isnan(number) & ~(number <= MAX_SETTLEMENT_POPULATION))
+    if len(bad):
+        found = ", ".join(f"{labels[i]}: {number[i]:g}" for i in bad[:5])
+        msg = (
+            f"{what}: population above {MAX_SETTLEMENT_POPULATION:,.0f} for one settlement "
+            f"({found}); expected the people living there. Correct those rows (wrong units, or "
+            "a total in one row?)."
+        )
+        raise InputError(msg)
+
+
+def _refuse_repeats(target: np.ndarray, settle: gpd.GeoDataFrame, path: Path) -> None:
+    """Raise when two table rows give the population of one settlement (the last would win)."""
+    rows, counts = np.unique(target[target >= 0], return_counts=True)
+    repeated = rows[counts > 1]
+    if len(repeated) == 0:
+        return
+    row = int(repeated[0])
+    lines = (np.flatnonzero(target == row) + 2).tolist()
+    msg = (
+        f"population table {str(path)!r}: line(s) {lines} all give the population of settlement "
+        f"{settle['id'].iloc[row]!r} ({settle['name'].iloc[row]!r}); expected one row per "
+        f"settlement. Keep one of them ({len(repeated)} settlement(s) repeated)."
+    )
+    raise InputError(msg)
 
 
 def _match_rows(settle: gpd.GeoDataFrame, table: pd.DataFrame, path: Path, crs: CRS) -> np.ndarray:

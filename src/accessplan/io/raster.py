@@ -53,8 +53,7 @@ def open_raster(path: PathArg, *, what: str) -> rasterio.DatasetReader:
 
 
 def read_dem(path: PathArg) -> Terrain:
-    """Elevation in metres from SRTM (.hgt, .hgt.zip) or GeoTIFF; no-data becomes "
-    "NaN."""
+    """Elevation in metres from SRTM (.hgt, .hgt.zip) or GeoTIFF; no-data becomes NaN."""
     with open_raster(path, what="elevation") as src:
         if src.crs is None:
             msg = (
@@ -64,7 +63,45 @@ def read_dem(path: PathArg) -> Terrain:
             raise InputError(msg)
         band = src.read(1, masked=True).astype("float32")
         elevation = band.filled(np.nan)
+        if not np.isfinite(elevation).any():
+            msg = (
+                f"elevation file {str(path)!r} holds no elevation: all {elevation.size} cells "
+                f"are no data (nodata = {src.nodata!r}); expected heights in metres. Give a DEM "
+                "with data over the region, or leave the elevation out."
+            )
+            raise InputError(msg)
         return Terrain(elevation, src.transform, CRS.from_user_input(src.crs))
+
+
+def check_covers(
+    terrain: Terrain, x: np.ndarray, y: np.ndarray, crs: CRS, *, path: PathArg, what: PathArg
+) -> None:
+    """Raise when ``terrain`` has an elevation at none of the points (the road nodes of
+    ``what``): a DEM of another area would leave every road flat."""
+    z = terrain.sample(np.asarray(x), np.asarray(y), crs)
+    if np.isfinite(z).any():
+        return
+    to_degrees = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_degrees.transform(np.asarray(x), np.asarray(y))
+    height, width = terrain.elevation.shape
+    corners = np.array([terrain.transform * (c, r) for c in (0, width) for r in (0, height)])
+    d_lon, d_lat = Transformer.from_crs(terrain.crs, "EPSG:4326", always_xy=True).transform(
+        corners[:, 0], corners[:, 1]
+    )
+    msg = (
+        f"elevation file {str(path)!r} has no elevation at any of the {len(z)} road nodes of "
+        f"{str(what)!r}: it covers {_extent(d_lon, d_lat)}, the roads {_extent(lon, lat)}. "
+        "Give the DEM tile(s) covering the roads (SRTM tiles are named by their south-west "
+        "corner, e.g. N42E001), or leave the elevation out."
+    )
+    raise InputError(msg)
+
+
+def _extent(lon: np.ndarray, lat: np.ndarray) -> str:
+    return (
+        f"lon {np.nanmin(lon):.3f}..{np.nanmax(lon):.3f}, "
+        f"lat {np.nanmin(lat):.3f}..{np.nanmax(lat):.3f}"
+    )
 
 
 def sum_to_points(
@@ -85,10 +122,12 @@ def sum_to_points(
             raise InputError(msg)
         data = src.read(1, masked=True)
         values = np.asarray(data.filled(0.0), dtype="float64")
-        if (values < 0).any():
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
             msg = (
-                f"population raster {str(path)!r} holds negative values; fix or mask them "
-                "as no data."
+                f"population raster {str(path)!r} holds {int(bad.sum())} negative or infinite "
+                f"cell(s) (e.g. {values[bad][0]!r}); expected people per cell, 0 or more. Fix "
+                "them or mask them as no data."
             )
             raise InputError(msg)
         rows, cols = np.nonzero(values > 0)
@@ -99,8 +138,24 @@ def sum_to_points(
         x, y = Transformer.from_crs(src.crs, crs, always_xy=True).transform(x, y)
     if len(xy) == 0:
         return np.zeros(0), float(people.sum())
+    if len(people) == 0:
+        msg = (
+            f"population raster {str(path)!r} holds no people: every cell is 0 or no data; "
+            "expected people per cell over the region. Check the file, or give a village table."
+        )
+        raise InputError(msg)
     dist, nearest = cKDTree(xy).query(np.column_stack([x, y]))
     near = dist <= max_distance_m
+    if not near.any():
+        to_degrees = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        msg = (
+            f"population raster {str(path)!r} gives nobody to any settlement: its "
+            f"{people.sum():.0f} people (within {_extent(*to_degrees.transform(x, y))}) all "
+            f"lie more than {max_distance_m:.0f} m from the {len(xy)} settlements (within "
+            f"{_extent(*to_degrees.transform(xy[:, 0], xy[:, 1]))}); expected a raster over "
+            "the region. Check its CRS and extent, or give a village table."
+        )
+        raise InputError(msg)
     totals = np.bincount(nearest[near], weights=people[near], minlength=len(xy))
     left = float(people[~near].sum())
     if left:
