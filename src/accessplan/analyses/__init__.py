@@ -10,15 +10,26 @@ how to call the library and which report section shows the result. The run folde
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from accessplan._errors import InputError
-from accessplan.analyses import access, site, surface
 from accessplan.analyses._base import Analysis, Context
 from accessplan.analyses._options import Naming, Option, OptionError, parse_options
 
-#: The analyses by kind, in the order the docs list them.
-ANALYSES: dict[str, Analysis] = {
-    a.kind: a for a in (access.ANALYSIS, site.ANALYSIS, surface.ANALYSIS)
-}
+
+def _discover() -> dict[str, Analysis]:
+    """Every public module of this package that defines ``ANALYSIS``, by kind: adding an
+    analysis adds a module here and edits nothing else of the package."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            found.append(importlib.import_module(f"{__name__}.{info.name}").ANALYSIS)
+    return {a.kind: a for a in sorted(found, key=lambda a: a.kind)}
+
+
+#: The analyses by kind.
+ANALYSES: dict[str, Analysis] = _discover()
 
 
 def analysis(kind: str, *, where: str = "") -> Analysis:
