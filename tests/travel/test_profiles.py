@@ -1,4 +1,5 @@
-"""Travel profiles: Tobler, vehicle slopes, one-way roads, access per mode, TOML overrides."""
+"""Travel profiles: Tobler, vehicle slopes, one-way roads, access per mode, TOML overrides and
+their checks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from accessplan import InputError
-from accessplan.travel import get_profile, load_profiles, tobler_kmh
+from accessplan.travel import Profile, get_profile, load_profiles, tobler_kmh
 
 
 def edges(
@@ -103,3 +104,70 @@ def test_a_walk_override_reaches_the_walks_of_vehicle_profiles(tmp_path: Path) -
         assert profiles[name].walker().speeds["path"] == 2.5
         assert profiles[name].key() != get_profile(name).key()
     assert get_profile("car").walker().speeds["path"] == 5
+
+
+def bad_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # a quoted "no" is a non-empty string, which Python reads as true
+        ('[car]\noneway = "no"\n', ["[car]", "oneway must be true or false", "'no'"]),
+        # inf km/h makes every road take 0 minutes
+        ("[car]\nspeeds = { primary = inf }\n", ["[car]", "speeds.primary", "finite", "inf"]),
+        ("[car]\nspeeds = { primary = nan }\n", ["speeds.primary", "finite"]),
+        ("[car]\nspeeds = { primary = -5 }\n", ["speeds.primary", "-5"]),
+        ("[walk]\nspeeds = { path = 500 }\n", ["[walk]", "speeds.path", "20]"]),
+        ('[car]\nspeeds = { primary = "fast" }\n', ["speeds.primary", "'fast'"]),
+        ("[car]\nspeeds = { primary = true }\n", ["speeds.primary", "True"]),
+        # a negative floor would make steep roads faster than the floor allows, or negative
+        ("[car]\nmin_slope_factor = -0.5\n", ["[car]", "min_slope_factor", "(0, 1]", "-0.5"]),
+        ("[car]\nmin_slope_factor = 0\n", ["min_slope_factor", "(0, 1]"]),
+        ("[car]\nuphill_penalty = -1\n", ["uphill_penalty", "-1"]),
+        ("[car]\ngrade_threshold = 2\n", ["grade_threshold", "0.5]"]),
+        ("[car]\nsurface_factors = { gravel = 1.5 }\n", ["surface_factors.gravel", "1]"]),
+        ("[car]\nspeeds = 60\n", ["speeds must be a table"]),
+        ('[car]\nmode = "bicycle"\n', ["[car]", 'mode must be "walk" or "vehicle"']),
+        ('[car]\nosm_mode = "foot"\n', ["[car]", "osm_mode", "'motorcar', 'motorcycle'"]),
+        ('[walk]\nosm_mode = "motorcar"\n', ["[walk]", "osm_mode", "['foot']"]),
+        ('[walk]\nmode = "vehicle"\n', ["[walk]", 'must stay "walk"']),
+        ("[tractor]\nspeeds = { track = 12 }\n", ["[tractor]", "mode", "missing"]),
+        (
+            "[car]\nspeeds = { motorway = 0, motorway_link = 0, trunk = 0, trunk_link = 0, "
+            "primary = 0, primary_link = 0, secondary = 0, secondary_link = 0, tertiary = 0, "
+            "tertiary_link = 0, unclassified = 0, residential = 0, living_street = 0, "
+            "service = 0, road = 0, track = 0 }\n",
+            ["[car]", "every speed in `speeds` is 0", "can use no road"],
+        ),
+    ],
+)
+def test_every_value_of_a_profiles_file_is_checked(
+    tmp_path: Path, text: str, words: list[str]
+) -> None:
+    """Each bad value is refused with the file, the table and key, what came and the fix."""
+    path = bad_file(tmp_path, text)
+    with pytest.raises(InputError) as error:
+        load_profiles(path)
+    message = str(error.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
+
+
+def test_a_profile_made_in_code_is_checked_too() -> None:
+    """The same checks guard profiles built in Python, naming the profile."""
+    with pytest.raises(InputError, match=r"profile 'fast': speeds\.primary must be a finite"):
+        Profile(name="fast", mode="vehicle", speeds={"primary": float("inf")})
+    with pytest.raises(InputError, match="profile 'odd': oneway must be true or false"):
+        Profile(name="odd", mode="vehicle", speeds={"primary": 60}, oneway="no")  # type: ignore[arg-type]
+
+
+def test_internal_fields_are_not_profile_keys(tmp_path: Path) -> None:
+    """`walking` is set by load_profiles from [walk]; a file may not set it (nor `name`)."""
+    for key in ("walking", "name"):
+        with pytest.raises(InputError, match=f"unknown profile key\\(s\\) \\['{key}'\\]"):
+            load_profiles(bad_file(tmp_path, f'[car]\n{key} = "walk"\n'))

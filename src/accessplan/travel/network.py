@@ -31,7 +31,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from accessplan._errors import InputError
-from accessplan.region import Region
+from accessplan.region import Region, mode_access
 from accessplan.travel._contract import SearchGraph, chain_arcs
 from accessplan.travel.profiles import Profile, get_profile, offroad_walk_minutes
 
@@ -159,12 +159,7 @@ def build_network(
     times = {role: p.edge_minutes(roads.edges) for role, p in layers}
     for role, (fwd, bwd) in times.items():
         if not (np.isfinite(fwd) | np.isfinite(bwd)).any():
-            msg = (
-                f"no road in region {region.name!r} is usable by profile "
-                f"{dict(layers)[role].name!r}; check the highway classes "
-                f"({sorted(set(roads.edges['highway']))[:8]}) against the profile's speeds."
-            )
-            raise InputError(msg)
+            raise InputError(_unusable(region, dict(layers)[role]))
 
     points = np.concatenate(
         [region.settlements.geometry.to_numpy(), region.facilities.geometry.to_numpy()]
@@ -461,6 +456,31 @@ def _component_table(
         )
     columns = ["component", "road_nodes", "settlements", "population", "facilities", "main"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _unusable(region: Region, profile: Profile) -> str:
+    """Why no road of ``region`` is usable by ``profile``: its speeds, or OSM access."""
+    edges = region.roads.edges
+    classes = sorted(set(edges["highway"]))
+    with_speed = [c for c in classes if profile.speeds.get(c, 0) > 0]
+    start = f"no road in region {region.name!r} is usable by profile {profile.name!r}: "
+    if not with_speed:
+        return (
+            f"{start}it gives none of the region's highway classes {classes[:8]} a speed above "
+            f"0 (its speeds: {dict(profile.speeds)}); give those classes a speed in the "
+            "profiles file."
+        )
+    forward, backward = mode_access(edges, profile.osm_mode)
+    if not ((forward | backward) & edges["highway"].isin(with_speed).to_numpy()).any():
+        return (
+            f"{start}OSM access closes every road of the classes it has speeds for "
+            f"({with_speed[:8]}) to {profile.osm_mode!r} (e.g. {profile.osm_mode}=no, "
+            "access=private); check the region's roads, or choose a profile of another mode."
+        )
+    return (
+        f"{start}its surface factors are 0 on every road it may use "
+        f"({dict(profile.surface_factors)}); give those surfaces a factor above 0."
+    )
 
 
 def _log_problems(

@@ -17,12 +17,16 @@ Each profile is one mode of OSM's access rules (``osm_mode``: walk -> ``foot``, 
 ``motorcycle``, car and van -> ``motorcar``) and uses a road only where the road network lets
 that mode through (:func:`accessplan.region.mode_access`). A vehicle profile's walks to and
 from the vehicle follow its ``walking`` profile: the ``walk`` of the same profiles file.
+
+Every value of a profiles file is checked when it is read (:func:`load_profiles`): types,
+finite numbers in range, booleans that are TOML booleans.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -35,7 +39,7 @@ import pandas as pd
 
 from accessplan._errors import InputError
 from accessplan._validate import load_toml
-from accessplan.region import mode_access
+from accessplan.region import ACCESS_MODES, mode_access
 
 #: Tobler's factor for walking off paths.
 OFF_PATH_FACTOR = 0.6
@@ -46,6 +50,9 @@ WALK_REFERENCE_KMH = 5.0
 MAX_ROAD_GRADE = 0.5
 #: Steepest grade believed for an off-road walk (45 degrees); short legs amplify DEM noise.
 MAX_OFFROAD_GRADE = 1.0
+#: Highest class speed (km/h) a profile may give: walking, and any vehicle.
+MAX_WALK_KMH = 20.0
+MAX_VEHICLE_KMH = 300.0
 #: The profile whose walks vehicle profiles use for the legs to and from the vehicle.
 WALK = "walk"
 
@@ -107,24 +114,8 @@ class Profile:
     def __post_init__(self) -> None:
         if not self.osm_mode and self.mode in ("walk", "vehicle"):
             object.__setattr__(self, "osm_mode", "foot" if self.mode == "walk" else "motorcar")
-        if self.mode not in ("walk", "vehicle"):
-            msg = f"profile {self.name!r}: mode must be 'walk' or 'vehicle', got {self.mode!r}."
-            raise InputError(msg)
-        allowed = ("foot",) if self.mode == "walk" else ("motorcar", "motorcycle")
-        if self.osm_mode not in allowed:
-            msg = (
-                f"profile {self.name!r}: osm_mode must be one of {list(allowed)} for a "
-                f"{self.mode!r} profile, got {self.osm_mode!r}."
-            )
-            raise InputError(msg)
-        for table in ("speeds", "surface_factors"):
-            for key, value in getattr(self, table).items():
-                if not isinstance(value, int | float) or value < 0:
-                    msg = (
-                        f"profile {self.name!r}: {table}.{key} must be a number >= 0, "
-                        f"got {value!r}."
-                    )
-                    raise InputError(msg)
+        values = {name: getattr(self, name) for name in _FIELDS}
+        check_profile_values(values, where=f"profile {self.name!r}")
         if self.walking is not None and (self.mode == "walk" or self.walking.mode != "walk"):
             msg = (
                 f"profile {self.name!r}: only a vehicle profile takes a walking profile, and it "
@@ -193,17 +184,102 @@ def _plain(value: Any) -> Any:
 
 #: Keys a profiles file may set in a profile's table.
 _FIELDS = {f.name for f in fields(Profile)} - {"name", "walking"}
+#: Numeric keys: (lowest, highest, whether the lowest is allowed, what the number is).
+_NUMBERS: dict[str, tuple[float, float, bool, str]] = {
+    "uphill_penalty": (0.0, 100.0, True, "speed lost per unit of grade above the threshold"),
+    "downhill_penalty": (0.0, 100.0, True, "speed lost per unit of grade below minus it"),
+    "grade_threshold": (0.0, MAX_ROAD_GRADE, True, "grade up to which speed is kept"),
+    "min_slope_factor": (0.0, 1.0, False, "least share of the speed kept on steep grades"),
+}
 
 
-def _merge(base: dict[str, Any], override: Mapping[str, Any], *, source: str) -> dict[str, Any]:
-    unknown = set(override) - _FIELDS
+def check_profile_values(values: Mapping[str, Any], *, where: str) -> None:
+    """Raise an :class:`InputError` naming ``where`` and the key when a profile's values are
+    incomplete, of the wrong type or out of range."""
+    unknown = sorted(set(values) - _FIELDS)
     if unknown:
-        msg = f"{source}: unknown profile key(s) {sorted(unknown)}; allowed are {sorted(_FIELDS)}."
+        msg = f"{where}: unknown profile key(s) {unknown}; allowed are {sorted(_FIELDS)}."
         raise InputError(msg)
+    missing = [k for k in ("mode", "speeds") if k not in values]
+    if missing:
+        msg = (
+            f"{where}: {' and '.join(missing)} missing; a new profile needs `mode` ('walk' or "
+            "'vehicle') and `speeds` (a table of km/h per highway class)."
+        )
+        raise InputError(msg)
+    mode = values["mode"]
+    if mode not in ("walk", "vehicle"):
+        msg = f'{where}: mode must be "walk" or "vehicle", got {mode!r}.'
+        raise InputError(msg)
+    if values.get("osm_mode"):
+        _check_osm_mode(values["osm_mode"], mode, where)
+    if "oneway" in values and not isinstance(values["oneway"], bool):
+        msg = (
+            f"{where}: oneway must be true or false (a TOML boolean, without quotes), got "
+            f"{values['oneway']!r}."
+        )
+        raise InputError(msg)
+    if "speeds" in values:
+        limit = MAX_WALK_KMH if mode == "walk" else MAX_VEHICLE_KMH
+        speeds = _number_table(values["speeds"], where, "speeds", 0.0, limit, "km/h")
+        if not any(v > 0 for v in speeds.values()):
+            msg = (
+                f"{where}: every speed in `speeds` is 0, so the profile can use no road; give "
+                "the highway classes it travels a speed above 0 km/h."
+            )
+            raise InputError(msg)
+    if "surface_factors" in values:
+        _number_table(values["surface_factors"], where, "surface_factors", 0.0, 1.0, "")
+    for key, (low, high, closed, meaning) in _NUMBERS.items():
+        if key in values:
+            _number(values[key], f"{where}: {key}", low, high, closed=closed, meaning=meaning)
+
+
+def _check_osm_mode(osm_mode: Any, mode: str, where: str) -> None:
+    allowed = ("foot",) if mode == "walk" else tuple(m for m in ACCESS_MODES if m != "foot")
+    if osm_mode not in allowed:
+        msg = (
+            f"{where}: osm_mode must be one of {list(allowed)} for a {mode} profile, "
+            f"got {osm_mode!r}; it names whose OSM access rules apply (walk: foot; car, van: "
+            "motorcar; motorcycle: motorcycle)."
+        )
+        raise InputError(msg)
+
+
+def _number_table(
+    table: Any, where: str, key: str, low: float, high: float, unit: str
+) -> dict[str, float]:
+    if not isinstance(table, Mapping):
+        msg = (
+            f"{where}: {key} must be a table like {key} = {{ primary = 1 }}, got "
+            f"{type(table).__name__} {table!r}."
+        )
+        raise InputError(msg)
+    meaning = f"a speed in {unit}" if unit else "a multiplier of the class speed (1: no slower)"
+    for name, value in table.items():
+        _number(value, f"{where}: {key}.{name}", low, high, closed=True, meaning=meaning)
+    return dict(table)
+
+
+def _number(value: Any, label: str, low: float, high: float, *, closed: bool, meaning: str) -> None:
+    """Raise unless ``value`` is a finite number in ``[low, high]`` (``(low, high]`` unless
+    ``closed``); booleans are not numbers."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    above_low = is_number and (value >= low if closed else value > low)
+    if not (is_number and math.isfinite(value) and above_low and value <= high):
+        bracket = "[" if closed else "("
+        msg = (
+            f"{label} must be a finite number in {bracket}{low:g}, {high:g}] ({meaning}), got "
+            f"{value!r}; write a plain number such as {high / 2:g}."
+        )
+        raise InputError(msg)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping):
-            merged[key] = {**base.get(key, {}), **value}
+        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            merged[key] = {**base[key], **value}
         else:
             merged[key] = value
     return merged
@@ -213,8 +289,9 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
     """The default profiles, with the values of the TOML file ``path`` laid over them.
 
     A table in the file that names no default profile defines a new one (it then needs
-    ``mode`` and ``speeds``). Vehicle profiles walk to and from the vehicle with the file's
-    ``walk`` profile, so a ``[walk]`` table changes their walks too.
+    ``mode`` and ``speeds``). Every value is checked; an error names the file, the table and
+    the key. Vehicle profiles walk to and from the vehicle with the file's ``walk`` profile,
+    so a ``[walk]`` table changes their walks too.
     """
     text = resources.files("accessplan.travel").joinpath("profiles.toml").read_text("utf-8")
     tables: dict[str, dict[str, Any]] = tomllib.loads(text)
@@ -222,26 +299,20 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
         path = Path(path)
         overrides = load_toml(path, what="profile")
         for name, table in overrides.items():
+            where = f"profiles file {str(path)!r}, table [{name}]"
             if not isinstance(table, Mapping):
+                msg = f"{where} must be a table like [{name}], got a {type(table).__name__}."
+                raise InputError(msg)
+            tables[name] = _merge(tables.get(name, {}), table)
+            if name == WALK and tables[name].get("mode") != "walk":
                 msg = (
-                    f"{path}: {name!r} must be a table like [{name}], got a {type(table).__name__}."
+                    f'{where}: mode must stay "walk"; vehicle profiles walk to and from the '
+                    "vehicle with it. Define a table of another name for a new vehicle."
                 )
                 raise InputError(msg)
-            tables[name] = _merge(tables.get(name, {}), table, source=f"{path} [{name}]")
-    profiles = {}
-    for name, table in tables.items():
-        try:
-            profiles[name] = Profile(name=name, **table)
-        except TypeError as exc:
-            msg = f"profile {name!r}: {exc}; a new profile needs at least `mode` and `speeds`."
-            raise InputError(msg) from exc
+            check_profile_values(tables[name], where=where)
+    profiles = {name: Profile(name=name, **table) for name, table in tables.items()}
     walk = profiles[WALK]
-    if walk.mode != "walk":
-        msg = (
-            f'{path} [{WALK}]: mode must stay "walk"; vehicle profiles walk to and from the '
-            "vehicle with it. Define a table of another name for a new vehicle."
-        )
-        raise InputError(msg)
     return {
         name: p if p.mode == "walk" else dataclasses.replace(p, walking=walk)
         for name, p in profiles.items()
