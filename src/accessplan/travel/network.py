@@ -158,7 +158,7 @@ def build_network(
     n_road = len(roads.nodes)
     times = {role: p.edge_minutes(roads.edges) for role, p in layers}
     for role, (fwd, bwd) in times.items():
-        if not (np.isfinite(fwd) | np.isfinite(bwd)).any():
+        if not _usable(fwd, bwd).any():
             raise InputError(_unusable(region, dict(layers)[role]))
 
     points = np.concatenate(
@@ -170,13 +170,17 @@ def build_network(
     ids = np.concatenate([region.settlements["id"].to_numpy(), region.facilities["id"].to_numpy()])
 
     # each place joins the nearest road it may walk, and with a vehicle also the nearest road
-    # the vehicle may use where that is nearer (a road closed to walkers)
+    # only the vehicle may use (closed to walkers) where that one is nearer
     n_points = len(points)
     lines = roads.edge_lines()
-    edge, frac, snap_m = _nearest_roads(points, lines, *times[layers[0][0]])
+    walkable = _usable(*times[layers[0][0]])
+    edge, frac, snap_m = _nearest_roads(points, lines, walkable)
     place = np.arange(n_points)
+    drive_only = np.zeros_like(walkable)
     if "drive" in times:
-        d_edge, d_frac, d_snap_m = _nearest_roads(points, lines, *times["drive"])
+        drive_only = _usable(*times["drive"]) & ~walkable
+    if drive_only.any():
+        d_edge, d_frac, d_snap_m = _nearest_roads(points, lines, drive_only)
         nearer = np.flatnonzero(d_snap_m < snap_m)
         place = np.concatenate([place, nearer])
         edge = np.concatenate([edge, d_edge[nearer]])
@@ -277,12 +281,17 @@ Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 Arcs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def _usable(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """Edges a layer with these edge times can travel, one way or the other."""
+    return np.isfinite(forward) | np.isfinite(backward)
+
+
 def _nearest_roads(
-    points: np.ndarray, lines: np.ndarray, forward: np.ndarray, backward: np.ndarray
+    points: np.ndarray, lines: np.ndarray, usable_edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each point, the nearest edge usable in a layer with these edge times (either way):
-    its index, the share of its length where the point projects, and the distance (m)."""
-    usable = np.flatnonzero(np.isfinite(forward) | np.isfinite(backward))
+    """For each point, the nearest of the ``usable_edges`` (a mask): its index, the share of
+    its length where the point projects, and the distance (m)."""
+    usable = np.flatnonzero(usable_edges)
     tree = shapely.STRtree(lines[usable])
     (pt_idx, line_idx), snap_m = tree.query_nearest(points, return_distance=True, all_matches=False)
     order = np.argsort(pt_idx, kind="stable")
