@@ -75,8 +75,8 @@ def _values(obj: Any) -> dict[str, Any]:
 
 
 def _row_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return "/".join(str(part) for part in identity) if identity else ""
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "/".join(str(part) for part in key)
 
 
 @event.listens_for(AuditedSession, "after_flush")
