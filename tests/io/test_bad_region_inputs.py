@@ -232,5 +232,30 @@ def test_the_command_line_exits_2_and_writes_nothing(pbf: Path, tmp_path: Path) 
         app, ["region", "build", "--osm", str(pbf), "--smooth-m", "nan", "--out", str(out)]
     )
     assert result.exit_code == 2, result.output
-    assert "finite number of metres" in " ".join(result.output.split())
+    flat = " ".join(result.output.split())
+    assert "--smooth-m" in flat and "finite" in flat
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "text"),
+    [
+        ("population", "pop.csv", "name,population\n"),
+        ("facilities", "fac.csv", "id,service,tier,lon,lat\n"),
+        ("settlements", "villages.csv", "id,name,lon,lat\n"),
+    ],
+)
+def test_a_table_with_no_rows_is_refused(
+    pbf: Path, tmp_path: Path, option: str, name: str, text: str
+) -> None:
+    """A file given on purpose but empty is a mistake: an empty population table left every
+    settlement as it was, an empty facilities file built a region without facilities."""
+    refused([name, "has no rows"], pbf=pbf, **{option: table(tmp_path / name, text)})
+
+
+def test_a_settlements_file_without_population_leaves_it_unknown(pbf: Path, tmp_path: Path) -> None:
+    """No population column is fine (another source may give it): NaN, not a KeyError."""
+    path = table(tmp_path / "villages.csv", "id,name,lon,lat\nV1,Vella,1.501,42.5\n")
+    region = region_from_osm(pbf, settlements=path)
+    assert np.isnan(region.settlements["population"].iloc[0])
+    assert region.settlements["population_source"].iloc[0] == ""

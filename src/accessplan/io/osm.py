@@ -489,6 +489,9 @@ def _settlements(
         rows = [f"row {i} (id {ident!r})" for i, ident in enumerate(out["id"])]
         check_plausible(out["population"], rows, what=f"settlements file {str(path)!r}")
         out["population_source"] = np.where(out["population"].notna(), "settlements file", "")
+    else:  # unknown until a population source gives it
+        out["population"] = np.nan
+        out["population_source"] = ""
     return out
 
 
@@ -500,6 +503,13 @@ def _facilities(
         frame = pd.DataFrame(scan.facilities, columns=columns)
         return _points(frame, crs, [])
     out = tables.read_points(path, what="facilities").to_crs(crs)
+    if len(out) == 0:
+        msg = (
+            f"facilities file {str(path)!r} has no rows; expected one row per facility (id, "
+            "service, tier and its position). Fill it in, or leave the facilities file out to "
+            "take them from OSM."
+        )
+        raise InputError(msg)
     missing = [c for c in ("id", "service", "tier") if c not in out]
     if missing:
         msg = (

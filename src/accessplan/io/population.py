@@ -66,6 +66,12 @@ def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) ->
         out["population_source"] = "raster"
         return out
     table = tables.read_table(path, what="population table")
+    if len(table) == 0:
+        msg = (
+            f"population table {str(path)!r} has no rows; expected one row per settlement with "
+            "'population' and 'id', 'name' or 'lon'/'lat'. Fill it in, or leave it out."
+        )
+        raise InputError(msg)
     if "population" not in table:
         msg = (
             f"population table {str(path)!r} needs a 'population' column; found "
