@@ -73,6 +73,7 @@ def notice_list(session: Session, by: Actor, village: str) -> pd.DataFrame:
     rows = []
     for ref, head, size, category, source, figures, since in session.execute(query).all():
         rule = dict(figures).get("rule") if figures else None
+        assert since is not None  # set when the case entered village review
         rows.append(
             {
                 "village": area.name,
