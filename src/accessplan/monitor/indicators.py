@@ -60,8 +60,10 @@ Sources
 from __future__ import annotations
 
 import itertools
+import tomllib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,6 +143,27 @@ class IndicatorConfig:
             if amount is not None and not (np.isfinite(amount) and amount >= 0):
                 msg = f"indicator setting {name} must be an amount >= 0, got {amount!r}."
                 raise InputError(msg)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, where: str = "indicators") -> IndicatorConfig:
+        """Settings from a parsed TOML table; unknown keys are refused by name."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"{where}: unknown setting(s) {unknown}; known are {sorted(known)}.")
+        if "poverty_line" not in data:
+            raise InputError(f"{where}: poverty_line (money per person per year) is required.")
+        return cls(**data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> IndicatorConfig:
+        """Settings from a TOML file (top-level keys or an ``[indicators]`` table)."""
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{file.name}: cannot read the indicator settings ({exc}).") from None
+        return cls.from_mapping(dict(data.get("indicators", data)), where=file.name)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings, JSON-ready."""
