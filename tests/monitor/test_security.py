@@ -16,9 +16,10 @@ from accessplan.monitor.security import (
     MalformedIdError,
     MonitorKeyError,
     id_problem,
+    id_problems,
     normalise_id,
 )
-from tests.monitor.conftest import FAST, KEY
+from tests.monitor.conftest import FAST, KEY, id_number
 
 
 def test_gb11643_example_number() -> None:
@@ -46,6 +47,22 @@ def test_malformed_numbers(number: str, reason: str) -> None:
     assert problem is not None and reason in problem and number[6:14] not in problem
     with pytest.raises(MalformedIdError):
         normalise_id(number)
+
+
+def test_bulk_check_agrees_with_the_single_check() -> None:
+    """The vectorised check used by imports gives the same verdict and reason as the single
+    one on every case above, good and bad."""
+    numbers = ["11010519491231002X", "11010519491231002x", "110105194912310021",
+               "1101051949123100", "11010519491231002Y", "110105194913310025",
+               "110105209901010021", ""]  # fmt: skip
+    today = dt.date(2025, 6, 30)
+    assert id_problems(numbers, today=today) == [id_problem(n, today=today) for n in numbers]
+
+
+def test_bulk_pseudonyms_equal_single_ones() -> None:
+    """Keyring.pseudonyms (one cached HMAC key) equals Keyring.pseudonym per number."""
+    numbers = ["11010519491231002X", id_number(1), id_number(2)]
+    assert KEY.pseudonyms(numbers) == [KEY.pseudonym(n) for n in numbers]
 
 
 def test_pseudonym_is_keyed_and_stable() -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError, InputFileNotFoundError
-from accessplan.monitor.security import id_problem
+from accessplan.monitor.security import id_problems
 
 #: Rejects kept in a batch's record (the count is always complete).
 MAX_KEPT_REJECTS = 1_000
@@ -103,7 +103,7 @@ class Checked:
         """Identity numbers normalised (upper case); malformed ones refused with the reason."""
         values = self.text(column).str.upper()
         unique = values[values != ""].unique()
-        problems = {v: id_problem(v, today=today) for v in unique}
+        problems = dict(zip(unique, id_problems(unique, today=today), strict=True))
         reasons = values.map(lambda v: problems.get(v) or "").to_numpy(dtype=object)
         self.fail(reasons != "", column, reasons)
         return values
@@ -111,8 +111,12 @@ class Checked:
     def first_of_repeats(self, values: pd.Series, column: str) -> None:
         """Refuse later rows repeating an earlier row's ``values``."""
         repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
-        first = values.groupby(values, sort=False).transform(lambda s: s.index[0] + 2)
-        reasons = np.array([f"repeats line {line}" for line in first.to_numpy()], dtype=object)
+        if not repeated.any():
+            return
+        first = values.drop_duplicates(keep="first")
+        line = pd.Series(first.index.to_numpy() + 2, index=first.to_numpy())
+        reasons = np.full(len(values), "", dtype=object)
+        reasons[repeated] = [f"repeats line {n}" for n in values[repeated].map(line)]
         self.fail(repeated, column, reasons)
 
     def kept_rejects(self) -> list[dict[str, object]]:

@@ -238,6 +238,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL keeps every commit atomic; a power cut may lose the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -213,8 +213,7 @@ def import_register(
             disagree = values.groupby(ref).transform("nunique").to_numpy() > 1
             rows.fail(disagree, column, "differs between rows of the same household")
         good = ~rows.bad
-        pseudonyms = pd.Series([keyring.pseudonym_unchecked(v) if ok else "" for v, ok in
-                                zip(ids, good, strict=True)])  # fmt: skip
+        pseudonyms = pd.Series(keyring.pseudonyms(ids.where(good, "")))
         existing = set(
             session.scalars(select(Member.pseudonym).where(Member.pseudonym.in_(pseudonyms[good])))
         )
@@ -250,7 +249,9 @@ def import_register(
                 }
             )
         if households:
-            session.execute(insert(Household), households)
+            session.connection().execute(
+                insert(Household.metadata.tables["households"]), households
+            )
         ids_by_ref = dict(
             session.execute(
                 select(Household.ref, Household.id).where(Household.ref.in_(frame["ref"].unique()))
@@ -273,7 +274,7 @@ def import_register(
             for i, r in zip(np.flatnonzero(new_member), frame["ref"], strict=True)
         ]
         if members:
-            session.execute(insert(Member), members)
+            session.connection().execute(insert(Member.metadata.tables["members"]), members)
             counted = (
                 select(func.count())
                 .where(Member.household_id == Household.id)
@@ -350,7 +351,9 @@ def import_incomes(
                 }
             )
         if records:
-            session.execute(insert(IncomeRecord), records)
+            session.connection().execute(
+                insert(IncomeRecord.metadata.tables["income_records"]), records
+            )
             latest = pd.DataFrame(records).sort_values("year").groupby("household_id").last()
             sizes = {hid: size for hid, size, _path in found.values()}
             session.execute(

@@ -240,12 +240,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("claim_no"),
     )
     with op.batch_alter_table("claims", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_claims_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(
             "ix_claims_household_date", ["household_id", "service_date"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_claims_member_id"), ["member_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_claims_service_date"), ["service_date"], unique=False)
 
     op.create_table(
         "warnings",
@@ -369,10 +366,7 @@ def downgrade() -> None:
 
     op.drop_table("warnings")
     with op.batch_alter_table("claims", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_claims_service_date"))
-        batch_op.drop_index(batch_op.f("ix_claims_member_id"))
         batch_op.drop_index("ix_claims_household_date")
-        batch_op.drop_index(batch_op.f("ix_claims_batch_id"))
 
     op.drop_table("claims")
     with op.batch_alter_table("members", schema=None) as batch_op:
