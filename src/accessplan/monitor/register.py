@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,13 +215,12 @@ def import_register(
             rows.fail(disagree, column, "differs between rows of the same household")
         good = ~rows.bad
         pseudonyms = pd.Series(keyring.pseudonyms(ids.where(good, "")))
-        existing = set(
-            session.scalars(select(Member.pseudonym).where(Member.pseudonym.in_(pseudonyms[good])))
-        )
-        known_households = {
-            h.ref: h.id
-            for h in session.scalars(select(Household).where(Household.ref.in_(ref[good].unique())))
+        existing = {
+            p
+            for part in chunked(pseudonyms[good])
+            for p in session.scalars(select(Member.pseudonym).where(Member.pseudonym.in_(part)))
         }
+        known_households = _ids_by_ref(session, ref[good].unique())
         new_member = good & ~pseudonyms.isin(existing).to_numpy()
         batch = _batch(session, "register", digest, path, rows, by)
         frame = pd.DataFrame(
@@ -252,11 +252,7 @@ def import_register(
             session.connection().execute(
                 insert(Household.metadata.tables["households"]), households
             )
-        ids_by_ref = dict(
-            session.execute(
-                select(Household.ref, Household.id).where(Household.ref.in_(frame["ref"].unique()))
-            ).all()
-        )
+        ids_by_ref = _ids_by_ref(session, frame["ref"].unique())
         members = [
             {
                 "household_id": ids_by_ref[r],
@@ -281,11 +277,11 @@ def import_register(
                 .correlate(Household)
                 .scalar_subquery()
             )
-            session.execute(
-                update(Household)
-                .where(Household.id.in_({m["household_id"] for m in members}))
-                .values(size=counted)
-            )
+            grown = sorted({ids_by_ref[r] for r in frame["ref"] if r in known_households})
+            for part in chunked(grown):
+                session.execute(
+                    update(Household).where(Household.id.in_(part)).values(size=counted)
+                )
         return _finish(session, batch, rows, accepted=len(members))
 
 
@@ -315,10 +311,11 @@ def import_incomes(
         source = rows.text("source", required=False).where(lambda s: s != "", "survey")
         found = {
             h.ref: (h.id, h.size, a.path)
+            for part in chunked(ref.unique())
             for h, a in session.execute(
                 select(Household, Area)
                 .join(Area, Area.code == Household.area_code)
-                .where(Household.ref.in_(ref.unique()))
+                .where(Household.ref.in_(part))
             ).all()
         }
         missing = ~ref.map(lambda r: r in found and by.covers(found[r][2])).to_numpy(bool)
@@ -328,13 +325,15 @@ def import_incomes(
         rows.first_of_repeats(ref + "|" + year.astype(str) + "|" + source, "household_ref")
         batch = _batch(session, "incomes", digest, path, rows, by)
         good = np.flatnonzero(~rows.bad)
-        present = set(
-            session.execute(
+        present = {
+            tuple(row)
+            for part in chunked(sorted({found[ref[i]][0] for i in good}))
+            for row in session.execute(
                 select(IncomeRecord.household_id, IncomeRecord.year, IncomeRecord.source).where(
-                    IncomeRecord.household_id.in_([found[ref[i]][0] for i in good])
+                    IncomeRecord.household_id.in_(part)
                 )
             ).all()
-        )
+        }
         records = []
         for i in good:
             key = (found[ref[i]][0], int(year[i]), source[i])
@@ -364,6 +363,29 @@ def import_incomes(
                 ],
             )
         return _finish(session, batch, rows, accepted=len(records))
+
+
+def chunked(values: Iterable[Any], size: int = 10_000) -> Iterator[list[Any]]:
+    """``values`` in lists of ``size``: SQL ``IN (...)`` lists stay below the drivers' limits
+    on parameters (SQLite's is 32,766)."""
+    part: list[Any] = []
+    for value in values:
+        part.append(value)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def _ids_by_ref(session: Session, refs: Iterable[str]) -> dict[str, int]:
+    return {
+        r: i
+        for part in chunked(refs)
+        for r, i in session.execute(
+            select(Household.ref, Household.id).where(Household.ref.in_(part))
+        ).all()
+    }
 
 
 def _seen(session: Session, kind: str, digest: str) -> bool:
