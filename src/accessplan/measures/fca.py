@@ -266,8 +266,8 @@ class Pairs:
             len(settlement_ids),
             len(facility_ids),
         )
-        key = pairs.settlement * pairs.n_facilities + pairs.facility
-        if len(np.unique(key)) != len(key):
+        key = np.sort(pairs.settlement * pairs.n_facilities + pairs.facility)
+        if (key[1:] == key[:-1]).any():
             msg = "the travel-time table gives some pair twice; keep one time per pair."
             raise InputError(msg)
         return pairs
@@ -285,10 +285,11 @@ class Pairs:
             self.n_facilities,
         )
 
-    def matrix(self, values: np.ndarray) -> sp.csr_matrix:
-        """``values`` (one per pair) as a settlements x facilities sparse matrix."""
+    def matrix(self, values: np.ndarray) -> sp.coo_matrix:
+        """``values`` (one per pair) as a settlements x facilities sparse matrix (COO: its
+        products run over the pairs as they are, without sorting them first)."""
         shape = (self.n_settlements, self.n_facilities)
-        return sp.csr_matrix((values, (self.settlement, self.facility)), shape=shape)
+        return sp.coo_matrix((values, (self.settlement, self.facility)), shape=shape)
 
     def counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Facilities within reach of each settlement, settlements within reach of each
@@ -327,7 +328,7 @@ def _ratio(supply: np.ndarray, demand: np.ndarray) -> np.ndarray:
     return out
 
 
-def _two_steps(demand: np.ndarray, supply: np.ndarray, weights: sp.csr_matrix) -> Catchment:
+def _two_steps(demand: np.ndarray, supply: np.ndarray, weights: sp.coo_matrix) -> Catchment:
     weighted_demand = np.asarray(weights.T @ demand)
     ratio = _ratio(supply, weighted_demand)
     return Catchment(np.asarray(weights @ ratio), weighted_demand, ratio)
