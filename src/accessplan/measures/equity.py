@@ -275,6 +275,9 @@ class EquityResults:
 
     Attributes
     ----------
+    tiers, left_out
+        The tiers whose facilities hold the resource, and how many facilities of the service
+        and tiers asked for hold none of it (empty or 0) and are left out.
     settlements
         One row per settlement: ``id, name, admin_code, unit_code, [urban_rural],
         population, facilities_in_reach, nearest_min`` (``inf`` when none in the catchment),
@@ -283,7 +286,7 @@ class EquityResults:
         (main method over its people-weighted mean, inverted for RAAM so that > 1 is better)
         and ``need`` (people x shortfall of relative access below 1).
     facilities
-        One row per facility of the service and tiers: ``id, name, tier, admin_code,
+        One row per facility holding the resource: ``id, name, tier, admin_code,
         unit_code, supply, settlements_in_reach, population_in_reach, supply_per_1000`` (the
         2SFCA first step: supply per 1,000 people in its catchment, NaN without people).
     units
@@ -308,6 +311,7 @@ class EquityResults:
     resource: str
     service: str
     tiers: tuple[str, ...]
+    left_out: int
     catchment: float
     methods: tuple[str, ...]
     weights: Mapping[str, fca.Weight]
@@ -378,7 +382,8 @@ class EquityResults:
             "method": self.main,
             "settlements": len(self.settlements),
             "population": people,
-            "facilities": int((self.facilities["supply"] > 0).sum()),
+            "facilities": len(self.facilities),
+            "facilities_without_resource": self.left_out,
             "resource_total": total,
             "per_1000": 1000.0 * total / people if people > 0 else float("nan"),
             "reference_per_1000": self.reference.per_1000 if self.reference else None,
@@ -474,7 +479,7 @@ def measure_equity(
     chosen = _check_methods(methods)
     catchment = fca._positive(catchment, "the catchment (minutes)")
     prof = get_profile(profile)
-    facilities, supply = _supply(region, resource, service, tiers)
+    facilities, supply, left_out = _supply(region, resource, service, tiers)
     settle = region.settlements
     people = settle["population"].fillna(0.0).to_numpy(dtype="float64")
     ordering = _ordering(region, order)
@@ -500,7 +505,8 @@ def measure_equity(
         profile=prof,
         resource=resource,
         service=service,
-        tiers=tuple(facilities["tier"].drop_duplicates()),
+        tiers=tuple(t for t in region.tiers[service] if t in set(facilities["tier"])),
+        left_out=left_out,
         catchment=catchment,
         methods=chosen,
         weights=decay,
@@ -534,7 +540,7 @@ def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
 
 def _supply(
     region: Region, resource: str, service: str, tiers: Sequence[str] | None
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, int]:
     """The facilities of ``service`` and ``tiers`` that hold some ``resource``, and how much:
     a facility without it provides none of it (and would draw 3SFCA's and RAAM's people)."""
     fac = region.facilities
@@ -580,7 +586,7 @@ def _supply(
             len(candidates),
             resource,
         )
-    return chosen, amount[amount > 0].to_numpy(dtype="float64")
+    return chosen, amount[amount > 0].to_numpy(dtype="float64"), len(candidates) - len(chosen)
 
 
 def _ordering(region: Region, order: str | None) -> np.ndarray | None:
@@ -956,7 +962,11 @@ def _inequality(
             )
     unit_pop = units["population"].to_numpy(dtype="float64")
     per_capita = units["per_1000"].to_numpy(dtype="float64") / 1000.0
-    parent = {"parent": units["parent"].to_numpy()} if units["parent"].nunique() >= 2 else {}
+    parent = {}
+    if units["parent"].nunique() >= 2:  # split units by the level above them (counties...)
+        level_of = dict(zip(region.admin_units["code"], region.admin_units["level"], strict=True))
+        above = level_of.get(str(units["parent"].iat[0]), "parent")
+        parent = {above: units["parent"].to_numpy()}
     add(
         RESOURCE_PER_CAPITA,
         "population",
