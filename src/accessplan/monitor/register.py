@@ -234,41 +234,45 @@ def import_register(
             }
         )[new_member]
         new_refs = frame[~frame["ref"].isin(known_households)]
-        households = []
-        for household_ref, group in new_refs.groupby("ref", sort=True):
-            heads = group[group["relation"] == HEAD]
-            households.append(
-                {
-                    "ref": household_ref,
-                    "area_code": group["village"].iloc[0],
-                    "category": group["category"].iloc[0],
-                    "size": len(group),
-                    "weight": float(group["weight"].iloc[0]),
-                    "head_name": (heads if len(heads) else group)["name"].iloc[0],
-                    "updated_at": dt.datetime.now(dt.UTC),
-                }
-            )
-        if households:
+        if len(new_refs):
+            first = new_refs.drop_duplicates("ref").set_index("ref").sort_index()
+            heads = new_refs[new_refs["relation"] == HEAD].drop_duplicates("ref").set_index("ref")
+            head = heads["name"].reindex(first.index).fillna(first["name"])
+            now = dt.datetime.now(dt.UTC)
+            households = [
+                {"ref": r, "area_code": a, "category": c, "size": int(n), "weight": float(w),
+                 "head_name": h, "updated_at": now}
+                for r, a, c, n, w, h in zip(
+                    first.index, first["village"], first["category"],
+                    new_refs.groupby("ref").size().reindex(first.index), first["weight"], head,
+                    strict=True,
+                )
+            ]  # fmt: skip
             session.connection().execute(
                 insert(Household.metadata.tables["households"]), households
             )
         ids_by_ref = _ids_by_ref(session, frame["ref"].unique())
+        chosen = np.flatnonzero(new_member)
+        phones = phone.to_numpy(dtype=object)[chosen]
+        accounts = account.to_numpy(dtype=object)[chosen]
         members = [
             {
                 "household_id": ids_by_ref[r],
-                "pseudonym": pseudonyms[i],
-                "name": name[i],
-                "relation": relation[i],
-                "birth_year": int(ids[i][6:10]),
-                "phone_enc": keyring.encrypt(phone[i], purpose="phone") if phone[i] else None,
+                "pseudonym": p,
+                "name": n,
+                "relation": rel,
+                "birth_year": int(i[6:10]),
+                "phone_enc": keyring.encrypt(ph, purpose="phone") if ph else None,
                 "bank_account_enc": (
-                    keyring.encrypt(account[i].replace(" ", ""), purpose="bank_account")
-                    if account[i]
-                    else None
+                    keyring.encrypt(ac.replace(" ", ""), purpose="bank_account") if ac else None
                 ),
             }
-            for i, r in zip(np.flatnonzero(new_member), frame["ref"], strict=True)
-        ]
+            for r, p, n, rel, i, ph, ac in zip(
+                frame["ref"], pseudonyms.to_numpy(dtype=object)[chosen],
+                name.to_numpy(dtype=object)[chosen], relation.to_numpy(dtype=object)[chosen],
+                ids.to_numpy(dtype=object)[chosen], phones, accounts, strict=True,
+            )
+        ]  # fmt: skip
         if members:
             session.connection().execute(insert(Member.metadata.tables["members"]), members)
             counted = (
