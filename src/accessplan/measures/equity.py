@@ -28,6 +28,7 @@ resources between units, and need (people x shortfall of access).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -264,6 +265,14 @@ RESOURCE_PER_CAPITA = "resource_per_capita"
 RESOURCE_PER_KM2 = "resource_per_km2"
 
 
+#: RAAM's iteration schedule (PySAL's defaults, :func:`~accessplan.measures.fca.raam`).
+RAAM_SCHEDULE: dict[str, float] = {
+    name: float(parameter.default)
+    for name, parameter in inspect.signature(fca.raam).parameters.items()
+    if name in ("max_cycles", "initial_step", "min_step", "half_life", "limit_initial")
+}
+
+
 def access_column(method: str) -> str:
     """Column of the settlements table holding ``method``'s score."""
     return f"access_{method}"
@@ -487,7 +496,8 @@ def measure_equity(
     decay = {m: decay[m] for m in chosen if m in decay}
     say("travel times")
     network = network_for(region, prof, max_snap_m=max_snap_m)
-    pairs = _pairs(network, facilities.index.to_numpy(), catchment)
+    rows = region.facilities.index.get_indexer(facilities.index)
+    pairs = _pairs(network, rows, catchment)
     say("spatial access")
     scores, catch, gap = _scores(chosen, people, supply, pairs, decay, tau, network, catchment)
     level, unit_codes = _unit_level(region, settle["admin_code"])
@@ -510,7 +520,7 @@ def measure_equity(
         catchment=catchment,
         methods=chosen,
         weights=decay,
-        raam_options={"tau_min": float(tau), "max_cycles": 150.0},
+        raam_options={"tau_min": float(tau), **RAAM_SCHEDULE},
         reference=target,
         order=order,
         unit_level=level,
@@ -560,9 +570,9 @@ def _supply(
             if c != fac.geometry.name and pd.api.types.is_numeric_dtype(fac[c])
         ]
         msg = (
-            f"facilities have no column {resource!r} to use as the resource; numeric columns "
-            f"are {numeric} (all columns: {list(fac.columns)}). Choose one with --resource, "
-            f"or add a {resource!r} column to the facilities file and rebuild the region."
+            f"facilities have no column {resource!r} to use as the resource; their numeric "
+            f"columns are {numeric}. Choose one with --resource, or add a {resource!r} column "
+            "to the facilities file and rebuild the region."
         )
         raise InputError(msg)
     values = pd.to_numeric(fac[resource], errors="coerce")

@@ -40,9 +40,9 @@ def resource_name(results: EquityResults, tr: Translator) -> str:
     return tr.name("resource", results.resource)
 
 
-def method_name(method: str, tr: Translator) -> str:
-    """A method's short name (``e2sfca``: "E2SFCA")."""
-    return tr.name("fca_method", method)
+def method_name(method: str, tr: Translator, *, short: bool = False) -> str:
+    """A method's name (``e2sfca``: "E2SFCA"; in Chinese its full name, unless ``short``)."""
+    return tr.name("fca_short" if short else "fca_method", method)
 
 
 def relative_colours() -> list[str]:
@@ -90,7 +90,7 @@ def access_map(results: EquityResults, *, lang: str = "en", ax: Axes | None = No
         ]
         groups: list[maps.LegendGroup] = [
             (
-                tr("equity.legend.relative", method=method_name(results.main, tr)),
+                tr("equity.legend.relative", method=method_name(results.main, tr, short=True)),
                 [maps._dot(c, 7.0) for c in colours],
                 labels,
             ),

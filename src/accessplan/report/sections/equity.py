@@ -70,6 +70,7 @@ def _names(results: EquityResults, tr: Translator) -> dict[str, str]:
     return {
         "resource": equity_charts.resource_name(results, tr),
         "method": equity_charts.method_name(results.main, tr),
+        "short": equity_charts.method_name(results.main, tr, short=True),
         "units": tr.name("units", results.unit_level),
         "minutes": tr.threshold(results.catchment),
         "profile": tr.name("profile", results.profile.name),
@@ -220,7 +221,12 @@ def _methods_table(results: EquityResults, tr: Translator) -> Table:
                 ),
             ]
         )
-    headers = [tr("equity.col.method"), tr("equity.col.mean"), "Gini", "Theil"]
+    headers = [
+        tr("equity.col.method"),
+        tr("equity.col.mean"),
+        tr("equity.col.gini"),
+        tr("equity.col.theil"),
+    ]
     headers += [tr("equity.col.concentration")] if ordered else []
     return Table(
         headers=headers,
@@ -266,7 +272,7 @@ def _theil_table(results: EquityResults, tr: Translator, names: dict[str, str]) 
         headers=[
             tr("equity.col.variable"),
             tr("equity.col.partition"),
-            "Theil",
+            tr("equity.col.theil"),
             tr("equity.col.between"),
             tr("equity.col.within"),
             tr("equity.col.between_share"),
@@ -351,7 +357,7 @@ def _units_table(results: EquityResults, tr: Translator, names: dict[str, str]) 
         *([tr("equity.col.meets")] if has_reference else []),
         *([tr("equity.col.per_km2"), "HRAD", "PAD"] if with_area else []),
         "HRAD/PAD",
-        tr("equity.col.mean_access", method=names["method"]),
+        tr("equity.col.mean_access", method=names["short"]),
         tr("equity.col.need"),
         tr("equity.col.rank"),
     ]
@@ -391,7 +397,7 @@ def _settlements_table(results: EquityResults, tr: Translator, names: dict[str, 
             tr("equity.col.unit"),
             tr("col.population"),
             tr("equity.col.nearest"),
-            tr("equity.col.access", method=names["method"]),
+            tr("equity.col.access", method=names["short"]),
             tr("equity.col.need"),
         ],
         rows=rows,
