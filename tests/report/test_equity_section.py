@@ -4,8 +4,10 @@ a second run, and bad options are named as the user wrote them."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,20 +65,28 @@ def variants(county: Region) -> dict[str, EquityResults]:
     }
 
 
-def page(results: EquityResults, lang: str) -> str:
-    tr = translator(lang)
-    section = ANALYSES["equity"].section(results, tr)
-    return render_page([("equity", section)], tr, region=results.region)
+@pytest.fixture(scope="module")
+def page(variants: dict[str, EquityResults]) -> Callable[[str, str], str]:
+    """The report page of a variant in a language, rendered once."""
+
+    @functools.cache
+    def render(variant: str, lang: str) -> str:
+        results = variants[variant]
+        tr = translator(lang)
+        section = ANALYSES["equity"].section(results, tr)
+        return render_page([("equity", section)], tr, region=results.region)
+
+    return render
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("variant", ["all-methods", "extras", "no-units"])
 def test_section_renders_in_both_languages(
-    variants: dict[str, EquityResults], variant: str, lang: str
+    page: Callable[[str, str], str], variant: str, lang: str
 ) -> None:
     """The section builds in both languages for each kind of result (a label missing from a
     catalogue would raise), with its three figures as inline SVG and no raw label keys."""
-    html = page(variants[variant], lang)
+    html = page(variant, lang)
     assert html.count('<svg class="figure"') == 3
     assert not re.search(r">\s*equity\.[a-z_.]+\s*<", html)  # no key shown as text
     if lang == "zh":
@@ -85,18 +95,18 @@ def test_section_renders_in_both_languages(
         assert "Lorenz curves" in html
 
 
-def test_section_shows_the_branches(variants: dict[str, EquityResults]) -> None:
+def test_section_shows_the_branches(page: Callable[[str, str], str]) -> None:
     """Areas give HRAD and PAD columns, urban/rural its table, an ordering its index; a
     region without units says why there is no decomposition, and without a reference, so."""
-    extras = page(variants["extras"], "en")
+    extras = page("extras", "en")
     assert '<th class="num">HRAD</th>' in extras and '<th class="num">PAD</th>' in extras
     assert "Concentration index" in extras and "Urban" in extras and "Rural" in extras
     assert "area_km2 column" in extras and "carry no areas" not in extras
-    bare = page(variants["no-units"], "en")
+    bare = page("no-units", "en")
     assert "no administrative units or urban/rural attribute" in bare
     assert "No reference value is set for capacity" in bare
     assert "carry no areas" in bare and '<th class="num">HRAD</th>' not in bare
-    zh = page(variants["extras"], "zh")
+    zh = page("extras", "zh")
     assert "城乡比较" in zh and "集中指数" in zh and "医师" in zh
 
 
