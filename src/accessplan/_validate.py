@@ -94,8 +94,27 @@ def load_toml(path: str | Path, *, what: str) -> dict[str, Any]:
     if not path.exists():
         msg = f"{what} file {str(path)!r} does not exist; check the path."
         raise InputFileNotFoundError(msg)
+    if path.is_dir():
+        msg = f"{what} file {str(path)!r} is a folder; give the TOML file in it."
+        raise InputError(msg)
     try:
         return tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{what} file {str(path)!r} is not valid TOML: {exc}."
         raise InputError(msg) from exc
+    except OSError as exc:
+        msg = f"{what} file {str(path)!r} cannot be read ({exc.strerror}); check the path."
+        raise InputError(msg) from exc
+
+
+def require_places(region: Any) -> None:
+    """Raise unless ``region`` (a :class:`~accessplan.region.Region`) has settlements and
+    facilities, which every measure of access needs."""
+    for layer, source in (("settlements", "places"), ("facilities", "health or school POIs")):
+        if len(getattr(region, layer)) == 0:
+            msg = (
+                f"region {region.name!r} has no {layer}, so there is no access to measure; "
+                f"build it from data with {source} or give a {layer} file "
+                f"(`accessplan region build --{layer} FILE`)."
+            )
+            raise InputError(msg)

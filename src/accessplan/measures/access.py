@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from accessplan._errors import InputError
 from accessplan._result import Raster
+from accessplan._validate import require_places
 from accessplan.measures.completeness import CompletenessRule, completeness
 from accessplan.measures.coverage import (
     ANY,
@@ -181,14 +181,7 @@ def measure_access(
 ) -> AccessResults:
     """Measure the service circle: times, coverage, gaps, completeness, referral, isochrones."""
     limits = check_thresholds(thresholds)
-    for layer, source in (("settlements", "places"), ("facilities", "health or school POIs")):
-        if len(getattr(region, layer)) == 0:
-            msg = (
-                f"region {region.name!r} has no {layer}, so there is no access to measure; "
-                f"build it from data with {source} or give a {layer} file "
-                f"(`accessplan region build --{layer} FILE`)."
-            )
-            raise InputError(msg)
+    require_places(region)
     resolved = [get_profile(p) for p in profiles]
     say = progress or (lambda _stage: None)
     say("travel times")
