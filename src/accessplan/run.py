@@ -38,7 +38,7 @@ import pyogrio
 import rasterio
 
 from accessplan._errors import InputError
-from accessplan._files import new_folder
+from accessplan._files import check_writable, new_folder
 from accessplan._result import AnalysisResult, Raster
 from accessplan.analyses import Context, analysis
 from accessplan.io import region_from_osm
@@ -133,6 +133,7 @@ def check_target(out: Path, inputs: Sequence[Path] = ()) -> None:
                 "run replaces; choose another --out."
             )
             raise InputError(msg)
+    check_writable(out)
     if not out.exists():
         return
     if not out.is_dir():
@@ -177,11 +178,15 @@ def run_scenario(
     check_target(target, [*scenario.files().values(), *([source] if source else [])])
     say = progress or (lambda _stage: None)
     loaded: list[Region] = []
+    if any(analysis(step.kind).needs_region for step in scenario.steps):
+        say("region")
+        loaded.append(load_region(scenario, progress))
+    for step in scenario.steps:  # every step's options against the region, before any work
+        check = analysis(step.kind).check_region
+        if check is not None:
+            check(loaded[0], dict(step.options), step.naming)
 
     def region() -> Region:
-        if not loaded:
-            say("region")
-            loaded.append(load_region(scenario, progress))
         return loaded[0]
 
     context = Context(region=region, seed=scenario.seed, progress=say)

@@ -47,9 +47,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from accessplan._errors import InputError, InputFileNotFoundError
+from accessplan._errors import InputError
 from accessplan._validate import load_toml
 from accessplan.analyses import Naming, analysis, parse_options
+from accessplan.analyses._options import Where, file
 
 LANGUAGES = ("en", "zh")
 SYNTHETIC = ("mountain_county",)
@@ -92,12 +93,13 @@ class RegionSource:
 
 @dataclass(frozen=True)
 class Step:
-    """One analysis to run: its kind, its name in the run folder and its checked options
-    (by scenario key; :mod:`accessplan.analyses`)."""
+    """One analysis to run: its kind, its name in the run folder, its checked options (by
+    scenario key; :mod:`accessplan.analyses`) and how the user named them (for messages)."""
 
     kind: str
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    naming: Naming = field(default_factory=Naming)
 
     def files(self) -> dict[str, Path]:
         """The step's input files, by option key (``barriers.1``, ... for lists)."""
@@ -145,7 +147,7 @@ class Scenario:
             raise ScenarioError(msg)
         steps = _steps(data, base, where)
         table = _table(data, "region", where, required=False)
-        region = _region(table, base, where) if table else None
+        region = _region(table, base, where) if "region" in data else None
         needs = [s.name for s in steps if analysis(s.kind).needs_region]
         if region is None and needs:
             msg = f"{where}: missing [region] table, which step(s) {needs} run on; add it."
@@ -160,7 +162,7 @@ class Scenario:
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
             msg = f"{where}: seed must be a whole number from 0 to 4294967295, got {seed!r}."
             raise ScenarioError(msg)
-        out = base / output["dir"] if "dir" in output else None
+        out = _folder(output["dir"], base, where, "[output] dir") if "dir" in output else None
         return cls(
             region=region,
             steps=steps,
@@ -192,15 +194,12 @@ class Scenario:
             kind_.check(parsed, Naming(cli=True))
         source = None
         if region is not None:
-            if not region.is_file():
-                msg = f"region file {str(region)!r} not found; check the path."
-                raise InputFileNotFoundError(msg)
-            source = RegionSource(path=region)
+            source = RegionSource(path=file(region, Where("the region file")))
         elif synthetic is not None:
             source = RegionSource(synthetic=synthetic)
         return cls(
             region=source,
-            steps=(Step(kind, kind, parsed),),
+            steps=(Step(kind, kind, parsed, Naming(cli=True)),),
             name=name or (region.stem if region is not None else kind),
             seed=seed,
             lang=lang,
@@ -255,7 +254,7 @@ def _step(kind: str, name: Any, options: dict[str, Any], base: Path, naming: Nam
     parsed = parse_options(kind_.options, options, naming, base)
     if kind_.check is not None:
         kind_.check(parsed, naming)
-    return Step(kind, name, parsed)
+    return Step(kind, name, parsed, naming)
 
 
 def _table(data: dict[str, Any], key: str, where: str, *, required: bool = True) -> dict[str, Any]:
@@ -294,6 +293,13 @@ def _file(value: Any, base: Path, where: str, key: str) -> Path:
         msg = f"{where}: input {key} = {value!r} is a folder; give a file."
         raise ScenarioError(msg)
     return path
+
+
+def _folder(value: Any, base: Path, where: str, key: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        msg = f'{where}: {key} must be a folder path such as "runs/first", got {value!r}.'
+        raise ScenarioError(msg)
+    return base / value
 
 
 def _region(table: dict[str, Any], base: Path, where: str) -> RegionSource:

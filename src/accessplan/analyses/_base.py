@@ -43,6 +43,10 @@ class Analysis:
     check
         ``check(options, naming)``: rules between options, raising an error that names them
         as the user did (optional).
+    check_region
+        ``check_region(region, options, naming)``: rules between the options and the region
+        (a tier it has, at most as many sites as it can hold), checked before any step runs
+        (optional).
     needs_region
         Whether it runs on the scenario's region.
     """
@@ -52,6 +56,7 @@ class Analysis:
     run: Callable[[Context, dict[str, Any]], AnalysisResult]
     section: Callable[[Any, Translator], Section]
     check: Callable[[dict[str, Any], Naming], None] | None = None
+    check_region: Callable[[Region, dict[str, Any], Naming], None] | None = None
     needs_region: bool = True
 
     def option(self, key: str) -> Option:

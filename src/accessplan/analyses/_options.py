@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from accessplan._errors import InputError
+from accessplan.io.tables import TABLE_SUFFIXES, VECTOR_SUFFIXES
 
 #: Largest number of minutes an option may hold (a week): beyond it a value is a typo.
 MAX_MINUTES = 7 * 24 * 60.0
+#: Largest number of metres an option may hold (100 km), for the same reason.
+MAX_METRES = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,18 @@ def minutes(value: Any, where: Where) -> float:
 
 
 def metres(value: Any, where: Where) -> float:
-    """A positive number of metres."""
+    """A positive number of metres, at most :data:`MAX_METRES`."""
     number = _number(value, where)
-    if not number > 0:
-        raise fail(where, "a positive number of metres", value)
+    if not 0 < number <= MAX_METRES:
+        raise fail(where, f"a positive number of metres up to {MAX_METRES:g}", value)
+    return number
+
+
+def metres_or_zero(value: Any, where: Where) -> float:
+    """A number of metres from 0 to :data:`MAX_METRES`."""
+    number = _number(value, where)
+    if not 0 <= number <= MAX_METRES:
+        raise fail(where, f"a number of metres from 0 to {MAX_METRES:g}", value)
     return number
 
 
@@ -186,10 +197,27 @@ def file(value: Any, where: Where) -> Path:
         raise fail(where, "a file path", value)
     path = where.base / value
     if not path.exists():
-        msg = f"{where.label}: {value!r} not found (looked at {str(path)!r}); fix the path."
+        looked = f" (looked at {str(path)!r})" if str(path) != value else ""
+        msg = f"{where.label}: {value!r} does not exist{looked}; fix the path."
         raise OptionError(msg)
     if path.is_dir():
         msg = f"{where.label}: {value!r} is a folder; give a file."
+        raise OptionError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{where.label}: {value!r} is empty (0 bytes); give the file with the data."
+        raise OptionError(msg)
+    return path
+
+
+def raster(value: Any, where: Where) -> Path:
+    """An existing file that is not a table or a vector layer (GDAL reads rasters of many
+    endings, ``.GeoTIFF`` among them, so the ending of a raster is not checked)."""
+    path = file(value, where)
+    if path.suffix.lower() in (*TABLE_SUFFIXES, *VECTOR_SUFFIXES):
+        msg = (
+            f"{where.label}: {str(value)!r} is a table or vector file, not a raster; give a "
+            "raster (e.g. a GeoTIFF) on the DEM grid."
+        )
         raise OptionError(msg)
     return path
 

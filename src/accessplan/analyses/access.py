@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from accessplan._validate import require_places
 from accessplan.analyses import _options as o
 from accessplan.analyses._base import Analysis, Context
 from accessplan.measures.access import DEFAULT_PROFILES, AccessResults, measure_access
+from accessplan.region import Region
 from accessplan.report.sections import access as report_section
 from accessplan.travel.profiles import get_profile, load_profiles
 
@@ -27,6 +29,10 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
         o.known(options["profiles"], known, where)
 
 
+def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> None:
+    require_places(region)
+
+
 def _run(context: Context, options: dict[str, Any]) -> AccessResults:
     given = dict(options)
     profiles_file = given.pop("profiles_file", None)
@@ -41,4 +47,5 @@ ANALYSIS = Analysis(
     run=_run,
     section=report_section.section,
     check=_check,
+    check_region=_check_region,
 )

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from accessplan._validate import require_places
 from accessplan.analyses import _options as o
 from accessplan.analyses._base import Analysis, Context
-from accessplan.optimize.location.plan import ALIASES, MODELS, NEEDS, SitePlan, upgrade_plan
+from accessplan.optimize.location.plan import (
+    ALIASES,
+    MODELS,
+    NEEDS,
+    SitePlan,
+    all_tiers,
+    raisable,
+    tier_service,
+    upgrade_plan,
+)
+from accessplan.region import Region
 from accessplan.report.sections import sites as report_section
 from accessplan.travel.profiles import get_profile, load_profiles
 
@@ -29,13 +40,27 @@ DEFAULT_PROFILE = "car"
 
 def _check(options: dict[str, Any], naming: o.Naming) -> None:
     model = options.get("model", DEFAULT_MODEL)
-    missing = [
-        naming(ANALYSIS.option(key))
-        for key in NEEDS[ALIASES.get(model, model)]
-        if key not in options
-    ]
+    needs = NEEDS[ALIASES.get(model, model)]
+    name = {key: naming(ANALYSIS.option(key)) for key in ("p", "threshold", "max_minutes")}
+    missing = [name[key] for key in needs if key not in options]
     if missing:
         msg = f"the {model} model needs {' and '.join(missing)}; add the missing option."
+        raise o.OptionError(msg)
+    unused = [name[key] for key in ("p", "threshold") if key in options and key not in needs]
+    if unused:
+        wanted = " and ".join(name[key] for key in needs)
+        msg = (
+            f"the {model} model does not use {' or '.join(unused)} (it takes {wanted}); "
+            f"leave {' and '.join(unused)} out or choose another model."
+        )
+        raise o.OptionError(msg)
+    if options.get("max_minutes", float("inf")) < options.get("threshold", 0.0):
+        msg = (
+            f"{name['max_minutes']} {options['max_minutes']:g} is below {name['threshold']} "
+            f"{options['threshold']:g}: nobody could be covered beyond {options['max_minutes']:g} "
+            f"minutes; give {name['max_minutes']} of at least {options['threshold']:g} or leave "
+            "it out."
+        )
         raise o.OptionError(msg)
     known = load_profiles(options.get("profiles_file"))
     o.known(
@@ -43,6 +68,25 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
         known,
         o.Where(naming(ANALYSIS.option("profile"))),
     )
+
+
+def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> None:
+    """The tier is one of the region's and ``p`` at most the facilities it could raise."""
+    require_places(region)
+    tier, flag = options["tier"], naming(ANALYSIS.option("tier"))
+    service = tier_service(region, tier)
+    if service is None:
+        msg = f"{flag}: unknown tier {tier!r}; choose one of the region's {all_tiers(region)}."
+        raise o.OptionError(msg)
+    add, most = options.get("p"), raisable(region, tier)
+    if add is not None and add > most:
+        p = naming(ANALYSIS.option("p"))
+        hint = "" if most else f"; no {service} tier lies below {tier!r}, choose a higher {flag}"
+        msg = (
+            f"{p} {add} asks for more new {tier} sites than the region can give: it has {most} "
+            f"{service} facilities of a lower tier to raise, so {p} can be at most {most}{hint}."
+        )
+        raise o.OptionError(msg)
 
 
 def _run(context: Context, options: dict[str, Any]) -> SitePlan:
@@ -62,4 +106,5 @@ ANALYSIS = Analysis(
     run=_run,
     section=report_section.section,
     check=_check,
+    check_region=_check_region,
 )

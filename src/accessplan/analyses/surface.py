@@ -11,13 +11,13 @@ from accessplan.measures.surface import SurfaceResults, measure_surface
 from accessplan.report.sections import surface as report_section
 
 OPTIONS = (
-    o.Option("dem", o.file, "--dem", required=True),
-    o.Option("landcover", o.file, "--landcover", required=True),
+    o.Option("dem", o.raster, "--dem", required=True),
+    o.Option("landcover", o.raster, "--landcover", required=True),
     o.Option("facilities", o.file, "--facilities", required=True),
     o.Option("scenario_table", o.file, "--scenario", required=True, arg="scenario"),
     o.Option("roads", o.file, "--roads"),
     o.Option("barriers", o.files, "--barriers"),
-    o.Option("population", o.file, "--population"),
+    o.Option("population", o.raster, "--population"),
     o.Option("zones", o.file, "--zones"),
     o.Option("zone_field", o.text, "--zone-field"),
     o.Option("direction", o.choice("towards", "from"), "--direction"),
@@ -31,6 +31,9 @@ OPTIONS = (
     o.Option("id_field", o.text, "--id-field"),
 )
 
+#: Options that only act on the people of ``population`` (the coverage and zonal tables).
+PEOPLE_OPTIONS = ("zones", "zone_field", "thresholds", "capacity_field", "order_field")
+
 
 def _check(options: dict[str, Any], naming: o.Naming) -> None:
     if options.get("order") == "field" and "order_field" not in options:
@@ -39,6 +42,14 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
     if "zone_field" in options and "zones" not in options:
         names = [naming(ANALYSIS.option(k)) for k in ("zone_field", "zones")]
         raise o.OptionError(f"{names[0]} names a field of the zones; give {names[1]} too.")
+    idle = [naming(ANALYSIS.option(k)) for k in PEOPLE_OPTIONS if k in options]
+    if idle and "population" not in options:
+        population = naming(ANALYSIS.option("population"))
+        msg = (
+            f"{', '.join(idle)} only act(s) on people: give {population} too (people per cell "
+            f"on the DEM grid), or leave {', '.join(idle)} out."
+        )
+        raise o.OptionError(msg)
 
 
 def _run(context: Context, options: dict[str, Any]) -> SurfaceResults:

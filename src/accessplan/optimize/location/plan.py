@@ -229,26 +229,23 @@ def upgrade_plan(
         msg = f"model must be one of {sorted(set(MODELS) | set(ALIASES))}, got {model!r}."
         raise InputError(msg)
     given = {"p": add, "threshold": threshold}
-    missing = [key if key == "threshold" else "add" for key in NEEDS[name] if given[key] is None]
+    missing = [_ARGS[key] for key in NEEDS[name] if given[key] is None]
     if missing:
         raise InputError(f"the {model} model needs {' and '.join(missing)}.")
-    service = next((s for s, tiers in region.tiers.items() if tier in tiers), None)
+    unused = [_ARGS[k] for k, v in given.items() if v is not None and k not in NEEDS[name]]
+    if unused:
+        raise InputError(f"the {model} model takes no {' or '.join(unused)}; leave it out.")
+    service = tier_service(region, tier)
     if service is None:
-        msg = (
-            f"unknown tier {tier!r}; choose one of {[t for v in region.tiers.values() for t in v]}."
-        )
+        msg = f"unknown tier {tier!r}; choose one of {all_tiers(region)}."
         raise InputError(msg)
     resolved = get_profile(profile)
-    rank = region.tiers[service].index(tier)
-    fac = region.facilities
-    lower = set(region.tiers[service][:rank])
-    pool = fac[(fac["service"] == service) & (fac["tier"].isin(lower | {tier}))]
-    existing = pool.loc[pool["tier"] == tier, "id"].astype(str).tolist()
-    raisable = len(pool) - len(existing)
-    if add is not None and add > raisable:
+    pool, existing = _upgrade_pool(region, tier)
+    most = len(pool) - len(existing)
+    if add is not None and add > most:
         msg = (
-            f"cannot add {add} site(s) of tier {tier!r}: the region has {raisable} lower-tier "
-            f"{service} facilities that could be raised, so at most {raisable}."
+            f"cannot add {add} site(s) of tier {tier!r}: the region has {most} lower-tier "
+            f"{service} facilities that could be raised, so at most {most}."
         )
         raise InputError(msg)
     cutoff = max_minutes if max_minutes is not None else threshold
@@ -269,6 +266,7 @@ def upgrade_plan(
         times=times,
     )
     chosen = sorted({str(s) for s in plan["site_id"].dropna()} | set(existing))
+    fac = region.facilities
     info = fac.set_index(fac["id"].astype(str))
     sites = pd.DataFrame(
         {
@@ -305,6 +303,37 @@ def upgrade_plan(
         assignment=plan.rename(columns={"cost": "minutes"}),
         settlements=settlements,
     )
+
+
+#: The keyword of upgrade_plan behind each entry of :data:`NEEDS`.
+_ARGS = {"p": "add", "threshold": "threshold"}
+
+
+def all_tiers(region: Region) -> list[str]:
+    """Every tier of the region's services, lowest first within each service."""
+    return [t for tiers in region.tiers.values() for t in tiers]
+
+
+def tier_service(region: Region, tier: str) -> str | None:
+    """The service ``tier`` belongs to in ``region`` (None for an unknown tier)."""
+    return next((s for s, tiers in region.tiers.items() if tier in tiers), None)
+
+
+def raisable(region: Region, tier: str) -> int:
+    """How many facilities :func:`upgrade_plan` could raise to ``tier``: those of its service
+    on a lower tier."""
+    pool, existing = _upgrade_pool(region, tier)
+    return len(pool) - len(existing)
+
+
+def _upgrade_pool(region: Region, tier: str) -> tuple[pd.DataFrame, list[str]]:
+    """The facilities of ``tier``'s service at ``tier`` or below, and the ids of those at it."""
+    service = tier_service(region, tier)
+    tiers = region.tiers[service] if service is not None else [tier]
+    fac = region.facilities
+    lower = set(tiers[: tiers.index(tier)])
+    pool = fac[(fac["service"] == service) & (fac["tier"].isin(lower | {tier}))]
+    return pool, pool.loc[pool["tier"] == tier, "id"].astype(str).tolist()
 
 
 def _nearest_minutes(ids: pd.Series, times: pd.DataFrame, sites: Sequence[str]) -> np.ndarray:
