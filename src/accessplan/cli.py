@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +15,8 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from accessplan._errors import AccessPlanError, InputError
-from accessplan._files import new_file
+from accessplan._errors import AccessPlanError, InputError, OutputError
+from accessplan._files import check_writable, new_file
 
 app = typer.Typer(
     help="Plan rural basic public services on real roads and terrain.", no_args_is_help=True
@@ -31,6 +32,9 @@ T = TypeVar("T")
 
 #: Exit code for bad input (files, options, values).
 EXIT_INPUT = 2
+#: Exit code for a failure that is accessplan's fault (a bug), and for Ctrl-C.
+EXIT_BUG = 1
+EXIT_INTERRUPTED = 130
 
 
 @app.callback()
@@ -48,12 +52,60 @@ def main(
 
 
 def run_safely(func: Callable[[], T]) -> T:
-    """Run ``func``; report accessplan errors in one line and exit with code 2."""
+    """Run ``func``; report accessplan errors in one line and exit with code 2.
+
+    Anything else is a bug, never the answer to bad input: it is reported as one line too
+    (exit code 1), with its traceback under ``--verbose``."""
     try:
         return func()
     except AccessPlanError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from exc
+    except KeyboardInterrupt as exc:
+        _error("interrupted; no output was written.")
+        raise typer.Exit(EXIT_INTERRUPTED) from exc
+    except Exception as exc:
+        if logging.getLogger().isEnabledFor(logging.INFO):  # --verbose: show the traceback
+            raise
+        _error(
+            f"internal error (a bug): {type(exc).__name__}: {exc}; rerun with --verbose for "
+            "the traceback and report it."
+        )
+        raise typer.Exit(EXIT_BUG) from exc
+
+
+def _error(message: str) -> None:
+    text = " ".join(message.split())  # one line, whatever the message held
+    err.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+def _check_inputs(files: dict[str, Path | None]) -> None:
+    """Each input file given (by the flag that named it) exists, is a file and is not empty."""
+    from accessplan.analyses import _options as o
+
+    for flag, path in files.items():
+        if path is not None:
+            o.file(path, o.Where(flag))
+
+
+def _check_output_file(out: Path, inputs: dict[str, Path | None], *, suffix: str = "") -> None:
+    """Refuse, before any work, an output file that would replace an input, is a folder,
+    lacks ``suffix`` or cannot be written."""
+    check_writable(out)
+    if out.is_dir():
+        msg = f"--out {str(out)!r} is a folder; give a file name, e.g. --out {out / 'out'}{suffix}."
+        raise OutputError(msg)
+    if out.exists():
+        for flag, path in inputs.items():
+            if path is not None and path.exists() and os.path.samefile(path, out):
+                msg = (
+                    f"--out {str(out)!r} is also an input ({flag}); writing it would replace "
+                    "that file. Choose another --out."
+                )
+                raise OutputError(msg)
+    if suffix and out.suffix.lower() != suffix:
+        msg = f"--out {str(out)!r} must end in {suffix}; e.g. --out {out.with_suffix(suffix)}."
+        raise OutputError(msg)
 
 
 @contextmanager
@@ -101,9 +153,22 @@ def region_build(
     ] = None,
 ) -> None:
     """Build a region from OSM (+ terrain, population, tables) into one GeoPackage."""
+    from accessplan.analyses import _options as o
     from accessplan.io.osm import region_from_osm
 
     def build() -> Any:
+        inputs = {
+            "--osm": osm,
+            "--dem": dem,
+            "--population": population,
+            "--settlements": settlements,
+            "--facilities": facilities,
+            "--boundary": boundary,
+            "--tiers": tiers,
+        }
+        _check_inputs(inputs)
+        _check_output_file(out_path, inputs, suffix=".gpkg")
+        smooth = None if smooth_m is None else o.metres_or_zero(smooth_m, o.Where("--smooth-m"))
         with stages("building region") as update:
             region = region_from_osm(
                 osm,
@@ -113,7 +178,7 @@ def region_build(
                 facilities=facilities,
                 boundary=boundary,
                 tiers=tiers,
-                smooth_m=smooth_m,
+                smooth_m=smooth,
                 progress=update,
             )
             update("writing")
@@ -130,7 +195,11 @@ def region_info(region_path: Annotated[Path, typer.Argument(help="Region GeoPack
     """Print what a region holds."""
     from accessplan.region import Region
 
-    region = run_safely(lambda: Region.read(region_path))
+    def read() -> Region:
+        _check_inputs({"the region file": region_path})
+        return Region.read(region_path)
+
+    region = run_safely(read)
     _print_summary(region.summary())
 
 
@@ -143,14 +212,15 @@ def travel_nearest(
     profiles_file: ProfilesFile = None,
 ) -> None:
     """Minutes from every settlement to the nearest facility of each tier."""
-    from accessplan.region import Region
-    from accessplan.travel import get_profile, nearest
+    from accessplan.analyses import _options as o
+    from accessplan.travel import nearest
 
     def work() -> None:
-        chosen = get_profile(profile, profiles_file=profiles_file)
-        region = Region.read(region_path)
+        chosen = _travel_profile(profile, profiles_file)
+        by_ = o.choice("tier", "service")(by, o.Where("--by"))
+        region = _travel_region(region_path, out_path, profiles_file)
         with stages("nearest facilities"):
-            table = nearest(region, chosen, by=by)
+            table = nearest(region, chosen, by=by_)
         _write_csv(table, out_path)
 
     run_safely(work)
@@ -170,14 +240,13 @@ def travel_times_cmd(
     """Settlement x facility travel times as a long table."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from accessplan.region import Region
-    from accessplan.travel import get_profile, travel_times
+    from accessplan.analyses import _options as o
+    from accessplan.travel import travel_times
 
     def work() -> None:
-        chosen = get_profile(profile, profiles_file=profiles_file)
-        if cutoff is not None and not 0 < cutoff < float("inf"):
-            raise InputError(f"--cutoff must be a positive number of minutes, got {cutoff!r}.")
-        region = Region.read(region_path)
+        chosen = _travel_profile(profile, profiles_file)
+        limit = None if cutoff is None else o.minutes(cutoff, o.Where("--cutoff"))
+        region = _travel_region(region_path, out_path, profiles_file)
         with Progress(
             TextColumn("facilities"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
         ) as bar:
@@ -185,13 +254,37 @@ def travel_times_cmd(
             table = travel_times(
                 region,
                 chosen,
-                cutoff=cutoff,
+                cutoff=limit,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         _write_csv(table, out_path)
 
     run_safely(work)
     out.print(f"wrote {out_path}")
+
+
+def _travel_profile(profile: str, profiles_file: Path | None) -> Any:
+    """The travel profile named by --profile (from --profiles when given)."""
+    from accessplan.analyses import _options as o
+    from accessplan.travel import get_profile, load_profiles
+
+    _check_inputs({"--profiles": profiles_file})
+    name = o.text(profile, o.Where("--profile"))
+    o.known([name], load_profiles(profiles_file), o.Where("--profile"))
+    return get_profile(name, profiles_file=profiles_file)
+
+
+def _travel_region(region_path: Path, out_path: Path, profiles_file: Path | None) -> Any:
+    """The region of a travel command, once --out is known to be writable; it must have
+    settlements and facilities."""
+    from accessplan._validate import require_places
+    from accessplan.region import Region
+
+    _check_inputs({"the region file": region_path})
+    _check_output_file(out_path, {"the region file": region_path, "--profiles": profiles_file})
+    region = Region.read(region_path)
+    require_places(region)
+    return region
 
 
 Lang = Annotated[str | None, typer.Option("--lang", help="Report language: en or zh.")]
@@ -293,13 +386,14 @@ def demo_cmd(
     lang: Lang = "zh",
 ) -> None:
     """Synthetic mountain county -> region -> service circle -> report; prints the report path."""
+    from accessplan.analyses import _options as o
     from accessplan.settings import Scenario
 
     def make() -> Scenario:
         return Scenario.from_dict(
             {
                 "name": "accessplan demo",
-                "seed": seed,
+                "seed": o.seed(seed, o.Where("--seed")),
                 "region": {"synthetic": "mountain_county"},
                 "steps": [{"kind": "access", "profiles": ["walk", "motorcycle", "car"]}],
             }
