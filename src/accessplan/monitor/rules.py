@@ -283,7 +283,8 @@ def evaluate(
     with database.session(by.username) as session:
         rule_set_id, rules = current_rules(session, province, year)
         households = _households(session, by, province)
-        found = [_fire(session, by, rule, rules, households, as_of) for rule in rules.rules]
+        sums: dict[tuple[str, int], pd.DataFrame] = {}
+        found = [_fire(session, by, rule, rules, households, as_of, sums) for rule in rules.rules]
         parts = [f for f in found if len(f)]
         fired = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         before = _count(session, year)
@@ -346,9 +347,11 @@ def _fire(
     rules: RuleSet,
     households: pd.DataFrame,
     as_of: dt.date,
+    sums: dict[tuple[str, int], pd.DataFrame],
 ) -> pd.DataFrame:
     """The households (and members) ``rule`` fires on, with the figures, deduplicated to one
-    per household: the member with the largest sum."""
+    per household: the member with the largest sum. Sums are shared by the rules of the same
+    basis and window (``sums``), so that the claims are scanned once for them."""
     eligible = households[households["category"].map(rule.applies_to)]
     if rule.kind == "income_below":
         known = eligible[eligible["income"].notna()]
@@ -369,20 +372,10 @@ def _fire(
             }
         )
     start = add_months(as_of, -rule.window_months) + dt.timedelta(days=1)
-    key = Claim.member_id if rule.basis == "member" else Claim.household_id
-    query = (
-        select(key, Claim.household_id, func.sum(Claim.out_of_pocket))
-        .join(Household, Household.id == Claim.household_id)
-        .join(Area, Area.code == Household.area_code)
-        .where(
-            Claim.service_date >= start,
-            Claim.service_date <= as_of,
-            Area.path.startswith(by.area_path),
-        )
-        .group_by(key, Claim.household_id)
-    )
-    sums = pd.DataFrame(session.execute(query).all(), columns=["key", "household_id", "oop"])
-    sums = sums[sums["household_id"].isin(eligible["id"])]
+    if (rule.basis, rule.window_months) not in sums:
+        sums[rule.basis, rule.window_months] = _sums(session, by, rule.basis, start, as_of)
+    totals = sums[rule.basis, rule.window_months]
+    totals = totals[totals["household_id"].isin(eligible["id"])]
     if rule.kind == "oop_share":
         assert rule.share is not None
         limit = rule.share * rules.reference_income
@@ -390,7 +383,7 @@ def _fire(
     else:
         assert rule.amount is not None
         limit, derived = rule.amount, {}
-    hit = sums[sums["oop"].astype(float) > limit].sort_values(
+    hit = totals[totals["oop"].astype(float) > limit].sort_values(
         ["household_id", "oop", "key"], ascending=[True, False, True]
     )
     hit = hit.drop_duplicates("household_id", keep="first")
@@ -413,6 +406,24 @@ def _fire(
             ],
         }
     )
+
+
+def _sums(session: Session, by: Actor, basis: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Out-of-pocket sums per member (or household) of the actor's area from ``start`` to
+    ``end``: ``key, household_id, oop``."""
+    key = Claim.member_id if basis == "member" else Claim.household_id
+    query = (
+        select(key, Claim.household_id, func.sum(Claim.out_of_pocket))
+        .join(Household, Household.id == Claim.household_id)
+        .join(Area, Area.code == Household.area_code)
+        .where(
+            Claim.service_date >= start,
+            Claim.service_date <= end,
+            Area.path.startswith(by.area_path),
+        )
+        .group_by(key, Claim.household_id)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=["key", "household_id", "oop"])
 
 
 def warnings(session: Session, by: Actor, *, year: int | None = None) -> pd.DataFrame:

@@ -225,14 +225,6 @@ def upgrade() -> None:
         ),
         sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["batch_id"],
-            ["import_batches.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["household_id"],
-            ["households.id"],
-        ),
-        sa.ForeignKeyConstraint(
             ["member_id"],
             ["members.id"],
         ),
