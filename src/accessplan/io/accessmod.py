@@ -713,10 +713,10 @@ def read_facilities(facilities: PathArg | gpd.GeoDataFrame, *, id_field: str) ->
 
 
 def read_population_grid(path: PathArg, grid: Grid) -> np.ndarray:
-    """People per cell on ``grid`` (float64; no-data counts as 0 people)."""
+    """People per cell on ``grid`` (float32; NaN where the raster has no data, which
+    AccessMod's zonal sums skip and which counts as no people in totals)."""
     people, _ = read_grid_raster(path, what="population", grid=grid)
-    people = np.nan_to_num(people.astype("float64"), nan=0.0)
-    if not np.isfinite(people).all() or (people < 0).any():
+    if np.isinf(people).any() or (people < 0).any():
         msg = (
             f"population raster {str(path)!r} holds negative or infinite values; "
             "people per cell must be finite numbers >= 0."

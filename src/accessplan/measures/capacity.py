@@ -1,77 +1,128 @@
-"""Capacity-limited geographic coverage on a population grid, after AccessMod 5.
+"""Capacity-limited geographic coverage on a population grid, as AccessMod 5 computes it.
 
 AccessMod's "geographic coverage analysis" (user manual, module 3; R functions
 ``amCapacityAnalysis`` and ``amCatchmentAnalyst``) processes facilities one after another in
-a chosen order. For each facility it takes the travel-time map limited to the maximum time,
-groups the *residual* population (people no facility processed before has covered) into
-one-minute rings, and grows the catchment ring by ring until the capacity is used up:
+a chosen order. For each facility it takes that facility's own travel-time map within the
+maximum time, cuts it into **zones** of whole time units and sums the *residual* population
+(the people no facility processed before has covered) by zone, in increasing time:
 
-* let :math:`P_k` be the residual people in ring :math:`k` (cells with
-  :math:`k-1 < t \\le k` minutes; ring 0 is the facility's own cell when :math:`t = 0`) and
-  :math:`C_k = \\sum_{j \\le k} P_j`;
-* if :math:`C_{k_{max}} \\le c` (capacity :math:`c`, case *C*): every ring is covered, the
-  catchment reaches the maximum time (``time_limit_reached``) and :math:`c - C_{k_{max}}`
-  capacity is left;
-* else let :math:`k^*` be the first ring with :math:`C_{k^*} > c`. If
-  :math:`C_{k^*-1} = c` (case *D*) rings :math:`< k^*` are covered exactly. Otherwise
-  (cases *A*, *B*) rings :math:`< k^*` are covered in full and ring :math:`k^*` in part: each
-  of its cells loses the share :math:`(c - C_{k^*-1}) / P_{k^*}` of its people; the catchment
-  is drawn up to ring :math:`k^*`.
+* let :math:`P_z` be the residual people in zone :math:`z` and :math:`C_z` the cumulative
+  sum; only zones holding at least one cell with population data count (AccessMod sums
+  with ``r.univar``, which skips null cells);
+* the **inner ring** is every zone up to the last one with :math:`C_z \\le c` (capacity
+  :math:`c`): its people are covered in full;
+* if capacity :math:`r = c - C_{inner}` is left and people remain, the **outer ring** is the
+  next zone, of which the share :math:`p = r / P_{outer}` is covered: each of its cells
+  keeps :math:`1 - p` of its people (computed as AccessMod does, :math:`x - x p`);
+* when everyone reached fits, the inner ring holds them all and capacity is left
+  (``time_limit_reached``); when the inner ring uses the capacity exactly there is no
+  outer ring.
 
 Covered people leave the residual population, so a later facility only serves who is left.
-Processing order ("population"): AccessMod runs a pre-analysis giving each facility the
-population within the maximum time on the initial population, alone, and processes the
-largest first; "capacity" and "field" sort on the capacity or a facility field, largest first.
-Ties keep the input order.
+Processing order: ``population`` runs a first pass giving each facility the population
+within the maximum time on the initial population, alone, and processes the largest first;
+``capacity`` and ``field`` sort on the capacity or a facility field, largest first. Ties
+keep the input order (R's ``order`` is stable).
 
-People on cells nobody can cross (barriers, cells without speed or elevation) can never be
-covered: they are left out of the coverable population and reported apart. (AccessMod masks
-them out of the residual map; computing "covered" as initial minus residual would then count
-them as covered, which this module avoids.)
+The two rule sets (:data:`accessplan.travel.surface.RULES`) differ in the zones and in what
+the residual holds:
+
+* ``accessmod-2015``: zones are whole **seconds**, ``int(t)``; the inner ring becomes null
+  (no data) in the residual; population on barriers stays in the residual;
+* ``current`` (AccessMod 5.8+): zones are whole **minutes** rounded up, ``ceil(t / 60)``,
+  the minutes AccessMod exports; the inner ring becomes 0; the residual starts at 0 on
+  cells that cannot be crossed.
+
+People on cells nobody can cross (barriers, cells without speed or elevation) are never
+covered; the zonal table reports them apart (``on_barrier``) and counts them as not covered
+under both rule sets.
+
+Each facility costs the cells it reaches (:class:`accessplan.travel.surface.Reach`: flat
+indices and seconds), never the whole grid.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError
+from accessplan.travel.surface import RULES, Reach
 
 logger = logging.getLogger(__name__)
 
 ORDERS: tuple[str, ...] = ("population", "capacity", "field")
 
-#: Minutes map of one facility (``inf`` beyond the maximum time or unreachable).
-TravelMinutes = Callable[[int], np.ndarray]
+#: The searches of the analysis: ``reaches(positions)`` yields each listed facility's
+#: :class:`~accessplan.travel.surface.Reach`, in that order.
+Reaches = Callable[[Sequence[int]], Iterator[Reach]]
+
+
+def zone_unit(rules: str) -> str:
+    """The unit of the capacity zones: ``"s"`` (2015) or ``"min"`` (current)."""
+    if rules not in RULES:
+        msg = f"rules must be one of {list(RULES)}, got {rules!r}."
+        raise InputError(msg)
+    return "s" if rules == "accessmod-2015" else "min"
+
+
+def zones_of(seconds: np.ndarray, rules: str) -> np.ndarray:
+    """Zone of each travel time: whole seconds truncated (2015, ``int()`` in ``r.mapcalc``)
+    or whole minutes rounded up (current, AccessMod's exported minutes)."""
+    if zone_unit(rules) == "s":
+        return np.trunc(seconds).astype(np.int64)
+    return np.ceil(seconds / 60.0).astype(np.int64)
+
+
+def zone_end_minutes(zone: float, rules: str) -> float:
+    """The last travel time (minutes) in a zone: zone ``z`` holds ``[z, z + 1)`` seconds
+    (2015) or ``(z - 1, z]`` minutes (current)."""
+    return (zone + 1.0) / 60.0 if zone_unit(rules) == "s" else float(zone)
 
 
 @dataclass(frozen=True)
 class CatchmentFill:
-    """What one facility covered (AccessMod's per-facility capacity row).
+    """What one facility covered: AccessMod's capacity-table row.
 
     Attributes
     ----------
     pop_within_max
         Residual people within the maximum time when the facility was processed
-        (AccessMod ``amPopTravelTimeMax``).
+        (``amPopTimeMax`` / ``amPopTravelTimeMax``).
+    pop_first_zone
+        Residual people in the first zone holding people (``amPopFirstCell``).
+    inner_ring
+        Last zone of the inner ring (zone units, :func:`zone_unit`); NaN when even the first
+        zone outnumbers the capacity (``amTimeLimitInnerRing``).
+    outer_ring
+        Zone of the outer ring; NaN without one (``amTimeLimitOuterRing``).
+    outer_share_removed
+        Share of the outer ring's people covered; NaN without one
+        (``amPopPropRemovedOuterRing``).
     catchment_minutes
-        Travel time (whole minutes) of the outermost ring of the catchment
-        (``amTravelTimeCatchment``); the maximum time when the capacity was not used up.
+        Outer limit of the catchment (minutes): the end of the outer ring, else of the
+        inner ring, or the maximum time when the capacity was not used up
+        (``amTravelTimeCatchment``).
     pop_catchment
-        Residual people inside the catchment rings (``amPopCatchmentTotal``).
+        Residual people inside the catchment's zones (``amPopCatchmentTotal``).
     covered
         People covered, at most the capacity (``amCapacityRealised``).
     capacity_residual
-        Capacity left once the catchment reached the maximum time (``amCapacityResidual``).
+        Capacity left (``amCapacityResidual``).
     time_limit_reached
-        Whether the catchment stopped at the maximum time rather than at the capacity.
+        Whether the capacity outlasted everyone within the maximum time.
     """
 
     pop_within_max: float
+    pop_first_zone: float
+    inner_ring: float
+    outer_ring: float
+    outer_share_removed: float
     catchment_minutes: float
     pop_catchment: float
     covered: float
@@ -79,34 +130,28 @@ class CatchmentFill:
     time_limit_reached: bool
 
 
-def reached_cells(minutes: np.ndarray, max_minutes: float) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices of the cells within ``max_minutes`` and their minutes."""
-    flat = minutes.ravel()
-    cells = np.flatnonzero(np.isfinite(flat) & (flat <= max_minutes))
-    return cells, flat[cells]
-
-
 def fill_catchment(
-    cells: np.ndarray,
-    minutes: np.ndarray,
+    reach: Reach,
     residual: np.ndarray,
     capacity: float,
     *,
     max_minutes: float,
+    rules: str = "current",
 ) -> tuple[CatchmentFill, np.ndarray]:
-    """Grow one facility's catchment ring by ring and remove who it covers from ``residual``.
+    """Fill one facility's catchment zone by zone and remove who it covers from ``residual``.
 
     Parameters
     ----------
-    cells, minutes
-        Flat indices of the cells the facility reaches within ``max_minutes`` and their
-        travel time (see :func:`reached_cells`).
+    reach
+        The cells the facility reaches within ``max_minutes``, ascending, and their seconds.
     residual
-        Residual population grid; modified in place.
+        Residual population grid (float64, NaN where no data); modified in place.
     capacity
         People the facility can serve; ``inf`` covers everyone within ``max_minutes``.
     max_minutes
         The analysis' maximum travel time.
+    rules
+        Zones and residual as AccessMod 5.8+ (``current``) or 2015 (module docstring).
 
     Returns
     -------
@@ -116,34 +161,51 @@ def fill_catchment(
     if not capacity >= 0:
         msg = f"capacity must be a number >= 0 (inf for no limit), got {capacity!r}."
         raise InputError(msg)
-    flat_residual = residual.reshape(-1)
-    reached = cells
-    ring = np.ceil(minutes - 1e-9).astype(np.int64)
-    people = flat_residual[reached]
-    sums = np.bincount(ring, weights=people) if len(ring) else np.zeros(1)
-    cum = np.cumsum(sums)
-    total = float(cum[-1])
-    over = np.flatnonzero(cum > capacity)
-    if len(over) == 0:
-        # case C (or D at the last ring): everyone within the maximum time is covered
-        exact = bool(total == capacity and total > 0)
-        limit = float(np.flatnonzero(cum == total)[0]) if exact else float(max_minutes)
-        flat_residual[reached] = 0.0
-        fill = CatchmentFill(total, limit, total, total, capacity - total, not exact)
-        cells = reached if not exact else reached[ring <= limit]
-        return fill, cells
-    k = int(over[0])
-    before = float(cum[k - 1]) if k > 0 else 0.0
-    inner = reached[ring < k]
-    flat_residual[inner] = 0.0
-    if before == capacity:  # case D: the capacity is used up exactly at ring k - 1
-        fill = CatchmentFill(total, float(k - 1), before, before, 0.0, False)
-        return fill, inner
-    outer = reached[ring == k]
-    share = (capacity - before) / float(sums[k])
-    flat_residual[outer] *= 1.0 - share
-    fill = CatchmentFill(total, float(k), float(cum[k]), float(capacity), 0.0, False)
-    return fill, reached[ring <= k]
+    flat = residual.reshape(-1)
+    zones = zones_of(reach.seconds, rules)
+    people = flat[reach.cells]
+    known = ~np.isnan(people)
+    # sums by zone in row-major order, as r.univar adds them; zones without data drop out
+    sums = np.bincount(zones[known], weights=people[known])
+    present = np.flatnonzero(np.bincount(zones[known]))
+    if len(present) == 0:
+        nan = math.nan
+        fill = CatchmentFill(0.0, 0.0, nan, nan, nan, max_minutes, 0.0, 0.0, capacity, True)
+        return fill, reach.cells
+    cum = np.cumsum(sums[present])
+    inner = np.flatnonzero(cum <= capacity)
+    left = capacity - float(cum[inner[-1]]) if len(inner) else capacity
+    inner_zone = float(present[inner[-1]]) if len(inner) else math.nan
+    outer = len(inner)  # position of the first zone over the capacity, if any
+    has_outer = outer < len(present) and left > 0
+    outer_zone = float(present[outer]) if has_outer else math.nan
+    share = left / float(sums[present[outer]]) if has_outer else math.nan
+    if len(inner):
+        flat[reach.cells[zones <= inner_zone]] = math.nan if zone_unit(rules) == "s" else 0.0
+    if has_outer:
+        ring = reach.cells[zones == outer_zone]
+        flat[ring] -= flat[ring] * share
+    covered = capacity if has_outer else (float(cum[inner[-1]]) if len(inner) else 0.0)
+    if has_outer or left == 0:  # the capacity is used up in the outer ring or exactly
+        last = outer_zone if has_outer else inner_zone  # NaN: a capacity of 0, no one covered
+        limit = 0.0 if math.isnan(last) else min(zone_end_minutes(last, rules), max_minutes)
+        reached_max = False
+    else:  # everyone reached fits: the catchment runs to the time limit
+        last, limit, reached_max = float(present[-1]), max_minutes, True
+    fill = CatchmentFill(
+        pop_within_max=float(cum[-1]),
+        pop_first_zone=float(cum[0]),
+        inner_ring=inner_zone,
+        outer_ring=outer_zone,
+        outer_share_removed=share,
+        catchment_minutes=limit,
+        pop_catchment=float(cum[present <= last][-1]) if present[0] <= last else 0.0,
+        covered=covered,
+        capacity_residual=capacity - covered,
+        time_limit_reached=reached_max,
+    )
+    catchment = reach.cells if reached_max else reach.cells[zones <= last]
+    return fill, catchment
 
 
 def processing_order(
@@ -183,10 +245,13 @@ class CoverageResult:
     ----------
     table
         One row per facility in processing order: ``facility`` (position in the input),
-        ``rank`` (1 = first processed), ``order_value``, ``capacity``, ``max_minutes`` and
-        the :class:`CatchmentFill` fields.
+        ``rank`` (1 = first processed), ``order_value``, ``capacity``, ``max_minutes``, the
+        :class:`CatchmentFill` fields with the ring limits named by their unit
+        (``inner_ring_s`` and ``outer_ring_s`` in 2015, ``inner_ring_min`` and
+        ``outer_ring_min`` today).
     residual
-        Residual population grid after every facility.
+        Residual population grid after every facility (float64; NaN where no data, and in
+        2015 in the inner rings).
     catchments
         Flat cell indices of each facility's catchment, keyed by facility position.
     """
@@ -197,42 +262,52 @@ class CoverageResult:
 
 
 def geographic_coverage(
-    minutes_of: TravelMinutes,
-    coverable: np.ndarray,
+    reaches: Reaches,
+    population: np.ndarray,
     capacities: np.ndarray,
     *,
     max_minutes: float,
+    rules: str = "current",
     order: str = "population",
     field_values: Sequence[object] | None = None,
     facilities: Sequence[int] | np.ndarray | None = None,
+    passable: np.ndarray | None = None,
 ) -> CoverageResult:
     """Capacity-limited coverage of a population grid by facilities processed in order.
 
     Parameters
     ----------
-    minutes_of
-        ``minutes_of(i)`` gives facility ``i``'s travel-time grid, limited to ``max_minutes``.
-    coverable
-        People per cell who can be covered (0 on barriers and outside the grid).
+    reaches
+        ``reaches(positions)`` yields the :class:`~accessplan.travel.surface.Reach` of each
+        facility listed, in that order, limited to ``max_minutes``
+        (:meth:`~accessplan.travel.surface.SpeedSurface.reaches`).
+    population
+        People per cell (NaN where no data).
     capacities
         Capacity per facility (``inf`` for no limit).
     max_minutes
         Maximum travel time.
+    rules
+        ``current`` or ``accessmod-2015`` (module docstring).
     order, field_values
         Processing order, see :func:`processing_order`.
     facilities
         Positions of the facilities to process (default: all); others are left out.
+    passable
+        Cells that can be crossed; under ``current`` the residual starts at 0 elsewhere.
     """
+    unit = zone_unit(rules)
     capacities = np.asarray(capacities, dtype="float64")
     usable = np.arange(len(capacities)) if facilities is None else np.asarray(facilities)
-    residual = np.array(coverable, dtype="float64")
+    residual = np.array(population, dtype="float64")
+    if unit == "min" and passable is not None:
+        residual[~passable] = 0.0
     pop_within: np.ndarray | None = None
-    reached: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if order == "population":
-        pop_within = np.zeros(len(usable))
-        for j, i in enumerate(usable):
-            reached[int(i)] = reached_cells(minutes_of(int(i)), max_minutes)
-            pop_within[j] = float(residual.reshape(-1)[reached[int(i)][0]].sum())
+        flat = residual.reshape(-1)
+        pop_within = np.array(
+            [float(np.nansum(flat[reach.cells])) for reach in reaches(usable.tolist())]
+        )
         logger.info("facilities ordered by population within %g min", max_minutes)
     values = None if field_values is None else [field_values[int(i)] for i in usable]
     ranked = usable[
@@ -250,16 +325,14 @@ def geographic_coverage(
     }[order]
     rows = []
     catchments: dict[int, np.ndarray] = {}
-    for rank, i in enumerate(ranked, start=1):
-        cells, minutes = (
-            reached.pop(int(i))
-            if int(i) in reached
-            else reached_cells(minutes_of(int(i)), max_minutes)
-        )
+    for rank, (i, reach) in enumerate(zip(ranked, reaches(ranked.tolist()), strict=True), 1):
         fill, cells = fill_catchment(
-            cells, minutes, residual, capacities[i], max_minutes=max_minutes
+            reach, residual, capacities[i], max_minutes=max_minutes, rules=rules
         )
         catchments[int(i)] = cells
+        row = asdict(fill)
+        row[f"inner_ring_{unit}"] = row.pop("inner_ring")
+        row[f"outer_ring_{unit}"] = row.pop("outer_ring")
         rows.append(
             {
                 "facility": int(i),
@@ -267,22 +340,37 @@ def geographic_coverage(
                 "order_value": None if order_values is None else order_values[i],
                 "capacity": float(capacities[i]),
                 "max_minutes": max_minutes,
-                **fill.__dict__,
+                **row,
             }
         )
         logger.debug("facility %d: covered %.1f people", i, fill.covered)
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "facility",
-            "rank",
-            "order_value",
-            "capacity",
-            "max_minutes",
-            *CatchmentFill.__dataclass_fields__,
-        ],
-    )
-    return CoverageResult(table, residual, catchments)
+    columns = [
+        "facility",
+        "rank",
+        "order_value",
+        "capacity",
+        "max_minutes",
+        "pop_within_max",
+        "pop_first_zone",
+        f"inner_ring_{unit}",
+        f"outer_ring_{unit}",
+        "outer_share_removed",
+        "covered",
+        "capacity_residual",
+        "catchment_minutes",
+        "pop_catchment",
+        "time_limit_reached",
+    ]
+    return CoverageResult(pd.DataFrame(rows, columns=columns), residual, catchments)
+
+
+def covered_people(
+    population: np.ndarray, residual: np.ndarray, passable: np.ndarray
+) -> np.ndarray:
+    """People covered per cell: the population less the residual on cells that can be
+    crossed (a null residual cell was covered in full); 0 elsewhere."""
+    people = np.nan_to_num(population, nan=0.0)
+    return np.where(passable, people - np.nan_to_num(residual, nan=0.0), 0.0)
 
 
 def _zone_sums(values: np.ndarray, zones: np.ndarray, n_zones: int) -> np.ndarray:
@@ -292,26 +380,27 @@ def _zone_sums(values: np.ndarray, zones: np.ndarray, n_zones: int) -> np.ndarra
 
 def zonal_coverage(
     population: np.ndarray,
-    coverable: np.ndarray,
+    passable: np.ndarray,
     residual: np.ndarray,
     zones: np.ndarray,
     names: Sequence[str],
 ) -> pd.DataFrame:
-    """People, coverable people and covered people per zone, with a ``(total)`` row.
+    """People, people on cells nobody can cross and covered people per zone, with a
+    ``(total)`` row.
 
-    ``zones`` holds each cell's zone index (-1 outside every zone). ``covered_share`` is
-    covered over all people of the zone, as AccessMod's ``amPopCoveredPercent`` / 100.
+    ``zones`` holds each cell's zone index (-1 outside every zone); population NaN counts as
+    no people. ``covered_share`` is covered over all people of the zone, as AccessMod's
+    ``amPopCoveredPercent`` / 100.
     """
     n = len(names)
-    covered = coverable - residual
+    people = np.nan_to_num(population, nan=0.0)
+    stuck = np.where(passable, 0.0, people)
+    covered = covered_people(population, residual, passable)
     table = pd.DataFrame(
         {
             "zone": [*names, "(total)"],
-            "population": [*_zone_sums(population, zones, n), float(population.sum())],
-            "on_barrier": [
-                *_zone_sums(population - coverable, zones, n),
-                float((population - coverable).sum()),
-            ],
+            "population": [*_zone_sums(people, zones, n), float(people.sum())],
+            "on_barrier": [*_zone_sums(stuck, zones, n), float(stuck.sum())],
             "covered": [*_zone_sums(covered, zones, n), float(covered.sum())],
         }
     )
@@ -330,18 +419,19 @@ def population_within(
     """People within each time threshold (``t <= T``), per zone and in total.
 
     Returns one row per zone plus a ``(total)`` row, with ``population`` and, per threshold
-    ``T``, ``within_T`` (people) and ``share_within_T``.
+    ``T``, ``within_T`` (people) and ``share_within_T``. Population NaN counts as no people.
     """
-    zone_grid = np.full(population.shape, -1, dtype=np.int32) if zones is None else zones
+    people = np.nan_to_num(population, nan=0.0)
+    zone_grid = np.full(people.shape, -1, dtype=np.int32) if zones is None else zones
     n = len(names)
     table = pd.DataFrame(
         {
             "zone": [*names, "(total)"],
-            "population": [*_zone_sums(population, zone_grid, n), float(population.sum())],
+            "population": [*_zone_sums(people, zone_grid, n), float(people.sum())],
         }
     )
     for limit in thresholds:
-        near = np.where(minutes <= limit, population, 0.0)
+        near = np.where(minutes <= limit, people, 0.0)
         label = f"{limit:g}"
         table[f"within_{label}"] = [*_zone_sums(near, zone_grid, n), float(near.sum())]
         with np.errstate(invalid="ignore", divide="ignore"):

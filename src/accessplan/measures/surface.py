@@ -1,10 +1,16 @@
-"""Raster accessibility like AccessMod: travel time, capacity-limited coverage, zonal tables.
+"""Raster accessibility as AccessMod computes it: travel time, capacity coverage, zonal tables.
 
-:func:`measure_surface` reads AccessMod-shaped inputs (:mod:`accessplan.io.accessmod`), builds
-the speed surface and searches it (:mod:`accessplan.travel.surface`), then runs the capacity
-coverage and the zonal tables (:mod:`accessplan.measures.capacity`). Its
-:class:`SurfaceResults` lists the travel-time raster, the tables and the catchments in the
+:func:`measure_surface` reads AccessMod-shaped inputs and merges them as AccessMod's ordered
+stack (:mod:`accessplan.io.accessmod`), builds the speed surface and searches it under one
+rule set (:mod:`accessplan.travel.surface`), then runs the capacity coverage and the zonal
+tables (:mod:`accessplan.measures.capacity`). Its :class:`SurfaceResults` lists the rasters
+(travel time, merged land cover, residual population), the tables and the catchments in the
 shape every analysis uses (:mod:`accessplan._result`).
+
+Run with ``rules="accessmod-2015"`` and the demo's stack on AccessMod's own demo project,
+it reproduces what AccessMod exported (``tests/measures/test_surface.py``): the merged map on
+every cell, the travel time within 0.0001 s on every cell AccessMod reaches but 4 cells
+without elevation, the capacity table, the residual population and the zonal table.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from rasterio import features
 
 from accessplan._errors import InputError
@@ -26,6 +33,7 @@ from accessplan._types import PathArg
 from accessplan.io.accessmod import (
     Grid,
     merge_landcover,
+    parse_stack,
     rasterize_zones,
     read_facilities,
     read_population_grid,
@@ -37,7 +45,7 @@ from accessplan.measures.capacity import (
     population_within,
     zonal_coverage,
 )
-from accessplan.travel.surface import SpeedSurface, locate_facilities
+from accessplan.travel.surface import RULES, Rules, SpeedSurface, locate_facilities
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +61,8 @@ class SurfaceResults:
     Attributes
     ----------
     minutes
-        Travel time to (or from) the nearest usable facility, minutes, ``inf`` beyond the
-        maximum time.
+        Travel time to (or from) the nearest usable facility, minutes (float), ``inf``
+        beyond the maximum time.
     facilities
         The facilities with ``row, col, status`` (flagged ones are kept, with a status).
     capacity
@@ -70,6 +78,8 @@ class SurfaceResults:
         The speed surface searched.
     options
         The options as used (see :func:`measure_surface`).
+    land_cover
+        The merged class of each cell (NaN where null), AccessMod's ``land_cover_merged``.
     """
 
     minutes: np.ndarray
@@ -80,6 +90,7 @@ class SurfaceResults:
     residual: np.ndarray | None
     surface: SpeedSurface
     options: dict[str, Any] = field(default_factory=dict)
+    land_cover: np.ndarray | None = None
 
     def within(self) -> pd.Series:
         """Total people within each threshold (the ``(total)`` row of the zonal table)."""
@@ -104,9 +115,21 @@ class SurfaceResults:
         return layers
 
     def rasters(self) -> dict[str, Raster]:
-        """``travel_time`` in minutes."""
+        """``travel_time`` in minutes as AccessMod exports it (``current``: whole minutes
+        rounded up; ``accessmod-2015``: fractional minutes, its float seconds / 60),
+        ``land_cover_merged`` (the merged classes) and, with a population,
+        ``population_residual`` (people no facility covered; no data where a 2015 inner ring
+        was covered)."""
         grid = self.surface.grid
-        return {"travel_time": Raster(self.minutes, grid.transform, grid.crs, "minutes")}
+        minutes = self.minutes
+        if self.surface.rules == "current":
+            minutes = np.ceil(minutes)
+        out = {"travel_time": Raster(minutes, grid.transform, grid.crs, "minutes")}
+        if self.land_cover is not None:
+            out["land_cover_merged"] = Raster(self.land_cover, grid.transform, grid.crs, "class")
+        if self.residual is not None:
+            out["population_residual"] = Raster(self.residual, grid.transform, grid.crs, "people")
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Cells reached, facilities used and flagged, and (with a population) people
@@ -127,7 +150,8 @@ class SurfaceResults:
         return out
 
     def parameters(self) -> dict[str, Any]:
-        """The options as used, with the scenario table (every class's speed and mode)."""
+        """The options as used, with the stack as merged and the scenario table (every
+        class's speed and mode)."""
         return dict(self.options)
 
 
@@ -139,6 +163,9 @@ def measure_surface(
     *,
     roads: PathArg | None = None,
     barriers: Sequence[PathArg] = (),
+    stack: str | Sequence[str] | None = None,
+    clean_artefacts: bool = True,
+    rules: Rules = "current",
     population: PathArg | None = None,
     zones: PathArg | None = None,
     zone_field: str = "zone",
@@ -158,6 +185,19 @@ def measure_surface(
     ----------
     dem, landcover, roads, barriers, scenario
         Inputs of :func:`~accessplan.io.accessmod.merge_landcover`.
+    stack
+        The merge order, top first: text such as
+        ``"barrier:restricted,roads,barrier:river,landcover"`` or a list of such items
+        (:data:`~accessplan.io.accessmod.STACK_SYNTAX`). ``None``: restricted areas
+        (barrier files of polygons) above the roads (ascending class), above the other
+        barriers (rivers: roads cross them), above the land cover
+        (:func:`~accessplan.io.accessmod.default_stack`).
+    clean_artefacts
+        Remove the one-cell diagonal bridges a dense road leaves through a barrier, as
+        AccessMod's "clean artefacts" does (on by default, as in AccessMod).
+    rules
+        ``current`` (AccessMod 5.8+) or ``accessmod-2015``: the cost of a move, bicycling,
+        capacity zones and exported minutes (:mod:`accessplan.travel.surface`).
     facilities
         Facility points (file or GeoDataFrame) with a unique ``id_field``.
     population
@@ -165,7 +205,8 @@ def measure_surface(
     zones, zone_field
         Zone polygons and the field naming them, for the zonal table.
     direction, anisotropic, knight, max_minutes
-        Travel-time options (see :meth:`~accessplan.travel.surface.SpeedSurface.travel_minutes`).
+        Travel-time options (see :meth:`~accessplan.travel.surface.SpeedSurface.travel_minutes`);
+        ``accessmod-2015`` has no knight's move.
     capacity_field
         Facility field with capacities (people); without it capacity is unlimited.
     order, order_field
@@ -175,14 +216,24 @@ def measure_surface(
     thresholds
         Minutes for the "people within T" columns.
     """
-    _check_options(direction, order, order_field, max_minutes)
+    _check_options(direction, order, order_field, max_minutes, rules, knight)
+    if stack is not None:
+        parse_stack(stack)  # a bad stack is refused before any file is read
     frame = read_facilities(facilities, id_field=id_field)
     capacities = _capacities(frame, capacity_field, id_field)
     if order_field is not None and order_field not in frame.columns:
         msg = f"facilities have no order field {order_field!r}; found {list(frame.columns)}."
         raise InputError(msg)
-    merged = merge_landcover(dem, landcover, scenario, roads=roads, barriers=barriers)
-    surface = SpeedSurface.from_merged(merged)
+    merged = merge_landcover(
+        dem,
+        landcover,
+        scenario,
+        roads=roads,
+        barriers=barriers,
+        stack=stack,
+        clean_artefacts=clean_artefacts,
+    )
+    surface = SpeedSurface.from_merged(merged, rules=rules)
     located = locate_facilities(frame, surface)
     frame = frame.assign(**{c: located[c].to_numpy() for c in ("row", "col", "status")})
     for row in frame[frame["status"] != "ok"].itertuples():
@@ -208,15 +259,16 @@ def measure_surface(
     residual = None
     if population is not None:
         people = read_population_grid(population, surface.grid)
-        coverable = np.where(surface.passable, people, 0.0)
         result = geographic_coverage(
-            lambda i: surface.travel_minutes(rows[i : i + 1], cols[i : i + 1], **options),
-            coverable,
+            lambda positions: surface.reaches(rows[positions], cols[positions], **options),
+            people,
             capacities,
             max_minutes=max_minutes,
+            rules=rules,
             order=order,
             field_values=None if order_field is None else frame[order_field].tolist(),
             facilities=ok,
+            passable=surface.passable,
         )
         capacity = _capacity_table(result, frame, id_field)
         zone_grid, names = (
@@ -225,7 +277,8 @@ def measure_surface(
             else (None, [])
         )
         zone_cells = np.full(people.shape, -1, np.int32) if zone_grid is None else zone_grid
-        zonal = zonal_coverage(people, coverable, result.residual, zone_cells, names).merge(
+        zonal = zonal_coverage(people, surface.passable, result.residual, zone_cells, names)
+        zonal = zonal.merge(
             population_within(minutes, people, thresholds, zone_cells, names).drop(
                 columns="population"
             ),
@@ -241,6 +294,10 @@ def measure_surface(
         residual = result.residual
     used = {
         **options,
+        "rules": rules,
+        "stack": list(merged.stack),
+        "clean_artefacts": clean_artefacts,
+        "artefacts_removed": merged.artefacts,
         "capacity_field": capacity_field,
         "order": order,
         "order_field": order_field,
@@ -249,25 +306,43 @@ def measure_surface(
         "thresholds_min": [float(t) for t in thresholds],
         "scenario_table": merged.scenario.to_dict("records"),
     }
-    return SurfaceResults(minutes, frame, capacity, zonal, catchments, residual, surface, used)
+    return SurfaceResults(
+        minutes, frame, capacity, zonal, catchments, residual, surface, used, merged.classes
+    )
 
 
 def _catchment_polygons(
     cells: dict[int, np.ndarray], grid: Grid, attributes: pd.DataFrame
 ) -> gpd.GeoDataFrame:
-    geometries = []
+    """One polygon per facility, traced in the window of its catchment's cells."""
+    geometries: list[shapely.Geometry] = []
+    ncol = grid.shape[1]
     for i in attributes.index:
-        mask = np.zeros(grid.shape, np.uint8)
-        mask.reshape(-1)[cells.get(int(i), np.zeros(0, np.int64))] = 1
+        flat = cells.get(int(i), np.zeros(0, np.int64))
+        if len(flat) == 0:
+            geometries.append(shapely.Polygon())
+            continue
+        rows, cols = np.divmod(flat, ncol)
+        r0, c0 = int(rows.min()), int(cols.min())
+        mask = np.zeros((int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1), np.uint8)
+        mask[rows - r0, cols - c0] = 1
+        window = grid.transform * Affine.translation(c0, r0)
         parts = [
             shapely.geometry.shape(geom)
-            for geom, _ in features.shapes(mask, mask=mask.astype(bool), transform=grid.transform)
+            for geom, _ in features.shapes(mask, mask=mask.astype(bool), transform=window)
         ]
-        geometries.append(shapely.union_all(parts) if parts else shapely.Polygon())
+        geometries.append(shapely.union_all(parts))
     return gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometries, crs=grid.crs)
 
 
-def _check_options(direction: str, order: str, order_field: str | None, max_minutes: float) -> None:
+def _check_options(
+    direction: str,
+    order: str,
+    order_field: str | None,
+    max_minutes: float,
+    rules: str,
+    knight: bool,
+) -> None:
     """Refuse bad options before any file is read."""
     problems = []
     if direction not in ("towards", "from"):
@@ -278,6 +353,10 @@ def _check_options(direction: str, order: str, order_field: str | None, max_minu
         problems.append("order 'field' needs order_field, the facility field to sort by")
     if not max_minutes > 0:
         problems.append(f"max_minutes must be a positive number, got {max_minutes!r}")
+    if rules not in RULES:
+        problems.append(f"rules must be one of {list(RULES)}, got {rules!r}")
+    elif rules == "accessmod-2015" and knight:
+        problems.append("rules 'accessmod-2015' have no knight's move; drop knight")
     if problems:
         raise InputError("; ".join(problems) + ".")
 
