@@ -563,9 +563,9 @@ ACCESS = [
     c("ac-thresholds-negative", f"access {REGION} --thresholds -15 --out run", "--thresholds",
       "-15"),
     c("ac-thresholds-nan", f"access {REGION} --thresholds nan --out run", "--thresholds",
-      "finite"),
+      "positive number of minutes", "nan"),
     c("ac-thresholds-inf", f"access {REGION} --thresholds inf --out run", "--thresholds",
-      "finite"),
+      "positive number of minutes", "inf"),
     c("ac-thresholds-1e308", f"access {REGION} --thresholds 1e308 --out run", "--thresholds",
       "up to 10080"),
     c("ac-thresholds-text", f"access {REGION} --thresholds 15,soon --out run", "--thresholds",
@@ -878,9 +878,10 @@ RUN = [
       prep=toml('[[steps]]\nkind = "access"\nprofiles_file = "no.toml"\n')),
     c("rn-profiles-file-folder", "run s.toml --out run", "profiles_file", "folder",
       prep={**toml('[[steps]]\nkind = "access"\nprofiles_file = "adir"\n'), "adir": None}),
-    c("rn-site-without-tier", "run s.toml --out run", "(site) tier", "required",
+    c("rn-site-without-tier", "run s.toml --out run", "(site) missing tier", "it is required",
       prep=toml('[[steps]]\nkind = "site"\np = 1\nthreshold = 15\n')),
-    c("rn-site-pmedian-without-p", "run s.toml --out run", "(site) p", "pmedian",
+    c("rn-site-pmedian-without-p", "run s.toml --out run",
+      "[[steps]] 1 (site) the pmedian model needs p",
       prep=toml(SITE_STEP + 'model = "pmedian"\n')),
     c("rn-site-p-1000", "run s.toml --out run", "(site) p", "1000", "at most 73",
       prep=toml(SITE_STEP + "p = 1000\nthreshold = 15\n")),
@@ -901,7 +902,8 @@ RUN = [
       prep={**toml('[[steps]]\nkind = "surface"\ndem = "adir"\nlandcover = "IN/cover.tif"\n'
                    'facilities = "IN/fac.gpkg"\nscenario_table = "IN/scenario.csv"\n',
                    region=""), "adir": None}),
-    c("rn-surface-missing-keys", "run s.toml --out run", "(surface) dem", "required",
+    c("rn-surface-missing-keys", "run s.toml --out run", "(surface) missing dem, landcover",
+      "they are required",
       prep=toml('[[steps]]\nkind = "surface"\n', region="")),
     c("rn-output-not-table", "run s.toml", "'output' must be a table",
       prep=toml(ACCESS_STEP, top='output = "runs"\n')),
@@ -1066,6 +1068,7 @@ def test_bad_input(
         assert word in (text if case.code else flat(output)), f"{word!r} not in {text!r}"
     for word in case.absent:
         assert word not in text, f"{word!r} in {text!r}"
+    assert text.count("[[steps]]") <= 1, f"the step is named more than once: {text!r}"
     after = snapshot(inputs, work)
     if case.makes:
         made = str(work / case.makes)

@@ -88,9 +88,11 @@ def _check_inputs(files: dict[str, Path | None]) -> None:
             o.file(path, o.Where(flag))
 
 
-def _check_output_file(out: Path, inputs: dict[str, Path | None], *, suffix: str = "") -> None:
-    """Refuse, before any work, an output file that would replace an input, is a folder,
-    lacks ``suffix`` or cannot be written."""
+def _check_output_file(
+    out: Path, inputs: dict[str, Path | None], *, suffix: str, strict: bool = False
+) -> None:
+    """Refuse, before any work, an output file that would replace an input, is a folder or
+    cannot be written; with ``strict``, one that does not end in ``suffix``."""
     check_writable(out)
     if out.is_dir():
         msg = f"--out {str(out)!r} is a folder; give a file name, e.g. --out {out / 'out'}{suffix}."
@@ -103,7 +105,7 @@ def _check_output_file(out: Path, inputs: dict[str, Path | None], *, suffix: str
                     "that file. Choose another --out."
                 )
                 raise OutputError(msg)
-    if suffix and out.suffix.lower() != suffix:
+    if strict and out.suffix.lower() != suffix:
         msg = f"--out {str(out)!r} must end in {suffix}; e.g. --out {out.with_suffix(suffix)}."
         raise OutputError(msg)
 
@@ -167,7 +169,7 @@ def region_build(
             "--tiers": tiers,
         }
         _check_inputs(inputs)
-        _check_output_file(out_path, inputs, suffix=".gpkg")
+        _check_output_file(out_path, inputs, suffix=".gpkg", strict=True)
         smooth = None if smooth_m is None else o.metres_or_zero(smooth_m, o.Where("--smooth-m"))
         with stages("building region") as update:
             region = region_from_osm(
@@ -281,7 +283,8 @@ def _travel_region(region_path: Path, out_path: Path, profiles_file: Path | None
     from accessplan.region import Region
 
     _check_inputs({"the region file": region_path})
-    _check_output_file(out_path, {"the region file": region_path, "--profiles": profiles_file})
+    inputs = {"the region file": region_path, "--profiles": profiles_file}
+    _check_output_file(out_path, inputs, suffix=".csv")
     region = Region.read(region_path)
     require_places(region)
     return region

@@ -74,46 +74,48 @@ def fail(where: Where, expected: str, value: Any) -> OptionError:
     return OptionError(f"{where.label} must be {expected}, got {value!r}.")
 
 
-def _number(value: Any, where: Where) -> float:
-    if isinstance(value, bool):
-        raise fail(where, "a number", value)
+def _number(value: Any, where: Where, expected: str) -> float:
+    """``value`` as a finite float; else the error saying ``expected``."""
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            raise fail(where, "a number", value) from None
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        raise fail(where, "a finite number", value)
+            raise fail(where, expected, value) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise fail(where, expected, value)
     return float(value)
 
 
 def minutes(value: Any, where: Where) -> float:
     """A positive number of minutes, at most :data:`MAX_MINUTES`."""
-    number = _number(value, where)
+    expected = f"a positive number of minutes up to {MAX_MINUTES:g}"
+    number = _number(value, where, expected)
     if not 0 < number <= MAX_MINUTES:
-        raise fail(where, f"a positive number of minutes up to {MAX_MINUTES:g}", value)
+        raise fail(where, expected, value)
     return number
 
 
 def metres(value: Any, where: Where) -> float:
     """A positive number of metres, at most :data:`MAX_METRES`."""
-    number = _number(value, where)
+    expected = f"a positive number of metres up to {MAX_METRES:g}"
+    number = _number(value, where, expected)
     if not 0 < number <= MAX_METRES:
-        raise fail(where, f"a positive number of metres up to {MAX_METRES:g}", value)
+        raise fail(where, expected, value)
     return number
 
 
 def metres_or_zero(value: Any, where: Where) -> float:
     """A number of metres from 0 to :data:`MAX_METRES`."""
-    number = _number(value, where)
+    expected = f"a number of metres from 0 to {MAX_METRES:g}"
+    number = _number(value, where, expected)
     if not 0 <= number <= MAX_METRES:
-        raise fail(where, f"a number of metres from 0 to {MAX_METRES:g}", value)
+        raise fail(where, expected, value)
     return number
 
 
 def seconds(value: Any, where: Where) -> float:
     """A positive number of seconds."""
-    number = _number(value, where)
+    number = _number(value, where, "a positive number of seconds")
     if not number > 0:
         raise fail(where, "a positive number of seconds", value)
     return number
@@ -246,7 +248,13 @@ class Naming:
     cli: bool = False
 
     def __call__(self, option: Option) -> str:
-        return option.flag if self.cli else f"{self.prefix}{option.key}"
+        """The option as the user named it, after the prefix of where it was given."""
+        return f"{self.prefix}{self.key(option)}"
+
+    def key(self, option: Option) -> str:
+        """The option's own name (its flag or its key), for a message that starts with
+        ``prefix`` and names several options."""
+        return option.flag if self.cli else option.key
 
 
 def parse_options(
@@ -265,9 +273,10 @@ def parse_options(
             "Check the spelling."
         )
         raise OptionError(msg)
-    missing = [naming(o) for o in options if o.required and given.get(o.key) is None]
+    missing = [naming.key(o) for o in options if o.required and given.get(o.key) is None]
     if missing:
-        raise OptionError(f"missing {', '.join(missing)}; it is required.")
+        they = "it is" if len(missing) == 1 else "they are"
+        raise OptionError(f"{naming.prefix}missing {', '.join(missing)}; {they} required.")
     return {
         key: by_key[key].parse(value, Where(naming(by_key[key]), base))
         for key, value in given.items()

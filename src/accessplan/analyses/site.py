@@ -41,22 +41,23 @@ DEFAULT_PROFILE = "car"
 def _check(options: dict[str, Any], naming: o.Naming) -> None:
     model = options.get("model", DEFAULT_MODEL)
     needs = NEEDS[ALIASES.get(model, model)]
-    name = {key: naming(ANALYSIS.option(key)) for key in ("p", "threshold", "max_minutes")}
+    name = {key: naming.key(ANALYSIS.option(key)) for key in ("p", "threshold", "max_minutes")}
     missing = [name[key] for key in needs if key not in options]
     if missing:
-        msg = f"the {model} model needs {' and '.join(missing)}; add the missing option."
+        msg = f"{naming.prefix}the {model} model needs {' and '.join(missing)}; add it."
         raise o.OptionError(msg)
     unused = [name[key] for key in ("p", "threshold") if key in options and key not in needs]
     if unused:
         wanted = " and ".join(name[key] for key in needs)
         msg = (
-            f"the {model} model does not use {' or '.join(unused)} (it takes {wanted}); "
-            f"leave {' and '.join(unused)} out or choose another model."
+            f"{naming.prefix}the {model} model does not use {' or '.join(unused)} (it takes "
+            f"{wanted}); leave {' and '.join(unused)} out or choose another model."
         )
         raise o.OptionError(msg)
     if options.get("max_minutes", float("inf")) < options.get("threshold", 0.0):
         msg = (
-            f"{name['max_minutes']} {options['max_minutes']:g} is below {name['threshold']} "
+            f"{naming.prefix}{name['max_minutes']} {options['max_minutes']:g} is below "
+            f"{name['threshold']} "
             f"{options['threshold']:g}: nobody could be covered beyond {options['max_minutes']:g} "
             f"minutes; give {name['max_minutes']} of at least {options['threshold']:g} or leave "
             "it out."
@@ -80,11 +81,12 @@ def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> 
         raise o.OptionError(msg)
     add, most = options.get("p"), raisable(region, tier)
     if add is not None and add > most:
-        p = naming(ANALYSIS.option("p"))
-        hint = "" if most else f"; no {service} tier lies below {tier!r}, choose a higher {flag}"
+        p, lowest = naming.key(ANALYSIS.option("p")), region.tiers[service][0] == tier
+        hint = f"; {tier} is the lowest {service} tier, choose a higher one" if lowest else ""
         msg = (
-            f"{p} {add} asks for more new {tier} sites than the region can give: it has {most} "
-            f"{service} facilities of a lower tier to raise, so {p} can be at most {most}{hint}."
+            f"{naming.prefix}{p} {add} asks for more new {tier} sites than the region can "
+            f"give: it has {most} {service} facilities of a lower tier to raise, so {p} can be "
+            f"at most {most}{hint}."
         )
         raise o.OptionError(msg)
 

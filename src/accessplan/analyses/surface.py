@@ -37,17 +37,19 @@ PEOPLE_OPTIONS = ("zones", "zone_field", "thresholds", "capacity_field", "order_
 
 def _check(options: dict[str, Any], naming: o.Naming) -> None:
     if options.get("order") == "field" and "order_field" not in options:
-        names = [naming(ANALYSIS.option(k)) for k in ("order", "order_field")]
-        raise o.OptionError(f"{names[0]} field needs {names[1]}, the facility field to sort by.")
+        names = [naming.key(ANALYSIS.option(k)) for k in ("order", "order_field")]
+        msg = f"{naming.prefix}{names[0]} field needs {names[1]}, the facility field to sort by."
+        raise o.OptionError(msg)
     if "zone_field" in options and "zones" not in options:
-        names = [naming(ANALYSIS.option(k)) for k in ("zone_field", "zones")]
-        raise o.OptionError(f"{names[0]} names a field of the zones; give {names[1]} too.")
-    idle = [naming(ANALYSIS.option(k)) for k in PEOPLE_OPTIONS if k in options]
+        names = [naming.key(ANALYSIS.option(k)) for k in ("zone_field", "zones")]
+        msg = f"{naming.prefix}{names[0]} names a field of the zones; give {names[1]} too."
+        raise o.OptionError(msg)
+    idle = ", ".join(naming.key(ANALYSIS.option(k)) for k in PEOPLE_OPTIONS if k in options)
     if idle and "population" not in options:
-        population = naming(ANALYSIS.option("population"))
+        population = naming.key(ANALYSIS.option("population"))
         msg = (
-            f"{', '.join(idle)} only act(s) on people: give {population} too (people per cell "
-            f"on the DEM grid), or leave {', '.join(idle)} out."
+            f"{naming.prefix}{idle} only act(s) on people: give {population} too (people per "
+            f"cell on the DEM grid), or leave {idle} out."
         )
         raise o.OptionError(msg)
 
