@@ -38,6 +38,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -117,8 +118,12 @@ class Steps:
         return Steps(tuple(x * factor for x in self.limits), self.weights)
 
     def __call__(self, minutes: np.ndarray) -> np.ndarray:
-        index = np.searchsorted(np.asarray(self.limits), minutes, side="left")
-        return np.asarray(np.append(self.weights, 0.0)[index])
+        # the zone of each time: how many limits lie below it (a few passes beat a binary
+        # search per element for the handful of zones step weights have)
+        zone = np.zeros(np.shape(minutes), dtype=np.intp)
+        for limit in self.limits:
+            zone += minutes > limit
+        return np.asarray(np.append(self.weights, 0.0)[zone])
 
     def parameters(self) -> dict[str, Any]:
         return {"kind": "steps", "limits_min": list(self.limits), "weights": list(self.weights)}
@@ -274,7 +279,7 @@ class Pairs:
 
     def within(self, max_minutes: float | None) -> Pairs:
         """The pairs within ``max_minutes`` (all when None)."""
-        if max_minutes is None:
+        if max_minutes is None or not len(self.minutes) or self.minutes.max() <= max_minutes:
             return self
         keep = self.minutes <= max_minutes
         return Pairs(
@@ -289,7 +294,15 @@ class Pairs:
         """``values`` (one per pair) as a settlements x facilities sparse matrix (COO: its
         products run over the pairs as they are, without sorting them first)."""
         shape = (self.n_settlements, self.n_facilities)
-        return sp.coo_matrix((values, (self.settlement, self.facility)), shape=shape)
+        return sp.coo_matrix((values, self._index), shape=shape, copy=False)
+
+    @cached_property
+    def _index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns in the index type scipy picks for the shape (int32 up to 2**31
+        rows), made once: scipy would otherwise convert them for every matrix."""
+        small = max(self.n_settlements, self.n_facilities) <= np.iinfo(np.int32).max
+        dtype = np.int32 if small else np.int64
+        return self.settlement.astype(dtype), self.facility.astype(dtype)
 
     def counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Facilities within reach of each settlement, settlements within reach of each
