@@ -26,8 +26,9 @@ What happens to a file:
   nothing is written.
 * **All or nothing.** The batch record and every claim are written in one transaction: an
   import killed midway leaves no claim and no batch behind (the next import starts afresh).
-  On PostgreSQL rows are streamed with ``COPY`` into a temporary table and moved with one
-  ``INSERT ... ON CONFLICT DO NOTHING``; on SQLite they are inserted in chunks.
+  On PostgreSQL rows are streamed with ``COPY`` (through a temporary table and one
+  ``INSERT ... ON CONFLICT DO NOTHING`` when some claim numbers are already present); on
+  SQLite they are inserted in chunks.
 """
 
 from __future__ import annotations
@@ -264,37 +265,55 @@ def _plain(column: pd.Series) -> Sequence[object]:
 def _copy_postgres(
     session: Session, frame: pd.DataFrame, chunk_rows: int, progress: Progress | None
 ) -> None:
-    """COPY into a temporary table (dropped at commit), then one INSERT ... ON CONFLICT."""
+    """COPY straight into ``claims`` inside a savepoint; when a claim number is already
+    there (an overlapping file), roll back to the savepoint and go through a temporary table
+    (dropped at commit) with one ``INSERT ... ON CONFLICT DO NOTHING``."""
+    import psycopg
+
     names = ", ".join(frame.columns)
+    started = time.perf_counter()
+    try:
+        with session.begin_nested():
+            _copy(session, "claims", names, frame, chunk_rows, progress)
+        logger.info("claims: COPY %.1f s", time.perf_counter() - started)
+        return
+    except psycopg.errors.UniqueViolation:
+        logger.info("claims: some claim numbers are already present; merging the new ones")
     session.execute(
         text(
             f"CREATE TEMPORARY TABLE claims_staging ON COMMIT DROP AS "
             f"SELECT {names} FROM claims WITH NO DATA"
         )
     )
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    total = len(frame)
-    started = time.perf_counter()
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY claims_staging ({names}) FROM STDIN (FORMAT csv)") as copy:
-            for start in range(0, total, chunk_rows):
-                buffer = io.StringIO()
-                frame.iloc[start : start + chunk_rows].to_csv(buffer, header=False, index=False)
-                copy.write(buffer.getvalue())
-                if progress:
-                    progress(min(start + chunk_rows, total), total)
-    copied = time.perf_counter()
+    _copy(session, "claims_staging", names, frame, chunk_rows, progress)
     session.execute(
         text(
             f"INSERT INTO claims ({names}) SELECT {names} FROM claims_staging "
             "ON CONFLICT (claim_no) DO NOTHING"
         )
     )
-    logger.info(
-        "claims: COPY %.1f s, INSERT ... SELECT %.1f s",
-        copied - started, time.perf_counter() - copied,
-    )  # fmt: skip
+    logger.info("claims: COPY and merge %.1f s", time.perf_counter() - started)
+
+
+def _copy(
+    session: Session,
+    table: str,
+    names: str,
+    frame: pd.DataFrame,
+    chunk_rows: int,
+    progress: Progress | None,
+) -> None:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    total = len(frame)
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, total, chunk_rows):
+                buffer = io.StringIO()
+                frame.iloc[start : start + chunk_rows].to_csv(buffer, header=False, index=False)
+                copy.write(buffer.getvalue())
+                if progress:
+                    progress(min(start + chunk_rows, total), total)
 
 
 __all__ = ["COLUMNS", "ImportReport", "RejectedFile", "import_claims"]
