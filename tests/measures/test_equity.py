@@ -267,6 +267,23 @@ def test_urban_rural_and_ordering(county: Region) -> None:
     assert result.summary()["concentration_index"] == pytest.approx(expected, abs=1e-15)
 
 
+def test_urban_rural_from_osm_place_kinds(county: Region) -> None:
+    """Without an urban_rural column, OSM's place kind decides when every settlement has
+    one (towns urban, villages rural); one settlement of unknown kind and nothing is split."""
+    settle = county.settlements.copy()
+    settle["place"] = np.where(settle["admin_code"].str[:9] == "530102101", "town", "village")
+    region = Region(settle, county.facilities, county.roads, admin_units=county.admin_units)
+    result = measure_equity(region, methods=("2sfca",))
+    assert result.urban_rural == "place"
+    town = (settle["place"] == "town").to_numpy()
+    assert (result.settlements["urban_rural"].to_numpy()[town] == "urban").all()
+    assert (result.settlements["urban_rural"].to_numpy()[~town] == "rural").all()
+    settle.loc[0, "place"] = ""
+    region = Region(settle, county.facilities, county.roads, admin_units=county.admin_units)
+    unsure = measure_equity(region, methods=("2sfca",))
+    assert unsure.urban_rural == "" and "urban_rural" not in set(unsure.theil["partition"])
+
+
 def test_region_without_admin_units(county: Region) -> None:
     """Without admin units the whole region is the one unit and nothing is split."""
     region = Region(county.settlements, county.facilities, county.roads)

@@ -110,6 +110,19 @@ def test_section_shows_the_branches(page: Callable[[str, str], str]) -> None:
     assert "城乡比较" in zh and "集中指数" in zh and "医师" in zh
 
 
+def test_osm_place_kinds_are_named_as_the_source(county: Region) -> None:
+    """Urban and rural taken from OSM place kinds: the method says so, in both languages."""
+    settle = county.settlements.copy()
+    settle["place"] = np.where(settle["admin_code"].str[:9] == "530102101", "town", "hamlet")
+    region = Region(settle, county.facilities, county.roads, admin_units=county.admin_units)
+    results = measure_equity(region, methods=("2sfca",))
+    for lang, words in (("en", "kind of place"), ("zh", "地点类型")):
+        tr = translator(lang)
+        section = ANALYSES["equity"].section(results, tr)
+        method = next(p for p in section.parts if p.id == "equity-method")
+        assert any(words in text for block in method.blocks for text in block.paragraphs)
+
+
 def test_figures_draw_on_given_axes(variants: dict[str, EquityResults]) -> None:
     """Each figure draws on the axes it is given (the ax=None habit) and returns them."""
     from matplotlib.figure import Figure

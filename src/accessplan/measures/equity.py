@@ -256,6 +256,11 @@ DEFAULT_SERVICE = "health"
 #: Settlement column telling urban from rural: ``urban`` / ``rural``, or a Chinese statistical
 #: urban-rural code (城乡分类代码: 1xx urban, 2xx rural).
 URBAN_RURAL_COLUMN = "urban_rural"
+#: Without that column, OpenStreetMap's ``place`` kind (regions built from OSM keep it), when
+#: every settlement has one: cities and towns (China's statistics count towns, 镇区, as
+#: urban) and their parts are urban, villages and smaller places rural.
+URBAN_PLACES = frozenset({"city", "town", "suburb", "quarter", "neighbourhood"})
+RURAL_PLACES = frozenset({"village", "hamlet", "isolated_dwelling", "farm"})
 #: Levels reported by unit, finest first (the finest the region has is used).
 UNIT_LEVELS = ("township", "county", "city", "province")
 #: Level name of the one unit that is the whole region (no administrative units).
@@ -287,6 +292,9 @@ class EquityResults:
     tiers, left_out
         The tiers whose facilities hold the resource, and how many facilities of the service
         and tiers asked for hold none of it (empty or 0) and are left out.
+    urban_rural
+        The settlement column urban and rural come from (:data:`URBAN_RURAL_COLUMN`, or OSM's
+        ``place``), empty when the settlements say nothing of it.
     settlements
         One row per settlement: ``id, name, admin_code, unit_code, [urban_rural],
         population, facilities_in_reach, nearest_min`` (``inf`` when none in the catchment),
@@ -329,7 +337,7 @@ class EquityResults:
     order: str | None
     unit_level: str
     area_source: str
-    urban_rural: bool
+    urban_rural: str
     settlements: pd.DataFrame
     facilities: pd.DataFrame
     units: pd.DataFrame
@@ -437,7 +445,7 @@ class EquityResults:
             "order": self.order,
             "unit_level": self.unit_level,
             "area_source": self.area_source,
-            "urban_rural_column": URBAN_RURAL_COLUMN if self.urban_rural else None,
+            "urban_rural_column": self.urban_rural or None,
             "max_snap_m": self.max_snap_m,
         }
 
@@ -501,7 +509,7 @@ def measure_equity(
     say("spatial access")
     scores, catch, gap = _scores(chosen, people, supply, pairs, decay, tau, network, catchment)
     level, unit_codes = _unit_level(region, settle["admin_code"])
-    urban = _urban_rural(region)
+    urban, urban_source = _urban_rural(region)
     table = _settlement_table(region, people, pairs, scores, unit_codes, urban, chosen)
     fac_table = _facility_table(region, facilities, supply, pairs, people, catch, level)
     say("equity")
@@ -525,7 +533,7 @@ def measure_equity(
         order=order,
         unit_level=level,
         area_source=area_source,
-        urban_rural=urban is not None,
+        urban_rural=urban_source,
         settlements=table,
         facilities=fac_table,
         units=units,
@@ -715,11 +723,17 @@ def _unit_level(region: Region, codes: pd.Series) -> tuple[str, np.ndarray]:
     return REGION_LEVEL, np.full(len(codes), "", dtype=object)
 
 
-def _urban_rural(region: Region) -> np.ndarray | None:
-    """``urban`` / ``rural`` per settlement from :data:`URBAN_RURAL_COLUMN`, or None."""
+def _urban_rural(region: Region) -> tuple[np.ndarray | None, str]:
+    """``urban`` / ``rural`` per settlement and the column it comes from:
+    :data:`URBAN_RURAL_COLUMN`, else OSM's ``place`` when it names every settlement's kind;
+    ``(None, "")`` without either."""
     settle = region.settlements
     if URBAN_RURAL_COLUMN not in settle.columns:
-        return None
+        place = settle["place"].fillna("") if "place" in settle.columns else pd.Series([""])
+        if place.isin(URBAN_PLACES | RURAL_PLACES).all():
+            urban = place.isin(URBAN_PLACES).to_numpy()
+            return np.where(urban, "urban", "rural").astype(object), "place"
+        return None, ""
     raw = settle[URBAN_RURAL_COLUMN].fillna("").astype(str).str.strip().str.lower()
     code = raw.str.extract(r"^(\d)\d\d$", expand=False)
     label = np.where(
@@ -735,7 +749,7 @@ def _urban_rural(region: Region) -> np.ndarray | None:
             "column."
         )
         raise InputError(msg)
-    return np.asarray(label, dtype=object)
+    return np.asarray(label, dtype=object), URBAN_RURAL_COLUMN
 
 
 def _areas(region: Region, level: str) -> tuple[dict[str, float], str]:

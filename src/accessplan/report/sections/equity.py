@@ -472,7 +472,9 @@ def _method(results: EquityResults, tr: Translator, names: dict[str, str]) -> li
         paragraphs.append(tr("equity.method.no_reference", resource=names["resource"]))
     area_key = f"equity.method.areas.{results.area_source or 'none'}"
     paragraphs.append(tr(area_key, units=names["units"]))
-    if results.urban_rural:
+    if results.urban_rural == "place":
+        paragraphs.append(tr("equity.method.urban_rural_place"))
+    elif results.urban_rural:
         paragraphs.append(tr("equity.method.urban_rural", column=URBAN_RURAL_COLUMN))
     else:
         paragraphs.append(tr("equity.table.urban_rural.none", column=URBAN_RURAL_COLUMN))
