@@ -383,9 +383,7 @@ REGION_BUILD = [
     c("rb-pop-raster-elsewhere", "region build --osm IN/small.osm.pbf --population IN/pop.tif "
       "--out r.gpkg", "pop.tif", "settlement"),
     c("rb-pop-geotiff", "region build --osm IN/small.osm.pbf --population IN/pop.GeoTIFF "
-      "--out r.gpkg", "pop.GeoTIFF", "gives nobody", xfail="io/population.py picks a raster by "
-      "its ending (RASTER_SUFFIXES), so a .GeoTIFF population raster is refused as 'expected "
-      ".csv or .xlsx'; read any file that is not a table as a raster"),
+      "--out r.gpkg", "pop.GeoTIFF", "gives nobody"),
     c("rb-set-missing", "region build --osm IN/small.osm.pbf --settlements no.csv --out r.gpkg",
       "no.csv", "does not exist"),
     c("rb-set-header-only", "region build --osm IN/small.osm.pbf --settlements "

@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from accessplan._errors import InputError
+from accessplan._errors import InputError, InputFileNotFoundError
 from accessplan._types import PathArg
 from accessplan.io import raster, tables
 from accessplan.region import Region
@@ -41,14 +41,30 @@ PLACE_WEIGHTS: dict[str, float] = {
 ESTIMATE_SOURCE = "estimate: share of total by place kind"
 
 
+def _check_raster(path: Path) -> None:
+    """Refuse a population file that is neither a table nor a raster GDAL reads."""
+    try:
+        with raster.open_raster(path, what="population"):
+            pass
+    except InputFileNotFoundError:
+        raise
+    except InputError as exc:
+        msg = (
+            f"population file {str(path)!r} is neither a table (.csv, .xlsx) nor a raster "
+            "GDAL can read; give a village table or a population raster (e.g. GeoTIFF)."
+        )
+        raise InputError(msg) from exc
+
+
 def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) -> gpd.GeoDataFrame:
     """Settlements with population from a village table or a population raster.
 
-    A table (CSV/XLSX) needs ``population`` and matches rows by ``id``, else by ``name``
-    (case-insensitive; a name shared by several settlements is refused), else by ``lon``/``lat``
-    (nearest settlement within 500 m). A raster gives each populated cell to its nearest
-    settlement. Matched settlements get ``population_source`` "table" or "raster"; the others
-    keep what they had. ``path=None`` returns the settlements unchanged.
+    A file ending in a table suffix (CSV/XLSX) is a table, any other a raster. A table needs
+    ``population`` and matches rows by ``id``, else by ``name`` (case-insensitive; a name
+    shared by several settlements is refused), else by ``lon``/``lat`` (nearest settlement
+    within 500 m). A raster gives each populated cell to its nearest settlement. Matched
+    settlements get ``population_source`` "table" or "raster"; the others keep what they had.
+    ``path=None`` returns the settlements unchanged.
     """
     if path is None:
         return settle
@@ -57,7 +73,8 @@ def population_from(settle: gpd.GeoDataFrame, path: PathArg | None, crs: CRS) ->
     if "population" not in out:
         out["population"] = np.nan
         out["population_source"] = ""
-    if path.suffix.lower() in raster.RASTER_SUFFIXES:
+    if path.suffix.lower() not in tables.TABLE_SUFFIXES:  # any raster GDAL reads
+        _check_raster(path)
         xy = shapely.get_coordinates(out.geometry.to_numpy())
         totals, _ = raster.sum_to_points(path, xy, crs)
         labels = [f"settlement {i!r}" for i in out["id"]]
