@@ -233,7 +233,7 @@ def test_the_command_line_exits_2_and_writes_nothing(pbf: Path, tmp_path: Path) 
     )
     assert result.exit_code == 2, result.output
     flat = " ".join(result.output.split())
-    assert "--smooth-m" in flat and "finite" in flat
+    assert "--smooth-m" in flat and "from 0 to 100000, got nan" in flat
     assert not out.exists()
 
 
