@@ -1,0 +1,417 @@
+"""One call from a region to a mobile plan: the analysis behind ``accessplan mobile``.
+
+:func:`plan_tours` builds the periodic problem of the villages the fixed network leaves
+beyond the threshold (:mod:`.region`), solves it (:func:`.solve_periodic`), and reports it
+the way a county planner reads it: the schedule, the villages with their visit days, the
+routes, key figures (:mod:`.kpis`), coverage of fixed and fixed + mobile by township, the
+fleet needed for full coverage (a sweep over vehicles per depot), the hand-drawn plan for
+comparison (:mod:`.naive`) and, optionally, the fixed-or-mobile trade-off (:mod:`.tradeoff`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from accessplan._errors import InputError
+from accessplan._result import Raster
+from accessplan.optimize.mobile.kpis import plan_kpis, township_coverage
+from accessplan.optimize.mobile.naive import naive_plan
+from accessplan.optimize.mobile.region import DEFAULT_COSTS, Costs, Setup, build_setup
+from accessplan.optimize.mobile.solve import PeriodicResult, solve_periodic
+from accessplan.optimize.mobile.validate import validate
+from accessplan.region import Region
+from accessplan.travel.profiles import Profile
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["clinic", "supply"]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class MobilePlan:
+    """Mobile tours over a horizon for the villages beyond the fixed network.
+
+    Attributes
+    ----------
+    region, setup
+        The region and the problem built from it (villages, depots, calendar, matrices).
+    kind
+        ``clinic`` (mobile clinic visits) or ``supply`` (supply van deliveries).
+    result
+        The solved plan (:class:`~accessplan.optimize.mobile.PeriodicResult`), validated.
+    kpis
+        Key figures of the plan (:func:`~accessplan.optimize.mobile.kpis.plan_kpis`), with
+        ``vehicles_needed`` from the fleet sweep and the naive plan's figures.
+    coverage
+        People within the threshold of the fixed network, and of fixed + mobile, by township.
+    fleet
+        The fleet sweep: ``vehicles_per_depot, vehicles, villages_served, villages_dropped,
+        trips, km, cost`` (empty when not swept).
+    naive
+        Key figures of the hand-drawn plan (:mod:`.naive`) on the same problem.
+    tradeoff
+        The fixed-or-mobile curve (:func:`.tradeoff.fixed_or_mobile`), or None.
+    """
+
+    region: Region
+    setup: Setup
+    kind: str
+    result: PeriodicResult
+    kpis: dict[str, Any]
+    coverage: pd.DataFrame
+    fleet: pd.DataFrame
+    naive: dict[str, Any]
+    tradeoff: Any = None
+    time_limit: float | None = None
+    seed: int = 0
+
+    # ------------------------------------------------------------------ tables
+    def villages(self) -> pd.DataFrame:
+        """The villages served (or not) with their visit days and vehicles."""
+        s = self.result.schedule
+        visits = s[s["kind"] == "visit"]
+        days = visits.groupby("place")["day"].apply(lambda d: " ".join(str(x) for x in sorted(d)))
+        teams = visits.groupby("place")["vehicle"].apply(lambda v: " ".join(sorted(set(v))))
+        gaps = visits.groupby("place")["day"].apply(
+            lambda d: float(np.diff(np.sort(d.to_numpy())).max()) if len(d) > 1 else np.nan
+        )
+        reasons = dict(
+            zip(self.result.dropped["client_id"], self.result.dropped["reason"], strict=True)
+        )
+        v = self.setup.villages
+        return pd.DataFrame(
+            {
+                "id": v["id"],
+                "name": v["name"],
+                "admin_code": v["admin_code"],
+                "population": v["population"],
+                "patients": v["patients"],
+                "minutes_to_fixed": v["minutes_to_fixed"],
+                "visits_needed": v["visits"],
+                "visits_planned": v["id"]
+                .map(visits["place"].value_counts())
+                .fillna(0)
+                .astype("int64"),
+                "service_min": v["service_min"],
+                "days": v["id"].map(days).fillna(""),
+                "vehicles": v["id"].map(teams).fillna(""),
+                "longest_gap_days": v["id"].map(gaps),
+                "status": np.where(v["id"].isin(list(reasons)), "dropped", "served"),
+                "reason": v["id"].map(reasons).fillna(""),
+            }
+        )
+
+    def schedule(self) -> pd.DataFrame:
+        """The stops, with the village name and a clock time from ``DAY_START``."""
+        s = self.result.schedule.copy()
+        names = dict(zip(self.setup.villages["id"], self.setup.villages["name"], strict=True))
+        names.update(zip(self.setup.depots["id"], self.setup.depots["name"], strict=True))
+        s.insert(list(s.columns).index("place") + 1, "name", s["place"].map(names))
+        s["arrival"] = [_clock(m) for m in s["arrival_min"]]
+        s = s.rename(columns={"distance": "km"})
+        return s
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``schedule``, ``villages``, ``routes``, ``coverage``, ``dropped`` and, when computed,
+        ``fleet`` and ``tradeoff``."""
+        routes = self.result.routes().rename(columns={"distance": "km"})
+        out = {
+            "schedule": self.schedule(),
+            "villages": self.villages(),
+            "routes": routes,
+            "coverage": self.coverage,
+            "dropped": self.result.dropped,
+        }
+        if len(self.fleet):
+            out["fleet"] = self.fleet
+        if self.tradeoff is not None:
+            out["tradeoff"] = self.tradeoff.table
+        return out
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """``villages`` (points, with status and visit days), ``depots`` (points, with
+        vehicles) and ``tours`` (one line per route through its stops)."""
+        crs = self.region.crs
+        where = _points(self.region)
+        villages = self.villages()
+        depots = self.setup.depots
+        s = self.result.schedule
+        lines, rows = [], []
+        for (_, vehicle), stops in s.groupby(["day", "vehicle"], sort=True):
+            xy = [where[str(pl)] for pl in stops.sort_values("stop")["place"]]
+            lines.append(shapely.LineString(xy))
+            rows.append(
+                {
+                    "day": int(stops["day"].iloc[0]),
+                    "date": str(stops["date"].iloc[0]),
+                    "vehicle": vehicle,
+                    "visits": int((stops["kind"] == "visit").sum()),
+                    "km": float(stops["distance"].sum()),
+                }
+            )
+        return {
+            "villages": gpd.GeoDataFrame(
+                villages, geometry=[shapely.Point(where[i]) for i in villages["id"]], crs=crs
+            ),
+            "depots": gpd.GeoDataFrame(
+                depots, geometry=[shapely.Point(where[i]) for i in depots["id"]], crs=crs
+            ),
+            "tours": gpd.GeoDataFrame(
+                pd.DataFrame(rows, columns=["day", "date", "vehicle", "visits", "km"]),
+                geometry=gpd.GeoSeries(lines, crs=crs),
+                crs=crs,
+            ),
+        }
+
+    def rasters(self) -> dict[str, Raster]:
+        """None: tours run on the road network."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Key figures (the ``kpis.json`` of the issue): villages and patients served, km per
+        trip and per person-visit, overtime, regularity, continuity, workload balance, cost,
+        the vehicles needed, the naive plan's km per person-visit, the validator's verdict."""
+        out = {"kind": self.kind, **_json(self.kpis)}
+        out["valid"] = self.result.check.ok
+        out["runtime_s"] = self.result.runtime
+        if self.tradeoff is not None:
+            out["cheapest_mix"] = _json(self.tradeoff.cheapest)
+        return out
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as used, with both travel profiles in full."""
+        return {
+            **self.setup.options,
+            "kind": self.kind,
+            "time_limit_s": self.time_limit,
+            "seed": self.seed,
+            "profile": json.loads(self.setup.profile.key()),
+            "access_profile": json.loads(self.setup.access_profile.key()),
+        }
+
+
+#: Clock time of the start of a workday, for the schedule's ``arrival`` column (minutes).
+DAY_START = 8 * 60
+
+
+def _clock(minutes: float) -> str:
+    total = round(DAY_START + minutes)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def _points(region: Region) -> dict[str, tuple[float, float]]:
+    out = {
+        str(i): (g.x, g.y)
+        for i, g in zip(region.facilities["id"], region.facilities.geometry, strict=True)
+    }
+    out.update(
+        (str(i), (g.x, g.y))
+        for i, g in zip(region.settlements["id"], region.settlements.geometry, strict=True)
+    )
+    return out
+
+
+def _json(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, np.floating | float):
+            v = float(v) if np.isfinite(v) else None
+        out[k] = v
+    return out
+
+
+def plan_tours(
+    region: Region,
+    *,
+    kind: Kind = "clinic",
+    threshold: float = 15.0,
+    tier: str = "township_health_center",
+    access_profile: str | Profile = "walk",
+    villages: Sequence[str] | None = None,
+    days: int = 22,
+    start: Any = None,
+    holidays: Sequence[Any] = (),
+    workday: float = 480.0,
+    overtime: float = 0.0,
+    vehicles: Mapping[str, int] | None = None,
+    profile: str | Profile = "mobile_clinic",
+    follow_up_days: float = 30.0,
+    visits_column: str | None = None,
+    setup_min: float | None = None,
+    minutes_per_patient: float = 5.0,
+    demand: float | str = 0.0,
+    capacity: float | None = None,
+    continuity: bool = False,
+    costs: Costs = DEFAULT_COSTS,
+    sweep: bool = True,
+    compare_fixed: int = 0,
+    coverage_target: float = 1.0,
+    time_limit: float | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> MobilePlan:
+    """Plan mobile tours for the villages beyond ``threshold`` minutes of a ``tier`` facility.
+
+    ``kind="clinic"``: each visit serves the village's chronic patients (``setup_min``, by
+    default 20, plus ``minutes_per_patient`` each); ``kind="supply"``: a supply van delivers
+    ``demand`` (a number or a settlement column, per horizon) with ``capacity`` per van and
+    ``setup_min`` (by default 15) to unload. ``vehicles`` maps a tier or a facility id to
+    vehicles per depot and working day. ``sweep`` solves again with fewer and more vehicles
+    to find the fleet needed for full coverage; ``compare_fixed`` > 0 adds the
+    fixed-or-mobile curve for 0..``compare_fixed`` new fixed sites. ``time_limit`` (seconds)
+    bounds the main solve (default: a fixed amount of search work, so that the same seed
+    gives the same plan); the sweep and the comparison use shorter searches.
+    """
+    say = progress or (lambda _stage: None)
+    if kind not in ("clinic", "supply"):
+        raise InputError(f"kind must be 'clinic' or 'supply', got {kind!r}.")
+    if not 0 < coverage_target <= 1:
+        raise InputError(f"coverage_target must be a share in (0, 1], got {coverage_target!r}.")
+    supply = kind == "supply"
+    say("mobile: villages and travel matrices")
+    setup = build_setup(
+        region,
+        threshold=threshold,
+        tier=tier,
+        access_profile=access_profile,
+        villages=villages,
+        days=days,
+        start=start,
+        holidays=holidays,
+        workday=workday,
+        overtime=overtime,
+        vehicles=vehicles,
+        profile=profile,
+        follow_up_days=follow_up_days,
+        visits_column=visits_column,
+        setup_min=(15.0 if supply else 20.0) if setup_min is None else setup_min,
+        minutes_per_patient=0.0 if supply else minutes_per_patient,
+        demand=demand,
+        capacity=capacity,
+        continuity=continuity,
+        costs=costs,
+    )
+    say("mobile: tours")
+    result = solve_periodic(
+        setup.problem,
+        time_limit=time_limit or 3600.0,
+        seed=seed,
+        iterations=None if time_limit else work_budget(setup),
+    )
+    kpis = _kpis(setup, result.schedule, result.dropped, costs)
+    naive_schedule, naive_dropped = naive_plan(setup.problem)
+    naive_check = validate(setup.problem, naive_schedule, naive_dropped)
+    naive = _kpis(setup, naive_schedule, naive_dropped, costs)
+    naive["valid"] = naive_check.ok
+    fleet = pd.DataFrame()
+    if sweep:
+        say("mobile: fleet sweep")
+        fleet = fleet_sweep(setup, seed=seed)
+        full = fleet.loc[fleet["villages_dropped"] == 0, "vehicles"]
+        kpis["vehicles_needed"] = int(full.min()) if len(full) else None
+    kpis["vehicles"] = int(setup.depots["vehicles"].sum())
+    kpis["naive_km_per_person_visit"] = naive["km_per_person_visit"]
+    kpis["naive_villages_served"] = naive["villages_served"]
+    served = set(result.schedule.loc[result.schedule["kind"] == "visit", "place"]) - set(
+        result.dropped["client_id"]
+    )
+    coverage = township_coverage(
+        region.admin_units, region.settlements, setup.fixed_minutes, threshold, served
+    )
+    tradeoff = None
+    if compare_fixed > 0:
+        from accessplan.optimize.mobile.tradeoff import fixed_or_mobile
+
+        say("mobile: fixed or mobile")
+        tradeoff = fixed_or_mobile(
+            region, setup, max_sites=compare_fixed, coverage_target=coverage_target, seed=seed
+        )
+    return MobilePlan(
+        region=region,
+        setup=setup,
+        kind=kind,
+        result=result,
+        kpis=kpis,
+        coverage=coverage,
+        fleet=fleet,
+        naive=naive,
+        tradeoff=tradeoff,
+        time_limit=time_limit,
+        seed=seed,
+    )
+
+
+def work_budget(setup: Setup) -> int:
+    """Pattern-search iterations of a default solve: more for more visits, bounded."""
+    visits = int(setup.problem.visits.sum())
+    return int(min(3000, max(300, 4 * visits)))
+
+
+def _kpis(
+    setup: Setup, schedule: pd.DataFrame, dropped: pd.DataFrame, costs: Costs
+) -> dict[str, Any]:
+    return plan_kpis(
+        setup.problem,
+        setup.villages,
+        schedule,
+        dropped,
+        per_km=costs.per_km,
+        per_vehicle_day=costs.per_vehicle_day,
+        per_overtime_min=costs.per_overtime_min,
+    )
+
+
+def fleet_sweep(
+    setup: Setup,
+    *,
+    counts: Sequence[int] | None = None,
+    seed: int = 0,
+    iterations: int | None = None,
+) -> pd.DataFrame:
+    """Solve with every depot at each of ``counts`` vehicles (default: from 1 to one more
+    than the plan's most, stopping once every village is served).
+
+    Returns ``vehicles_per_depot, vehicles, villages_served, villages_dropped, trips, km,
+    cost``, one row per count.
+    """
+    most = int(setup.depots["vehicles"].max())
+    until_full = counts is None
+    counts = list(counts) if counts is not None else list(range(1, most + 2))
+    budget = iterations if iterations is not None else max(100, work_budget(setup) // 4)
+    rows = []
+    for n in counts:
+        fleet = np.where(setup.problem.vehicles > 0, n, 0)
+        problem = setup.problem.replace(vehicles=fleet)
+        result = solve_periodic(problem, time_limit=3600.0, seed=seed, iterations=budget)
+        figures = _kpis(
+            replace(setup, problem=problem),
+            result.schedule,
+            result.dropped,
+            Costs(**setup.options["costs"]),
+        )
+        rows.append(
+            {
+                "vehicles_per_depot": n,
+                "vehicles": n * len(setup.depots),
+                "villages_served": figures["villages_served"],
+                "villages_dropped": figures["villages_dropped"],
+                "trips": figures["trips"],
+                "km": figures["km"],
+                "cost": figures["cost"],
+            }
+        )
+        if until_full and figures["villages_dropped"] == 0 and n >= most:
+            break
+    return pd.DataFrame(rows)
