@@ -252,13 +252,10 @@ class CoverageResult:
     residual
         Residual population grid after every facility (float64; NaN where no data, and in
         2015 in the inner rings).
-    catchments
-        Flat cell indices of each facility's catchment, keyed by facility position.
     """
 
     table: pd.DataFrame
     residual: np.ndarray
-    catchments: dict[int, np.ndarray]
 
 
 def geographic_coverage(
@@ -272,6 +269,7 @@ def geographic_coverage(
     field_values: Sequence[object] | None = None,
     facilities: Sequence[int] | np.ndarray | None = None,
     passable: np.ndarray | None = None,
+    catchment: Callable[[int, np.ndarray], object] | None = None,
 ) -> CoverageResult:
     """Capacity-limited coverage of a population grid by facilities processed in order.
 
@@ -295,6 +293,10 @@ def geographic_coverage(
         Positions of the facilities to process (default: all); others are left out.
     passable
         Cells that can be crossed; under ``current`` the residual starts at 0 elsewhere.
+    catchment
+        Called with each facility's position and the flat indices of its catchment's cells
+        as soon as it is filled (a catchment can hold a whole reach: kept all together they
+        would cost 8 bytes per cell per facility).
     """
     unit = zone_unit(rules)
     capacities = np.asarray(capacities, dtype="float64")
@@ -324,12 +326,12 @@ def geographic_coverage(
         "field": None if values is None else dict(zip(usable, values, strict=True)),
     }[order]
     rows = []
-    catchments: dict[int, np.ndarray] = {}
     for rank, (i, reach) in enumerate(zip(ranked, reaches(ranked.tolist()), strict=True), 1):
         fill, cells = fill_catchment(
             reach, residual, capacities[i], max_minutes=max_minutes, rules=rules
         )
-        catchments[int(i)] = cells
+        if catchment is not None:
+            catchment(int(i), cells)
         row = asdict(fill)
         row[f"inner_ring_{unit}"] = row.pop("inner_ring")
         row[f"outer_ring_{unit}"] = row.pop("outer_ring")
@@ -361,7 +363,7 @@ def geographic_coverage(
         "pop_catchment",
         "time_limit_reached",
     ]
-    return CoverageResult(pd.DataFrame(rows, columns=columns), residual, catchments)
+    return CoverageResult(pd.DataFrame(rows, columns=columns), residual)
 
 
 def covered_people(

@@ -259,6 +259,7 @@ def measure_surface(
     residual = None
     if population is not None:
         people = read_population_grid(population, surface.grid)
+        outlines: dict[int, shapely.Geometry] = {}
         result = geographic_coverage(
             lambda positions: surface.reaches(rows[positions], cols[positions], **options),
             people,
@@ -269,6 +270,9 @@ def measure_surface(
             field_values=None if order_field is None else frame[order_field].tolist(),
             facilities=ok,
             passable=surface.passable,
+            catchment=lambda i, cells: outlines.__setitem__(
+                i, catchment_outline(cells, surface.grid)
+            ),
         )
         capacity = _capacity_table(result, frame, id_field)
         zone_grid, names = (
@@ -284,12 +288,13 @@ def measure_surface(
             ),
             on="zone",
         )
-        catchments = _catchment_polygons(
-            result.catchments,
-            surface.grid,
-            result.table.set_index("facility")[["catchment_minutes", "covered"]].assign(
-                **{id_field: frame[id_field].to_numpy()[result.table["facility"].to_numpy()]}
-            ),
+        attributes = result.table[["facility", "catchment_minutes", "covered"]].assign(
+            **{id_field: frame[id_field].to_numpy()[result.table["facility"].to_numpy()]}
+        )
+        catchments = gpd.GeoDataFrame(
+            attributes.drop(columns="facility"),
+            geometry=[outlines[i] for i in attributes["facility"]],
+            crs=surface.grid.crs,
         )
         residual = result.residual
     used = {
@@ -311,28 +316,17 @@ def measure_surface(
     )
 
 
-def _catchment_polygons(
-    cells: dict[int, np.ndarray], grid: Grid, attributes: pd.DataFrame
-) -> gpd.GeoDataFrame:
-    """One polygon per facility, traced in the window of its catchment's cells."""
-    geometries: list[shapely.Geometry] = []
-    ncol = grid.shape[1]
-    for i in attributes.index:
-        flat = cells.get(int(i), np.zeros(0, np.int64))
-        if len(flat) == 0:
-            geometries.append(shapely.Polygon())
-            continue
-        rows, cols = np.divmod(flat, ncol)
-        r0, c0 = int(rows.min()), int(cols.min())
-        mask = np.zeros((int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1), np.uint8)
-        mask[rows - r0, cols - c0] = 1
-        window = grid.transform * Affine.translation(c0, r0)
-        parts = [
-            shapely.geometry.shape(geom)
-            for geom, _ in features.shapes(mask, mask=mask.astype(bool), transform=window)
-        ]
-        geometries.append(shapely.union_all(parts))
-    return gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=geometries, crs=grid.crs)
+def catchment_outline(cells: np.ndarray, grid: Grid) -> shapely.Geometry:
+    """The polygon of a catchment's cells (flat indices), traced in their bounding window."""
+    if len(cells) == 0:
+        return shapely.Polygon()
+    rows, cols = np.divmod(cells, grid.shape[1])
+    r0, c0 = int(rows.min()), int(cols.min())
+    mask = np.zeros((int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1), np.uint8)
+    mask[rows - r0, cols - c0] = 1
+    window = grid.transform * Affine.translation(c0, r0)
+    shapes = features.shapes(mask, mask=mask.astype(bool), transform=window)
+    return shapely.union_all([shapely.geometry.shape(geom) for geom, _ in shapes])
 
 
 def _check_options(
