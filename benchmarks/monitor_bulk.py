@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import resource
 import secrets
@@ -178,7 +179,9 @@ def run_child(url: str, folder: Path, name: str) -> dict[str, object]:
     )  # fmt: skip
     if answer.returncode != 0:
         raise SystemExit(f"step {name} failed:\n{answer.stderr}")
-    return dict(json.loads(answer.stdout.strip().splitlines()[-1]))
+    stages = [line for line in answer.stderr.splitlines() if line.startswith("claims: ")]
+    result = dict(json.loads(answer.stdout.strip().splitlines()[-1]))
+    return {**result, "stages": "; ".join(s.removeprefix("claims: ") for s in stages)}
 
 
 def main() -> None:
@@ -193,6 +196,8 @@ def main() -> None:
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        logging.getLogger("accessplan.monitor.claims").setLevel(logging.INFO)
         print(json.dumps(step(args.url, Path(args.folder), args.child)))
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -210,8 +215,11 @@ def main() -> None:
                 for name in ("register", "claims", "evaluate"):
                     rows.append({"backend": backend, **run_child(url, folder, name)})
                     r = rows[-1]
-                    print(f"{backend:>10} {name:>9}: {r['seconds']:6.1f} s {r['cpu']:6.1f} cpu s "
-                          f"{r['peak_mb']:7.0f} MB  {r['detail']}", flush=True)  # fmt: skip
+                    line = (
+                        f"{backend:>10} {name:>9}: {r['seconds']:6.1f} s {r['cpu']:6.1f} cpu s "
+                        f"{r['peak_mb']:7.0f} MB  {r['detail']}  {r['stages']}"
+                    )
+                    print(line, flush=True)
             finally:
                 cleanup()
         print()
