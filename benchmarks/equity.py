@@ -241,16 +241,8 @@ def report(setup: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
         f"({setup['road_nodes']:,} road nodes; province {setup['build_s']:.1f} s, network and "
         f"bounded search {setup['search_s']:.1f} s, not timed below).\n"
     )
-    header = [
-        "method",
-        "engine",
-        "wall s",
-        "CPU s",
-        "peak MB (above start)",
-        "load",
-        "speed-up",
-        "agreement",
-    ]
+    header = ["method", "engine", "wall s", "CPU s", "peak MB (above start)", "load"]
+    header += ["speed-up (wall)", "CPU ratio", "agreement"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for method in dict.fromkeys(m for _, m in records):
@@ -261,13 +253,11 @@ def report(setup: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
             if rec is None:
                 continue
             if rec["status"] != "ok":
-                print(f"| {method} | {LABELS[engine]} | {rec['status']} | | | | | |")
+                print(f"| {method} | {LABELS[engine]} | {rec['status']} | | | | | | |")
                 continue
-            ratio = (
-                f"{peer['wall'] / rec['wall']:.1f}x"
-                if engine != "pysal" and peer.get("status") == "ok"
-                else ""
-            )
+            ratios = ["", ""]
+            if engine != "pysal" and peer.get("status") == "ok":
+                ratios = [f"{peer[k] / rec[k]:.1f}x" if rec[k] > 0 else "" for k in ("wall", "cpu")]
             agree = (
                 _agreement(reference, rec["answer"], method)
                 if engine != "accessplan-pairs" and reference is not None
@@ -275,7 +265,8 @@ def report(setup: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
             )
             print(
                 f"| {method} | {LABELS[engine]} | {rec['wall']:.3f} | {rec['cpu']:.3f} | "
-                f"{rec['peak_mb']:,.0f} ({rec['delta_mb']:,.0f}) | {rec['load']:.1f} | {ratio} | "
+                f"{rec['peak_mb']:,.0f} ({rec['delta_mb']:,.0f}) | {rec['load']:.1f} | "
+                f"{ratios[0]} | {ratios[1]} | "
                 f"{agree} |"
             )
 
