@@ -124,3 +124,24 @@ def test_migrations_match_the_models(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     database.dispose()
     assert diff == []
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module"),
+    [("sqlalchemy", "accessplan.monitor.db"), ("fastapi", "accessplan.monitor.api"),
+     ("argon2", "accessplan.monitor.security")],
+)  # fmt: skip
+def test_missing_extra_names_it(blocked: str, module: str) -> None:
+    """Without the monitor extra's packages the import fails with a message naming the extra;
+    the indicators import without them."""
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        "import accessplan.monitor.indicators\n"
+        f"import {module}\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert child.returncode != 0
+    assert "MissingExtraError" in child.stderr and "accessplan[monitor]" in child.stderr
