@@ -509,6 +509,254 @@ def site_cmd(
     _step("site", options, out_dir, lang, region=region_path, seed=seed, title="site planning")
 
 
+@app.command("equity")
+def equity_cmd(
+    region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
+    out_dir: OutDir,
+    resource: Annotated[
+        str, typer.Option(help="Facility column of the supply: beds, doctors, capacity...")
+    ] = "beds",
+    profile: Annotated[str, typer.Option(help="Travel profile.")] = "car",
+    catchment: Annotated[float, typer.Option(help="Catchment (minutes).")] = 60.0,
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated, first = main: 2sfca, e2sfca, g2sfca, 3sfca, fca, gravity, raam."
+        ),
+    ] = None,
+    service: Annotated[str, typer.Option(help="Service of the facilities.")] = "health",
+    tiers: Annotated[
+        str | None, typer.Option(help="Tiers holding the resource, comma-separated (all).")
+    ] = None,
+    order: Annotated[
+        str | None, typer.Option(help="Settlement column ranking people (e.g. income).")
+    ] = None,
+    reference: Annotated[
+        float | None, typer.Option(help="Reference density per 1,000 people.")
+    ] = None,
+    tau: Annotated[
+        float | None, typer.Option(help="RAAM: minutes weighing as a facility's mean load.")
+    ] = None,
+    max_snap_m: Annotated[
+        float | None, typer.Option(help="Flag places farther than this from a road (m).")
+    ] = None,
+    profiles_file: ProfilesFile = None,
+    lang: Lang = None,
+) -> None:
+    """Access to a resource (2SFCA family, gravity, RAAM) and its equity: Gini, Theil, density.
+
+    Writes a run folder: settlements.csv (access per method, need), facilities.csv,
+    units.csv (density per 1,000 people and km², HRAD/PAD, need by township), inequality.csv,
+    theil.csv, theil_groups.csv, lorenz.csv, results.gpkg and report.html.
+    """
+    options = {
+        "resource": resource,
+        "profile": profile,
+        "catchment": catchment,
+        "methods": methods,
+        "service": service,
+        "tiers": tiers,
+        "order": order,
+        "reference": reference,
+        "tau": tau,
+        "max_snap_m": max_snap_m,
+        "profiles_file": profiles_file,
+    }
+    _step("equity", options, out_dir, lang, region=region_path, title="measuring equity")
+
+
+# ------------------------------------------------------------------------------- monitoring
+monitor_app = typer.Typer(
+    help="Monitor households at risk of poverty relapse due to illness.", no_args_is_help=True
+)
+app.add_typer(monitor_app, name="monitor")
+
+MonitorDb = Annotated[
+    str, typer.Option("--db", help="Database URL, or a SQLite file (default monitor.db).")
+]
+KeyFile = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="Key file (default: $ACCESSPLAN_MONITOR_KEY_FILE)."),
+]
+ActingUser = Annotated[str, typer.Option("--user", help="The acting user (must exist).")]
+
+
+def _monitor_url(db: str) -> str:
+    return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+
+
+def _monitor(db: str, key_file: Path | None) -> Any:
+    from accessplan.monitor.db import Database
+    from accessplan.monitor.security import Keyring
+
+    return Database(_monitor_url(db), keyring=Keyring.from_file(key_file) if key_file else None)
+
+
+def _acting(database: Any, user: str) -> Any:
+    from accessplan.monitor.register import actor
+
+    with database.reader() as session:
+        return actor(session, user)
+
+
+@monitor_app.command("init")
+def monitor_init(
+    areas: Annotated[
+        Path, typer.Option(help="Areas: a region GeoPackage, or CSV code,name,level,parent.")
+    ],
+    admin: Annotated[str, typer.Option(help="Username of the first county admin.")],
+    county: Annotated[str, typer.Option(help="The county admin's county code.")],
+    db: MonitorDb = "monitor.db",
+    key_file: KeyFile = None,
+    new_key: Annotated[
+        Path | None, typer.Option(help="Write a new key file here (never overwrites).")
+    ] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create or upgrade a monitor database, load the areas, add the first county admin."""
+    import getpass
+
+    import pandas as pd
+
+    from accessplan.monitor.db import init
+    from accessplan.monitor.register import create_user, load_areas
+    from accessplan.monitor.security import Keyring
+
+    def work() -> int:
+        _check_inputs({"--areas": areas, "--key-file": key_file})
+        if new_key:
+            key = Keyring.generate(new_key)
+        else:
+            key = Keyring.from_file(key_file) if key_file else Keyring.from_env()
+        database = init(_monitor_url(db), keyring=key)
+        if areas.suffix.lower() == ".gpkg":
+            from accessplan.region import Region
+
+            table = Region.read(areas).admin_units
+        else:
+            table = pd.read_csv(areas, dtype=str, keep_default_na=False)
+        with database.session(f"cli:{getpass.getuser()}") as session:
+            added = load_areas(session, table)
+            create_user(session, admin, password, "county_admin", county)
+        return int(added)
+
+    added = run_safely(work)
+    out.print(f"monitor database ready: {added} areas added, county admin {admin!r}")
+
+
+@monitor_app.command("import-register")
+def monitor_import_register(
+    register_path: Annotated[Path, typer.Argument(help="Register CSV, one row per member.")],
+    user: ActingUser,
+    db: MonitorDb = "monitor.db",
+    key_file: KeyFile = None,
+) -> None:
+    """Add households and members (identity numbers become keyed pseudonyms)."""
+    from accessplan.monitor.register import import_register
+
+    def work() -> Any:
+        _check_inputs({"the register file": register_path})
+        database = _monitor(db, key_file)
+        return import_register(database, register_path, _acting(database, user))
+
+    _print_summary(run_safely(work).summary())
+
+
+@monitor_app.command("import-claims")
+def monitor_import_claims(
+    claims_path: Annotated[Path, typer.Argument(help="Claims CSV (UTF-8).")],
+    user: ActingUser,
+    db: MonitorDb = "monitor.db",
+    key_file: KeyFile = None,
+    abort: Annotated[
+        bool, typer.Option("--abort-on-error", help="Import nothing if any row is bad.")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write the refused rows' lines and reasons here (CSV).")
+    ] = None,
+) -> None:
+    """Import medical insurance claims: once per file, bad rows listed by line."""
+    import pandas as pd
+
+    from accessplan.monitor.claims import import_claims
+
+    def work() -> Any:
+        _check_inputs({"the claims file": claims_path})
+        database = _monitor(db, key_file)
+        return import_claims(
+            database,
+            claims_path,
+            _acting(database, user),
+            on_error="abort" if abort else "skip",
+            progress=lambda done, total: logging.getLogger(__name__).info(
+                "%s of %s claims written", done, total
+            ),
+        )
+
+    report = run_safely(work)
+    _print_summary(report.summary())
+    if rejects is not None:
+        table = pd.DataFrame(report.rejects, columns=["line", "column", "reason"])
+        run_safely(lambda: _write_csv(table, rejects))
+        out.print(f"wrote {rejects}")
+
+
+@monitor_app.command("evaluate")
+def monitor_evaluate(
+    user: ActingUser,
+    db: MonitorDb = "monitor.db",
+    rules: Annotated[
+        Path | None, typer.Option(help="Rule set TOML to store first (a new version).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluation date YYYY-MM-DD (default today).")
+    ] = None,
+) -> None:
+    """Evaluate the newest early-warning rules; print the new warnings."""
+    import datetime as dt
+
+    from accessplan.monitor.rules import RuleSet, evaluate, store_rules
+
+    def work() -> Any:
+        try:
+            day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        except ValueError:
+            raise InputError(f"--as-of must be YYYY-MM-DD, got {as_of!r}.") from None
+        _check_inputs({"--rules": rules})
+        database = _monitor(db, None)
+        acting = _acting(database, user)
+        if rules is not None:
+            with database.session(acting.username) as session:
+                store_rules(session, RuleSet.from_toml(rules), acting)
+        return evaluate(database, acting, as_of=day)
+
+    _print_summary(run_safely(work).summary())
+
+
+@monitor_app.command("export-notice")
+def monitor_export_notice(
+    village: Annotated[str, typer.Option(help="Village code (12 digits).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Notice list CSV to write.")],
+    user: ActingUser,
+    db: MonitorDb = "monitor.db",
+) -> None:
+    """Write a village's public notice list (no identity numbers, phones, accounts or
+    diagnoses)."""
+    from accessplan.monitor.notice import export_notice
+
+    def work() -> Any:
+        _check_output_file(out_path, {}, suffix=".csv")
+        database = _monitor(db, None)
+        acting = _acting(database, user)
+        with database.session(acting.username) as session:
+            return export_notice(session, acting, village, out_path)
+
+    table = run_safely(work)
+    out.print(f"wrote {out_path} ({len(table)} households)")
+
+
 def _check_lang(lang: str | None) -> None:
     if lang is not None and lang not in ("en", "zh"):
         msg = f"--lang must be en or zh, got {lang!r}."
