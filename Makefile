@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test lint bench lock clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,26 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(STAMP) $(SYSTEM_STAMP) lint
-	$(BIN)/python -m pytest -q
+# PostgreSQL for the monitor's tests (tests/monitor run on SQLite and on PostgreSQL): installed
+# on a bare machine when allowed, started when not running, database `test` created.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+postgres:
+	@if ! command -v pg_ctlcluster >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "note: install PostgreSQL to run the monitor's PostgreSQL tests"; exit 0; \
+	  fi; \
+	fi; \
+	pg_isready -q -h 127.0.0.1 -p 5432 || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start; \
+	for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='test'\"" | grep -q 1 \
+	  || su postgres -c "createdb test"
+
+test: $(STAMP) $(SYSTEM_STAMP) lint postgres
+	ACCESSPLAN_TEST_POSTGRES=$(PG_TEST_URL) $(BIN)/python -m pytest -q
 
 # Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py
 # (Debian grass-core, installed when missing and allowed).
