@@ -160,6 +160,7 @@ OPTIONS = (
     o.Option("coverage_target", share, "--coverage-target"),
     *(o.Option(key, amount, "--" + key.replace("_", "-")) for key in COST_KEYS),
     o.Option("time_limit", o.seconds, "--time-limit"),
+    o.Option("iterations", o.count, "--iterations"),
     o.Option("seed", o.seed, "--seed"),
 )
 DEFAULT_TIER = "township_health_center"

@@ -84,8 +84,8 @@ ACCEPT = "lahc"
 TEMPERATURE = 0.002
 #: Share of the time limit given to PyVRP on each new best plan (0: only at the end).
 INTENSIFY = 0.0
-#: PyVRP iterations of the final search when the work is counted (at least).
-FINAL_ITERATIONS = 2000
+#: PyVRP iterations of the final search when the work is counted (at least, at most).
+FINAL_ITERATIONS = (200, 4000)
 #: Elite plans kept for recombination, and iterations without a new best between crossovers.
 ELITE, CROSSOVER_EVERY = 6, 40
 
@@ -655,7 +655,7 @@ class PatternSearch:
 
     def ruin(self, state: State) -> list[int]:
         n = self.p.n_clients
-        k = int(self.rng.integers(RUIN[0], min(RUIN[1], n) + 1))
+        k = int(self.rng.integers(min(RUIN[0], n), min(RUIN[1], n) + 1))
         active = np.flatnonzero(state.assign != DROPPED)
         if self.rng.random() < 0.6 and len(active):
             seed = int(self.rng.choice(active))
@@ -733,7 +733,7 @@ class PatternSearch:
         state = self.construct()
         self.polish(state)
         if len(self.multi) == 0 and not self.p.continuity:
-            best = self.intensify(state, deadline - clock(), self._final_iterations(counted))
+            best = self.intensify(state, deadline - clock(), self._final_iterations(iterations))
             return best if best.feasible else self.repair(best)
         limit = math.inf if counted else final_at
         while self.pattern_descent(state, limit) and clock() < final_at:
@@ -788,7 +788,7 @@ class PatternSearch:
                 if cand.feasible:
                     _add_elite(elite, cand)
         self.stats.iterations = it
-        best = self.intensify(best, deadline - clock(), self._final_iterations(counted))
+        best = self.intensify(best, deadline - clock(), self._final_iterations(iterations))
         return best if best.feasible else self.repair(best)
 
     def repair(self, state: State) -> State:
@@ -813,9 +813,13 @@ class PatternSearch:
             self.evaluate(state)
         return state
 
-    def _final_iterations(self, counted: bool) -> int | None:
-        """PyVRP iterations of the final search when the work is counted."""
-        return max(FINAL_ITERATIONS, 10 * int(self.f.sum())) if counted else None
+    def _final_iterations(self, iterations: int | None) -> int | None:
+        """PyVRP iterations of the final search when the work is counted: four per pattern
+        iteration, between :data:`FINAL_ITERATIONS` bounds."""
+        if iterations is None:
+            return None
+        low, high = FINAL_ITERATIONS
+        return int(min(high, max(low, 4 * iterations)))
 
 
 class _Until:

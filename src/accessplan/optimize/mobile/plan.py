@@ -103,11 +103,11 @@ class MobilePlan:
                 .fillna(0)
                 .astype("int64"),
                 "service_min": v["service_min"],
-                "days": v["id"].map(days).fillna(""),
-                "vehicles": v["id"].map(teams).fillna(""),
+                "days": [days.get(i, "") for i in v["id"]],
+                "vehicles": [teams.get(i, "") for i in v["id"]],
                 "longest_gap_days": v["id"].map(gaps),
                 "status": np.where(v["id"].isin(list(reasons)), "dropped", "served"),
-                "reason": v["id"].map(reasons).fillna(""),
+                "reason": [reasons.get(i, "") for i in v["id"]],
             }
         )
 
@@ -259,6 +259,7 @@ def plan_tours(
     compare_fixed: int = 0,
     coverage_target: float = 1.0,
     time_limit: float | None = None,
+    iterations: int | None = None,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> MobilePlan:
@@ -271,8 +272,9 @@ def plan_tours(
     vehicles per depot and working day. ``sweep`` solves again with fewer and more vehicles
     to find the fleet needed for full coverage; ``compare_fixed`` > 0 adds the
     fixed-or-mobile curve for 0..``compare_fixed`` new fixed sites. ``time_limit`` (seconds)
-    bounds the main solve (default: a fixed amount of search work, so that the same seed
-    gives the same plan); the sweep and the comparison use shorter searches.
+    bounds the main solve; ``iterations`` sets its search work (by default from the number
+    of visits, :func:`work_budget`): with it (or without a time limit) the same seed gives
+    the same plan. The sweep and the comparison search a quarter as long.
     """
     say = progress or (lambda _stage: None)
     if kind not in ("clinic", "supply"):
@@ -304,11 +306,12 @@ def plan_tours(
         costs=costs,
     )
     say("mobile: tours")
+    budget = iterations if iterations is not None else work_budget(setup)
     result = solve_periodic(
         setup.problem,
         time_limit=time_limit or 3600.0,
         seed=seed,
-        iterations=None if time_limit else work_budget(setup),
+        iterations=budget if iterations is not None or time_limit is None else None,
     )
     kpis = _kpis(setup, result.schedule, result.dropped, costs)
     naive_schedule, naive_dropped = naive_plan(setup.problem)
@@ -318,7 +321,7 @@ def plan_tours(
     fleet = pd.DataFrame()
     if sweep:
         say("mobile: fleet sweep")
-        fleet = fleet_sweep(setup, seed=seed)
+        fleet = fleet_sweep(setup, seed=seed, iterations=max(20, budget // 4))
         full = fleet.loc[fleet["villages_dropped"] == 0, "vehicles"]
         kpis["vehicles_needed"] = int(full.min()) if len(full) else None
     kpis["vehicles"] = int(setup.depots["vehicles"].sum())
@@ -336,7 +339,12 @@ def plan_tours(
 
         say("mobile: fixed or mobile")
         tradeoff = fixed_or_mobile(
-            region, setup, max_sites=compare_fixed, coverage_target=coverage_target, seed=seed
+            region,
+            setup,
+            max_sites=compare_fixed,
+            coverage_target=coverage_target,
+            seed=seed,
+            iterations=max(20, budget // 4),
         )
     return MobilePlan(
         region=region,

@@ -13,8 +13,8 @@ Rules, each reported by name:
 ``depot``         every route starts and ends at its vehicle's depot, stops in order 0, 1, ...
 ``fleet``         the vehicle exists on that day (its depot has that many vehicles that day),
                   and makes at most one route a day
-``working_day``   every visit falls on a day its client may be visited (a day of one of its
-                  patterns) and on which the vehicle works
+``working_day``   every route runs on a working day of its depot (one with vehicles), and
+                  every visit on a day its client may be visited (a day of one of its patterns)
 ``visits``        every client is visited as many times as it needs, or is reported dropped
                   with a reason (and only a client with a finite prize may be dropped)
 ``pattern``       a client's visit days form one of its allowed patterns
@@ -113,7 +113,10 @@ def validate(problem: PeriodicProblem, schedule: pd.DataFrame, dropped: pd.DataF
             bad("fleet", f"{where}: no such vehicle (expected <depot id>#<number>)")
             continue
         k, j = depot_of[home], int(number) - 1
-        if not 0 <= day < p.n_days or not 0 <= j < p.vehicles[k, day]:
+        if not 0 <= day < p.n_days or p.vehicles[k, day] == 0:
+            bad("working_day", f"{where}: not a working day of depot {home}")
+            continue
+        if not 0 <= j < p.vehicles[k, day]:
             bad("fleet", f"{where}: the depot has no vehicle number {j + 1} on that day")
             continue
         if (day, str(vehicle)) in used:

@@ -1,0 +1,151 @@
+"""plan_tours on a synthetic county and the mobile step through a scenario run: the plan is
+valid, dropped villages carry reasons, coverage of fixed + mobile is reported, the run
+folder holds schedule.csv, summary.json (the key figures) and the report, the same seed
+gives byte-identical tables, and bad input leaves no run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from accessplan import synth
+from accessplan._errors import InputError
+from accessplan.optimize.mobile import MobilePlan, plan_tours, validate
+from accessplan.region import Region
+from accessplan.report import translator
+from accessplan.report.sections.mobile import section
+from accessplan.run import run_scenario
+from accessplan.settings import Scenario
+
+FAST = {"days": 10, "iterations": 40, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def county() -> Region:
+    return synth.mountain_county(5, n_townships=5, n_villages=80)
+
+
+@pytest.fixture(scope="module")
+def plan(county: Region) -> MobilePlan:
+    return plan_tours(county, compare_fixed=1, **FAST)  # type: ignore[arg-type]
+
+
+def test_every_village_gets_its_visits(plan: MobilePlan) -> None:
+    k = plan.kpis
+    assert plan.result.check.ok
+    assert k["villages_served"] == k["villages"] == len(plan.setup.villages)
+    assert k["visits"] == int(plan.setup.villages["visits"].sum())
+    assert k["vehicles_needed"] is not None and k["vehicles_needed"] <= k["vehicles"]
+    assert plan.naive["valid"]
+    villages = plan.villages()
+    assert (villages["visits_planned"] == villages["visits_needed"]).all()
+    assert (villages["status"] == "served").all()
+
+
+def test_coverage_by_township_adds_the_mobile_villages(plan: MobilePlan) -> None:
+    c = plan.coverage
+    whole = c[c["code"] == ""].iloc[0]
+    assert whole["population"] == pytest.approx(plan.region.settlements["population"].sum())
+    assert (c["fixed_mobile_share"] >= c["fixed_share"] - 1e-12).all()
+    assert whole["fixed_mobile_share"] == pytest.approx(1.0)  # every village beyond is served
+
+
+def test_tables_layers_summary_and_section(plan: MobilePlan) -> None:
+    tables = plan.tables()
+    assert {"schedule", "villages", "routes", "coverage", "dropped", "fleet", "tradeoff"} <= set(
+        tables
+    )
+    s = tables["schedule"]
+    assert list(s.columns[:8]) == [
+        "day",
+        "date",
+        "vehicle",
+        "depot",
+        "stop",
+        "kind",
+        "place",
+        "name",
+    ]
+    assert {"arrival", "arrival_min", "service_min", "km"} <= set(s.columns)
+    layers = plan.layers()
+    assert len(layers["tours"]) == plan.kpis["trips"]
+    json.dumps(plan.summary())
+    json.dumps(plan.parameters())
+    assert plan.tradeoff is not None and len(plan.tradeoff.table) == 2
+    for lang in ("en", "zh_CN"):
+        built = section(plan, translator(lang))
+        assert built.title and len(built.parts) >= 6
+
+
+def test_a_short_fleet_drops_villages_with_reasons(county: Region) -> None:
+    """Four days instead of ten: the plan leaves villages out, each as fleet_short, and the
+    rest is still valid."""
+    short = plan_tours(county, days=4, iterations=30, sweep=False)
+    dropped = short.result.dropped
+    assert len(dropped) > 0
+    assert set(dropped["reason"]) == {"fleet_short"}
+    assert validate(short.setup.problem, short.result.schedule, dropped).ok
+    assert short.kpis["villages_served"] + len(dropped) == short.kpis["villages"]
+
+
+def _scenario(region_file: Path, **step: object) -> Scenario:
+    return Scenario.from_dict(
+        {
+            "name": "mobile test",
+            "seed": 0,
+            "region": {"path": str(region_file)},
+            "steps": [
+                {
+                    "kind": "mobile",
+                    "days": 8,
+                    "iterations": 30,
+                    "sweep": False,
+                    "compare_fixed": 0,
+                    **step,
+                }
+            ],
+        }
+    )
+
+
+def test_the_step_writes_its_run_folder_twice_alike(county: Region, tmp_path: Path) -> None:
+    region_file = tmp_path / "county.gpkg"
+    county.write(region_file)
+    scenario = _scenario(region_file, workday="8h", vehicles="township_health_center:1")
+    for name in ("a", "b"):
+        run_scenario(scenario, out=tmp_path / name)
+    a, b = tmp_path / "a", tmp_path / "b"
+    for table in ("schedule.csv", "villages.csv", "routes.csv", "coverage.csv", "tables.xlsx"):
+        assert (a / table).read_bytes() == (b / table).read_bytes(), table
+    schedule = pd.read_csv(a / "schedule.csv")
+    assert {"day", "vehicle", "stop", "place", "arrival", "service_min"} <= set(schedule.columns)
+    summary = json.loads((a / "summary.json").read_text())
+    assert summary["valid"] is True and summary["villages_served"] > 0
+    assert "km_per_person_visit" in summary
+    assert "Mobile clinic tours" in (a / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"threshold": -5}, "must be a positive number of minutes"),
+        ({"threshold": 600}, "no village is beyond 600 minutes"),
+        ({"vehicles": "V0003:1"}, "'V0003' is not a facility of the region"),
+        ({"workday": "10min"}, "shorter than the fastest round trip"),
+        ({"days": 0}, "must be a whole number >= 1"),
+        ({"workday": "eight hours"}, "a duration like 8h"),
+    ],
+)
+def test_bad_input_leaves_no_run_folder(
+    county: Region, tmp_path: Path, step: dict[str, object], message: str
+) -> None:
+    region_file = tmp_path / "county.gpkg"
+    county.write(region_file)
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=message):
+        run_scenario(_scenario(region_file, **step), out=out)
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out*"))
