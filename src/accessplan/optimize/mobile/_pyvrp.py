@@ -3,9 +3,10 @@ vehicle and day, and the visits of a pattern assignment as clients with time win
 
 The time axis is cut into *lanes*, one per vehicle-day ``(day, team)`` in day-major order;
 lane ``l`` spans ``[l H, l H + W]`` where ``W`` is the workday plus overtime (or, without a
-limit, a bound no route can exceed) and ``H = 3 W + 1``. Vehicle type ``l`` is that vehicle on
-that day: it leaves its depot no earlier than the lane's start and is back by its end, so it
-can only serve clients whose window meets its lane. A visit fixed to day ``d`` has the window
+limit, a bound no route can exceed) and ``H = 3 W + 1``. One vehicle type per depot and day
+holds that depot's vehicles of that day (one per lane with continuity of care): they leave no
+earlier than their first lane's start and are back by their last lane's end, so they can only
+serve clients whose window meets their day. A visit fixed to day ``d`` has the window
 of all lanes of ``d`` (of one team's lane with continuity of care). A client needing one
 visit is a single client whose window spans all its allowed days, so PyVRP itself chooses the
 day; where the allowed days are not one run of lanes, it is a mutually exclusive group of one
@@ -65,15 +66,17 @@ def pyvrp_version() -> str:
 class Induced:
     """The PyVRP data of one assignment and how its clients map back to the problem.
 
-    ``customer[c]`` is the problem's client of PyVRP client ``c`` and ``window[c]`` its time
-    window; ``runs[i]`` lists ``(first lane, last lane, c)`` for the PyVRP clients of client
-    ``i`` (each serves a range of consecutive lanes).
+    ``customer[c]`` is the problem's client of PyVRP client ``c``, ``window[c]`` its time
+    window and ``lanes[c]`` the first and last lane it may be served on; ``runs[i]`` lists
+    ``(first lane, last lane, c)`` for the PyVRP clients of client ``i`` (each serves a range
+    of consecutive lanes).
     """
 
     data: Any
     customer: np.ndarray
     window: np.ndarray
     runs: list[list[tuple[int, int, int]]]
+    lanes: np.ndarray
 
     def client_at(self, i: int, lane: int) -> int:
         """The PyVRP client serving client ``i`` on ``lane``, -1 if none."""
@@ -110,6 +113,13 @@ class Adapter:
         self._axis = np.array([d * n_teams + t for d, t in self.lanes], dtype="int64")
         limit = p.workday + p.overtime
         self.window = math.ceil(TIME_SCALE * (limit if math.isfinite(limit) else _bound(p)))
+        #: time windows are needed to keep days (or teams) apart or to bound a workday; a
+        #: single day of one vehicle group without a workday is a plain CVRP
+        self.timed = bool(
+            math.isfinite(limit)
+            or p.continuity
+            or np.count_nonzero(p.vehicles.sum(axis=0)) > 1
+        )
         # lanes three windows apart: reaching a neighbouring lane's client costs a vehicle
         # at least two workdays of time warp, which PyVRP's penalties never accept
         self.period = 3 * self.window + 1
@@ -135,31 +145,45 @@ class Adapter:
             pyvrp.Location(0.0, 0.0, name=name) for name in (*p.depot_ids, *p.client_ids)
         ]
         self._depots = [pyvrp.Depot(location=k, name=p.depot_ids[k]) for k in range(p.n_depots)]
-        self._vehicle_types = [self._vehicle_type(i) for i in range(len(self.lanes))]
+        #: PyVRP vehicle types: one per depot and day (its lanes' vehicles are alike), or
+        #: one per lane with continuity of care (a team keeps its vehicle)
+        keys = [
+            (int(self.lane_depot[i]), int(self.lane_day[i]), i if p.continuity else -1)
+            for i in range(len(self.lanes))
+        ]
+        order = {key: g for g, key in enumerate(dict.fromkeys(keys))}
+        self.lane_group = np.array([order[key] for key in keys], dtype="int64")
+        self.group_lanes = [np.flatnonzero(self.lane_group == g) for g in range(len(order))]
+        self._vehicle_types = [self._vehicle_type(g) for g in range(len(order))]
         self._clients: dict[tuple[int, int, int, int], Any] = {}
         self._runs: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
 
     # ------------------------------------------------------------------ building
-    def _vehicle_type(self, lane: int) -> Any:
-        p, (day, team) = self.problem, self.lanes[lane]
+    def _vehicle_type(self, group: int) -> Any:
+        """The vehicles of one depot on one day (or one team's on one day): they leave no
+        earlier than their first lane's start and are back by their last lane's end."""
+        p, lanes = self.problem, self.group_lanes[group]
+        day, team = self.lanes[lanes[0]]
         depot = self.teams[team][0]
-        start = int(self._axis[lane]) * self.period
+        start = int(self._axis[lanes[0]]) * self.period
+        end = int(self._axis[lanes[-1]]) * self.period + self.window
         cap = p.capacity[depot]
         capacity = [int(cap * LOAD_SCALE) if math.isfinite(cap) else int(self.load.sum()) + 1]
         timed = math.isfinite(p.workday)
+        who = f"#{self.teams[team][1] + 1}" if p.continuity else ""
         return self._pyvrp.VehicleType(
-            num_available=1,
+            num_available=len(lanes),
             capacity=capacity,
             start_depot=depot,
             end_depot=depot,
-            tw_early=start,
-            tw_late=start + self.window,
+            tw_early=start if self.timed else 0,
+            tw_late=end if self.timed else 2 * MISSING,
             shift_duration=math.ceil(p.workday * TIME_SCALE) if timed else self.window,
             max_overtime=math.ceil(p.overtime * TIME_SCALE) if timed else 0,
             unit_overtime_cost=self.overtime_unit if timed else 0,
             unit_distance_cost=UNIT_DISTANCE_COST,
             fixed_cost=self.route_unit,
-            name=f"{p.depot_ids[depot]}#{self.teams[team][1] + 1}@{p.day_label(day)}",
+            name=f"{p.depot_ids[depot]}{who}@{p.day_label(day)}",
         )
 
     def lanes_for(self, client: int, day: int, team: int = -1) -> np.ndarray:
@@ -210,7 +234,11 @@ class Adapter:
             groups,
         )
         window = np.asarray(windows, dtype="int64").reshape(-1, 2)
-        return Induced(data, np.asarray(customer, dtype="int64"), window, runs_of)
+        lanes = np.zeros((len(customer), 2), dtype="int64")
+        for runs in runs_of:
+            for lo, hi, c in runs:
+                lanes[c] = (lo, hi)
+        return Induced(data, np.asarray(customer, dtype="int64"), window, runs_of, lanes)
 
     def _lane_runs(self, i: int, code: int, team: int) -> list[tuple[int, int]]:
         """Ranges of consecutive lanes of client ``i``'s PyVRP clients (cached)."""
@@ -237,6 +265,8 @@ class Adapter:
         made = self._clients.get(key)
         if made is None:
             p = self.problem
+            if not self.timed:
+                early, late = 0, 2 * MISSING
             made = self._pyvrp.Client(
                 location=p.n_depots + i,
                 delivery=[int(self.load[i])],
@@ -260,20 +290,21 @@ class Adapter:
         for lane, stops in enumerate(routes):
             visits = [c for c in (induced.client_at(i, lane) for i in stops) if c >= 0]
             if visits:
-                made.append(pv.Route(induced.data, visits, lane))
+                made.append(pv.Route(induced.data, visits, int(self.lane_group[lane])))
         return pv.Solution(induced.data, made)
 
     def routes(self, induced: Induced, solution: Any) -> list[list[int]]:
         """Client lists per lane of a PyVRP solution; a visit on a lane outside its window
         (an infeasible solution) is left out."""
         out: list[list[int]] = [[] for _ in self.lanes]
+        customer = induced.customer.tolist()
+        lo, hi = induced.lanes[:, 0].tolist(), induced.lanes[:, 1].tolist()
+        free = [list(lanes) for lanes in self.group_lanes]
         for route in solution.routes():
-            lane = route.vehicle_type()
-            for a in route:
-                if a.is_client():
-                    i = int(induced.customer[a.idx])
-                    if induced.client_at(i, lane) == a.idx:
-                        out[lane].append(i)
+            lane = int(free[route.vehicle_type()].pop(0))
+            out[lane] = [
+                customer[a.idx] for a in route if a.is_client() and lo[a.idx] <= lane <= hi[a.idx]
+            ]
         return out
 
 

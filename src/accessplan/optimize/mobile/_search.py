@@ -494,22 +494,24 @@ class PatternSearch:
             self.recreate(state, [int(c) for c in partial], noise=0.0)
         self.evaluate(state)
 
-    def intensify(self, state: State, seconds: float, iterations: int | None = None) -> State:
-        """PyVRP's iterated local search on ``state``'s pattern, warm-started from it, for
-        ``seconds`` (and at most ``iterations``)."""
+    def intensify(
+        self, state: State, seconds: float, iterations: int | None = None, *, fresh: bool = False
+    ) -> State:
+        """PyVRP's iterated local search on ``state``'s pattern, warm-started from it (from
+        PyVRP's own start when ``fresh``), for ``seconds`` (and at most ``iterations``)."""
         induced = self.induced(state)
         result = self.pyvrp.solve(
             induced.data,
             _Until(clock() + max(seconds, 0.01), iterations),
             seed=int(self.rng.integers(2**31)),
             collect_stats=False,
-            initial_solution=self.ad.solution(induced, state.routes),
+            initial_solution=None if fresh else self.ad.solution(induced, state.routes),
         )
         self.stats.pyvrp_calls += 1
         candidate = state.copy()
         self.set_routes(candidate, self.ad.routes(induced, result.best))
         self._settle(candidate)
-        return candidate if _better(candidate, state) else state
+        return candidate if fresh or _better(candidate, state) else state
 
     # ================================================================== moves
     def screen(self, state: State) -> np.ndarray:
@@ -730,11 +732,13 @@ class PatternSearch:
         deadline = start + time_limit
         counted = iterations is not None
         final_at = deadline - (0.0 if counted else FINAL_SHARE * time_limit)
+        if len(self.multi) == 0 and not self.p.continuity:
+            # nothing to choose but routes (and days, which PyVRP chooses itself)
+            final = self._final_iterations(iterations)
+            best = self.intensify(self.empty(), deadline - clock(), final, fresh=True)
+            return best if best.feasible else self.repair(best)
         state = self.construct()
         self.polish(state)
-        if len(self.multi) == 0 and not self.p.continuity:
-            best = self.intensify(state, deadline - clock(), self._final_iterations(iterations))
-            return best if best.feasible else self.repair(best)
         limit = math.inf if counted else final_at
         while self.pattern_descent(state, limit) and clock() < final_at:
             self.polish(state)
