@@ -27,6 +27,7 @@ from pyproj import CRS, Transformer
 from accessplan import _validate
 from accessplan._errors import CrsError, InputError, InputFileNotFoundError
 from accessplan._files import new_file
+from accessplan.services import ALL, Catalogue, default_region_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -412,7 +413,12 @@ class Region:
     terrain
         Optional elevation grid.
     tiers
-        Tier table, lowest first per service; defaults to :data:`TIERS`.
+        Tier table, lowest first per service; defaults to :data:`TIERS`. Given alone, the
+        region's catalogue is :meth:`Catalogue.from_tiers` of it.
+    catalogue
+        The services the region plans for (:mod:`accessplan.services`): tiers, names, OSM
+        tags, standards and completeness levels. Given, it sets ``tiers``; by default health
+        and school of the bundled catalogue, the services of :data:`TIERS`.
     """
 
     settlements: gpd.GeoDataFrame
@@ -424,17 +430,41 @@ class Region:
     terrain: Terrain | None = None
     name: str = "region"
     tiers: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(TIERS))
+    catalogue: Catalogue = field(default_factory=default_region_catalogue)
 
     def __post_init__(self) -> None:
         self.tiers = {k: tuple(v) for k, v in self.tiers.items()}
+        self._reconcile_catalogue()
         self.settlements = _canonical(
             self.settlements,
             SETTLEMENT_COLUMNS,
-            [*OPTIONAL_SETTLEMENT_NUMBERS, *pupil_columns(self.settlements)],
+            [*OPTIONAL_SETTLEMENT_NUMBERS, *pupil_columns(self.settlements), *self._groups()],
         )
         self.facilities = _canonical(self.facilities, FACILITY_COLUMNS, OPTIONAL_FACILITY_NUMBERS)
         self.admin_units = _canonical(pd.DataFrame(self.admin_units), ADMIN_COLUMNS)
         self._validate()
+
+    def _reconcile_catalogue(self) -> None:
+        """One source of tiers: a catalogue given sets them, a tier table given alone makes
+        the catalogue; both given must agree."""
+        if self.catalogue.tiers == self.tiers:
+            return
+        if self.tiers == TIERS:
+            self.tiers = self.catalogue.tiers
+        elif self.catalogue == default_region_catalogue():
+            self.catalogue = Catalogue.from_tiers(self.tiers)
+        else:
+            msg = (
+                f"the tier table {self.tiers} and the catalogue's tiers "
+                f"{self.catalogue.tiers} differ; give the catalogue alone."
+            )
+            raise InputError(msg)
+
+    def _groups(self) -> list[str]:
+        """Settlement columns of the population groups the catalogue's standards count and
+        the settlements have."""
+        used = {std.group for _, std in self.catalogue.standards()} - {ALL}
+        return sorted(c for c in used if c in self.settlements)
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
@@ -459,6 +489,7 @@ class Region:
             "population",
             *OPTIONAL_SETTLEMENT_NUMBERS,
             *pupil_columns(self.settlements),
+            *self._groups(),
         ):
             _validate.non_negative(self.settlements, column, what="settlements")
         for column in ("capacity", *OPTIONAL_FACILITY_NUMBERS):
@@ -485,8 +516,9 @@ class Region:
             rows = (np.flatnonzero(bad_service.to_numpy())[:5]).tolist()
             found = sorted(set(self.facilities.loc[bad_service, "service"]))
             msg = (
-                f"facilities: unknown service {found} in row(s) {rows}; "
-                f"expected one of {sorted(services)} (or pass a tier table with it)."
+                f"facilities: unknown service {found} in row(s) {rows}; expected one of "
+                f"{sorted(services)}, or declare it in a services catalogue (region build "
+                "--services FILE)."
             )
             raise InputError(msg)
         for service, tiers in self.tiers.items():
@@ -510,6 +542,25 @@ class Region:
     def tier_rank(self, service: str, tier: str) -> int:
         """Position of ``tier`` in its service's table, 0 for the lowest."""
         return self.tiers[service].index(tier)
+
+    def people(self, group: str = ALL) -> np.ndarray:
+        """People of ``group`` in each settlement (NaN where unknown): ``population`` for
+        ``"all"``, else the settlements column of the group's name."""
+        column = "population" if group == ALL else group
+        if column not in self.settlements:
+            msg = (
+                f"settlements have no column {column!r} for the population group {group!r} "
+                "that a standard of the services catalogue counts; add the column to the "
+                "village table (region build --settlements FILE with id, lon, lat, population, "
+                f'{column}), or set group = "{ALL}" in the catalogue.'
+            )
+            raise InputError(msg)
+        return np.asarray(self.settlements[column].to_numpy(dtype="float64"))
+
+    def missing_groups(self) -> list[str]:
+        """Groups the catalogue's standards count that the settlements have no column for."""
+        used = {std.group for _, std in self.catalogue.standards()} - {ALL}
+        return sorted(g for g in used if g not in self.settlements)
 
     def summary(self) -> dict[str, Any]:
         """Counts that describe the region, for logs and the CLI."""
@@ -556,7 +607,12 @@ class Region:
             crs=crs,
         )
         write(edges, path, layer="road_edges", driver="GPKG")
-        meta = {"name": self.name, "tiers": json.dumps(self.tiers), "format": "accessplan-region/1"}
+        meta = {
+            "name": self.name,
+            "tiers": json.dumps(self.tiers),
+            "services": json.dumps(self.catalogue.to_dict(), ensure_ascii=False),
+            "format": "accessplan-region/1",
+        }
         if self.terrain is not None:
             # GeoPackage tiles round the geotransform in the last bits: keep the exact one
             meta["terrain_transform"] = json.dumps(list(self.terrain.transform)[:6])
@@ -643,6 +699,12 @@ class Region:
             terrain=terrain,
             name=meta.get("name", "region"),
             tiers={k: tuple(v) for k, v in json.loads(meta["tiers"]).items()},
+            # regions written before catalogues carry the tier table alone
+            catalogue=(
+                Catalogue.from_dict(json.loads(meta["services"]), source=str(path))
+                if "services" in meta
+                else Catalogue.from_tiers(json.loads(meta["tiers"]))
+            ),
         )
 
 

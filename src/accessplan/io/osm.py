@@ -4,9 +4,10 @@ Roads: ways with a routable ``highway`` class that some mode of :data:`ACCESS_MO
 every OSM node kept, long segments split so the terrain describes each edge's grade. Each
 edge records, per mode and direction, whether OSM's access rules let that mode travel it
 (see :func:`way_access`). Settlements:
-``place`` nodes and areas of inhabited kinds. Health facilities: ``amenity=hospital|clinic|
-doctors`` and primary-care ``healthcare=*``; schools: ``amenity=school``. Tiers are guessed
-from tags (see :func:`guess_tier`) and can be overridden by a table.
+``place`` nodes and areas of inhabited kinds. Facilities: the objects a rule of the services
+catalogue matches (:mod:`accessplan.services`; by default health — ``amenity=hospital|clinic|
+doctors`` and primary-care ``healthcare=*`` — and schools, ``amenity=school``), each with the
+tier its rules give (see :func:`guess_tier`), which a table can override.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from accessplan._types import PathArg
 from accessplan.io import raster, tables
 from accessplan.io.population import MAX_SETTLEMENT_POPULATION, check_plausible, population_from
 from accessplan.region import ACCESS_COLUMNS, ACCESS_MODES, ADMIN_LEVELS, Region, RoadNetwork
+from accessplan.services import Catalogue, default_region_catalogue
+from accessplan.services import read as read_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +53,6 @@ SETTLEMENT_PLACES = frozenset(
     {"city", "town", "village", "hamlet", "isolated_dwelling", "farm", "suburb", "quarter",
      "neighbourhood"}
 )  # fmt: skip
-#: ``healthcare`` values that provide first-contact care; pharmacies, dentists, labs do not.
-PRIMARY_CARE = frozenset(
-    {"hospital", "clinic", "centre", "doctor", "nurse", "midwife", "birthing_centre"}
-)
 #: Points farther than this outside the road network's hull are taken as bad coordinates.
 OUTSIDE_MARGIN_M = 20_000.0
 
@@ -90,25 +89,62 @@ ONEWAY_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def guess_tier(tags: dict[str, str]) -> tuple[str, str] | None:
+def guess_tier(
+    tags: Mapping[str, str], catalogue: Catalogue | None = None
+) -> tuple[str, str] | None:
     """``(service, tier)`` for an OSM object, or None when it is no facility we plan for.
 
-    hospital -> county_hospital; clinic / health centre -> township_health_center;
-    doctors, nurse, midwife -> village_clinic; school by ``isced:level`` (2 or more ->
-    middle, else primary).
+    The first service of ``catalogue`` (default: health and school) with a rule ``tags``
+    match, at its highest matching tier: hospital -> county_hospital; clinic / health centre
+    -> township_health_center; doctors, nurse, midwife -> village_clinic; school by
+    ``isced:level`` (2 or more -> middle, else primary).
     """
-    amenity = tags.get("amenity", "")
-    healthcare = tags.get("healthcare", "")
-    if amenity == "hospital" or healthcare == "hospital":
-        return ("health", "county_hospital")
-    if amenity == "clinic" or healthcare in ("clinic", "centre"):
-        return ("health", "township_health_center")
-    if amenity == "doctors" or healthcare in PRIMARY_CARE:
-        return ("health", "village_clinic")
-    if amenity == "school":
-        levels = [int(x) for x in re.findall(r"\d", tags.get("isced:level", ""))]
-        return ("school", "middle" if levels and max(levels) >= 2 else "primary")
-    return None
+    found = (catalogue or default_region_catalogue()).match(tags)
+    return None if found is None else (found[0], found[1])
+
+
+@dataclass
+class _Matcher:
+    """Finds the catalogue's facilities among OSM objects and counts what each rule found."""
+
+    catalogue: Catalogue
+    keys: frozenset[str] = field(init=False)
+    found: dict[tuple[str, str, int], int] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = frozenset(self.catalogue.rule_keys())
+
+    def __call__(self, tags: Any) -> tuple[str, str, str] | None:
+        """``(service, tier, osm_tags)`` of a facility, None for any other object;
+        ``osm_tags`` lists the object's tags of the keys the catalogue's rules name."""
+        if not len(tags):
+            return None
+        plain = dict(tags)
+        if self.keys.isdisjoint(plain):
+            return None
+        match = self.catalogue.match(plain)
+        if match is None:
+            return None
+        self.found[match] = self.found.get(match, 0) + 1
+        shown = ", ".join(f"{k}={plain[k]}" for k in sorted(self.keys & set(plain)))
+        return match[0], match[1], shown
+
+    def report(self, pbf: Path) -> None:
+        """Warn of the rules that matched no object (not an error: the extract may lack them)."""
+        idle = [
+            f"{s.name}/{t.name} ({rule.text()})"
+            for s in self.catalogue.services
+            for t in s.tiers
+            for i, rule in enumerate(t.osm)
+            if not self.found.get((s.name, t.name, i))
+        ]
+        if idle:
+            logger.warning(
+                "%s: no OSM object matches %d tag rule(s) of the services catalogue: %s",
+                pbf.name,
+                len(idle),
+                "; ".join(idle),
+            )
 
 
 def parse_population(text: str | None) -> float:
@@ -176,7 +212,7 @@ class _Collector:
     facilities: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _scan(pbf: Path, progress: Progress | None) -> _Collector:
+def _scan(pbf: Path, progress: Progress | None, match: _Matcher) -> _Collector:
     """One pass over the extract with node locations."""
     out = _Collector()
     seen_nodes: set[int] = set()
@@ -194,11 +230,11 @@ def _scan(pbf: Path, progress: Progress | None) -> _Collector:
                     continue
                 if kind in SETTLEMENT_PLACES:
                     out.places.append(_place(f"n{obj.id}", tags, point))
-                facility = guess_tier(dict(tags))
+                facility = match(tags)
                 if facility:
                     out.facilities.append(_facility(f"n{obj.id}", tags, point, facility))
             elif obj.is_way():
-                _way(obj, out, seen_nodes)
+                _way(obj, out, seen_nodes, match)
     except RuntimeError as exc:
         msg = (
             f"{str(pbf)!r} is not a readable OpenStreetMap PBF file ({exc}); "
@@ -220,7 +256,7 @@ def _place(ident: str, tags: Any, point: tuple[float, float]) -> dict[str, Any]:
 
 
 def _facility(
-    ident: str, tags: Any, point: tuple[float, float], facility: tuple[str, str]
+    ident: str, tags: Any, point: tuple[float, float], facility: tuple[str, str, str]
 ) -> dict[str, Any]:
     return {
         "id": ident,
@@ -229,17 +265,18 @@ def _facility(
         "tier": facility[1],
         "capacity": parse_population(tags.get("capacity") or tags.get("beds")),
         "beds": parse_population(tags.get("beds")),
+        "osm_tags": facility[2],
         "lon": point[0],
         "lat": point[1],
     }
 
 
-def _way(way: Any, out: _Collector, seen_nodes: set[int]) -> None:
+def _way(way: Any, out: _Collector, seen_nodes: set[int], match: _Matcher) -> None:
     tags = way.tags
     coords = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
     if len(coords) < 2:
         return
-    facility = guess_tier(dict(tags))
+    facility = match(tags)
     kind = tags.get("place")
     if facility or kind in SETTLEMENT_PLACES:
         lon = float(np.mean([c[1] for c in coords]))
@@ -313,6 +350,7 @@ def region_from_osm(
     facilities: PathArg | None = None,
     boundary: PathArg | None = None,
     tiers: PathArg | None = None,
+    services: PathArg | Catalogue | None = None,
     name: str | None = None,
     max_segment_m: float = 100.0,
     smooth_m: float | None = None,
@@ -340,6 +378,10 @@ def region_from_osm(
         code of the finest unit that holds them; places outside every unit are left out.
     tiers
         Table ``id, tier`` (optionally ``service``) overriding the tier guessed from tags.
+    services
+        Services catalogue (TOML file or :class:`~accessplan.services.Catalogue`): the
+        services read from OSM and carried by the region with their tiers, names and
+        standards; default health and school. Rules that match nothing are reported.
     max_segment_m
         Road segments longer than this are split so the terrain is sampled along them.
     smooth_m
@@ -353,7 +395,15 @@ def region_from_osm(
     if not pbf.exists():
         msg = f"OSM file {str(pbf)!r} does not exist; check the path."
         raise InputFileNotFoundError(msg)
-    scan = _scan(pbf, progress)
+    catalogue = (
+        services
+        if isinstance(services, Catalogue)
+        else default_region_catalogue()
+        if services is None
+        else read_catalogue(services)
+    )
+    match = _Matcher(catalogue)
+    scan = _scan(pbf, progress, match)
     if not scan.way_refs:
         msg = (
             f"{str(pbf)!r} holds no routable roads (ways with highway=primary, residential, "
@@ -373,6 +423,8 @@ def region_from_osm(
         progress("settlements and facilities")
     settle = _settlements(scan, settlements, crs, hull)
     fac = _facilities(scan, facilities, crs, hull)
+    if facilities is None:
+        match.report(pbf)
     _check_places(settle, fac, pbf, settlements, facilities)
     if tiers is not None:
         fac = _override_tiers(fac, tiers)
@@ -398,14 +450,24 @@ def region_from_osm(
         xy = roads.nodes[["x", "y"]].to_numpy()
         raster.check_covers(terrain, xy[:, 0], xy[:, 1], crs, path=dem, what=pbf)
         roads = roads.with_elevation(terrain, crs, smooth_m=smooth_m)
-    return Region(
+    region = Region(
         settlements=settle,
         facilities=fac,
         roads=roads,
         admin_units=admin,
         terrain=terrain,
         name=name or pbf.name.split(".")[0],
+        catalogue=catalogue,
     )
+    missing = region.missing_groups()
+    if missing:
+        logger.warning(
+            "settlements have no column for the population group(s) %s that standards of the "
+            "services catalogue count; measuring those standards will fail until a "
+            "settlements file (--settlements) gives them",
+            missing,
+        )
+    return region
 
 
 def _check_lengths(*, max_segment_m: float, smooth_m: float | None) -> None:
@@ -499,7 +561,7 @@ def _facilities(
     scan: _Collector, path: PathArg | None, crs: CRS, hull: BaseGeometry
 ) -> gpd.GeoDataFrame:
     if path is None:
-        columns = ["id", "name", "service", "tier", "capacity", "beds", "lon", "lat"]
+        columns = ["id", "name", "service", "tier", "capacity", "beds", "osm_tags", "lon", "lat"]
         frame = pd.DataFrame(scan.facilities, columns=columns)
         return _points(frame, crs, [])
     out = tables.read_points(path, what="facilities").to_crs(crs)
@@ -514,7 +576,7 @@ def _facilities(
     if missing:
         msg = (
             f"facilities file {str(path)!r} lacks column(s) {missing}; it needs id, service "
-            f"(health or school) and tier (e.g. village_clinic)."
+            f"(a service of the catalogue, e.g. health) and tier (e.g. village_clinic)."
         )
         raise InputError(msg)
     _check_file_layer(out, path, "facilities", hull, ("capacity", "beds", "doctors"))
