@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -209,11 +210,13 @@ class Catalogue:
         """The ``lang`` name (``en``, ``zh`` or ``zh_CN``) of a ``service``, ``tier`` or
         ``group``; the name itself when the catalogue does not hold it."""
         code = "zh" if lang.lower().startswith("zh") else "en"
-        items: Iterable[Service | Tier | Group] = {
-            "service": self.services,
-            "tier": [t for s in self.services for t in s.tiers],
-            "group": self.groups,
-        }[kind]
+        items: Iterable[Service | Tier | Group] = (
+            self.services
+            if kind == "service"
+            else [t for s in self.services for t in s.tiers]
+            if kind == "tier"
+            else self.groups
+        )
         for item in items:
             if item.name == name:
                 return str(getattr(item, code))
@@ -309,7 +312,7 @@ class Catalogue:
         return "\n".join(lines)
 
 
-def read(path: str | Path) -> Catalogue:
+def read(path: str | os.PathLike[str]) -> Catalogue:
     """Read a catalogue file (TOML); errors name the file and the entry."""
     import tomllib
 
@@ -326,7 +329,7 @@ def read(path: str | Path) -> Catalogue:
     return Catalogue.from_dict(data, source=f"services catalogue {str(path)!r}")
 
 
-def write(catalogue: Catalogue, path: str | Path) -> Path:
+def write(catalogue: Catalogue, path: str | os.PathLike[str]) -> Path:
     """Write ``catalogue`` as a TOML file (replaced atomically)."""
     from accessplan._files import new_file
 
