@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -39,6 +40,7 @@ from scipy import ndimage
 
 from accessplan._errors import InputError
 from accessplan.region import ADMIN_LEVELS, Region, RoadNetwork, Terrain
+from accessplan.services import REGION_DEFAULT, Catalogue, default_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,13 @@ _SYLLABLES = (
     "shui shi long song zhu li tao yang niu ma he shan lin hua cao mu tian quan feng ji",
     "ping tang gou po wan ba zhai cun ling chong jie ying di tun kou ao",
 )
-_ID_PREFIX = {"health": "H", "school": "S"}
+#: Services beyond health and schools that :func:`mountain_county` can add (``services=``),
+#: with the id prefix of their facilities and the population group their standards count.
+EXTRA_SERVICES: dict[str, tuple[str, str]] = {
+    "elderly_care": ("E", "people_over_60"),
+    "preschool": ("K", "children_3_5"),
+}
+_ID_PREFIX = {"health": "H", "school": "S", **{k: v[0] for k, v in EXTRA_SERVICES.items()}}
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ def mountain_county(
     county_code: str = "530102",
     name: str | None = None,
     road_node_spacing_m: float = 100.0,
+    services: Sequence[str] = (),
 ) -> Region:
     """Draw a synthetic mountain county.
 
@@ -144,6 +153,12 @@ def mountain_county(
         (190 km on average) drawn as about 750 pieces of up to 250 m, each split evenly, so
         about ``750 * ceil(250 / road_node_spacing_m)`` nodes: 2,300 at 100 m, 10,500 at
         18 m. Villages, facilities and terrain do not depend on it.
+    services
+        Services of :data:`EXTRA_SERVICES` to add (``"elderly_care"``, ``"preschool"``): their
+        facilities and the settlements column of the group they serve, drawn by
+        :func:`_extra_services` from a stream of their own (spawned from ``seed``), so the
+        rest of the county is the same with or without them. The region's catalogue is the
+        bundled one's health, school and these services.
 
     Returns
     -------
@@ -152,6 +167,7 @@ def mountain_county(
         county's parent is empty) and terrain, in EPSG:32648.
     """
     _check_code(county_code, "county")
+    catalogue = _catalogue(services)
     rng = np.random.default_rng(seed)
     # draw the counts even when given, so that they do not shift the rest of the county
     drawn_townships, drawn_villages = int(rng.integers(15, 26)), int(rng.integers(150, 401))
@@ -197,6 +213,10 @@ def mountain_county(
         crs=crs,
     )
     facilities = _facilities(rng, settlements, township, village, county_name)
+    if services:
+        settlements, facilities = _extra_services(
+            seed, services, settlements, facilities, township, village, county_name
+        )
     region = Region(
         settlements=settlements,
         facilities=facilities,
@@ -204,6 +224,7 @@ def mountain_county(
         admin_units=admin_units,
         terrain=terrain,
         name=county_name,
+        catalogue=catalogue,
     )
     logger.debug(
         "synthetic county %s: %d townships, %d villages, %d facilities, %d road nodes",
@@ -222,6 +243,7 @@ def province(
     *,
     province_code: str = "53",
     road_node_spacing_m: float = 100.0,
+    services: Sequence[str] = (),
 ) -> Region:
     """Draw a synthetic province of mountain counties joined by primary roads.
 
@@ -251,6 +273,8 @@ def province(
         per county). 70 counties at 18 m have about 1,060,000 road nodes, 19,000 settlements
         and 9,000 facilities (130 per county, 70 of them village clinics); they build in about
         10 s and 0.6 GB.
+    services
+        Passed to :func:`mountain_county`: services added to every county.
 
     Returns
     -------
@@ -276,6 +300,7 @@ def province(
             origin=o,
             county_code=f"{city_code}{i + 1:02d}",
             road_node_spacing_m=road_node_spacing_m,
+            services=services,
         )
         for i, (s, o) in enumerate(zip(seeds, origins, strict=True))
     ]
@@ -317,10 +342,23 @@ def province(
         admin_units=admin_units,
         terrain=terrain,
         name=f"Province {province_code} ({n_counties} synthetic counties)",
+        catalogue=counties[0].catalogue,
     )
 
 
 # ---------------------------------------------------------------------------- geometry helpers
+def _catalogue(services: Sequence[str]) -> Catalogue:
+    """The bundled catalogue's health, school and the extra ``services``."""
+    unknown = sorted(set(services) - set(EXTRA_SERVICES))
+    if unknown or len(set(services)) != len(services):
+        msg = (
+            f"services must be distinct names among {list(EXTRA_SERVICES)}, got "
+            f"{list(services)}; the synthetic county draws health and schools always."
+        )
+        raise InputError(msg)
+    return default_catalogue().subset((*REGION_DEFAULT, *services))
+
+
 def _check_code(code: str, level: str) -> None:
     """Raise unless ``code`` is a statistical code of ``level`` (digits of the right length)."""
     if not (code.isdigit() and len(code) == ADMIN_LEVELS[level]):
@@ -843,6 +881,81 @@ def _facilities(
     bearing = rng.uniform(0, 2 * np.pi, len(at))
     spot = xy[at] + np.column_stack([np.cos(bearing), np.sin(bearing)]) * distance[:, None]
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(*spot.T), crs=settlements.crs)
+
+
+def _extra_services(
+    seed: int,
+    services: Sequence[str],
+    settlements: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    township: np.ndarray,
+    village: np.ndarray,
+    county_name: str,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Settlements with the group column and facilities with the facilities of each extra
+    service, appended after the others (their ids keep their numbers).
+
+    Each service draws from its own generator: child ``i`` (its place in
+    :data:`EXTRA_SERVICES`) of the first child spawned from ``seed``, so a service's draws
+    do not depend on which other services are added.
+
+    Elderly care: 14-30 % of each village's people are over 60; a care home at the county
+    seat, a township elderly care centre at the largest village of 70 % of townships and a day
+    care point for the elderly at the largest village of 55 % of administrative villages.
+    Preschool: 2.5-4.5 % are children aged 3-5; a central kindergarten at the largest village
+    of 85 % of townships and a kindergarten at the largest village of 40 % of administrative
+    villages.
+    """
+    streams = np.random.SeedSequence(seed).spawn(1)[0].spawn(len(EXTRA_SERVICES))
+    people = settlements["population"].to_numpy()
+    label = settlements["name"].to_numpy(dtype=object)
+    towns, villages = _largest(people, township), _largest(people, village)
+    settle, rows = settlements.copy(), []
+    drawn: list[tuple[np.ndarray, Sequence[str] | np.ndarray, str, float | np.ndarray]]
+    for index, service in enumerate(EXTRA_SERVICES):
+        if service not in services:
+            continue
+        rng = np.random.default_rng(streams[index])
+        group = EXTRA_SERVICES[service][1]
+        if service == "elderly_care":
+            settle[group] = np.round(people * rng.uniform(0.14, 0.30, len(people)))
+            centres = towns[rng.random(len(towns)) < 0.7]
+            points = villages[rng.random(len(villages)) < 0.55]
+            elders = float(settle[group].sum())
+            drawn = [
+                (np.array([0]), [f"{county_name} Care Home"], "care_home",
+                 max(30.0, round(elders * 0.01, -1))),
+                (centres, label[centres] + " Township Elderly Care Centre",
+                 "township_elderly_centre", rng.integers(20, 61, len(centres)).astype(float)),
+                (points, label[points] + " Day Care for the Elderly", "elderly_day_care",
+                 rng.integers(10, 31, len(points)).astype(float)),
+            ]  # fmt: skip
+        else:
+            settle[group] = np.round(people * rng.uniform(0.025, 0.045, len(people)))
+            centres = towns[rng.random(len(towns)) < 0.85]
+            points = villages[rng.random(len(villages)) < 0.4]
+            children = settle[group].to_numpy()
+            drawn = [
+                (centres, label[centres] + " Central Kindergarten", "central_kindergarten",
+                 np.maximum(60.0, np.round(children[centres] * 3, -1))),
+                (points, label[points] + " Kindergarten", "kindergarten",
+                 np.maximum(15.0, np.round(children[points] * 1.5))),
+            ]  # fmt: skip
+        for at, names, tier, capacity in drawn:
+            table = _facility_rows(at, list(names), (service, tier), capacity)
+            table["admin_code"] = settlements["admin_code"].to_numpy()[at]
+            distance = rng.uniform(5, 30, len(at))
+            bearing = rng.uniform(0, 2 * np.pi, len(at))
+            xy = np.column_stack([settlements.geometry.x, settlements.geometry.y])[at]
+            spot = xy + np.column_stack([np.cos(bearing), np.sin(bearing)]) * distance[:, None]
+            rows.append(
+                gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(*spot.T), crs=settle.crs)
+            )
+    added = pd.concat(rows, ignore_index=True)
+    added.insert(0, "id", _facility_ids(added["service"]))
+    added = added.drop(columns="settlement")
+    out = gpd.GeoDataFrame(pd.concat([facilities, added], ignore_index=True), crs=facilities.crs)
+    return settle, out
 
 
 def _largest(people: np.ndarray, group: np.ndarray) -> np.ndarray:
