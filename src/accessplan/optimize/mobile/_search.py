@@ -137,6 +137,8 @@ class Stats:
     crossovers: int = 0
     pyvrp_calls: int = 0
     best_history: list[tuple[float, float]] = field(default_factory=list)
+    #: seconds (of :data:`clock`) until the first plan keeping every limit, and its cost
+    first_feasible: tuple[float, float] | None = None
 
 
 class PatternSearch:
@@ -739,6 +741,8 @@ class PatternSearch:
             return best if best.feasible else self.repair(best)
         state = self.construct()
         self.polish(state)
+        if state.feasible:
+            self.stats.first_feasible = (clock() - start, state.base)
         limit = math.inf if counted else final_at
         while self.pattern_descent(state, limit) and clock() < final_at:
             self.polish(state)
@@ -780,6 +784,8 @@ class PatternSearch:
             if ACCEPT != "sa" and state.cost < history[it % HISTORY]:
                 history[it % HISTORY] = state.cost
             if _better(cand, best):
+                if self.stats.first_feasible is None:
+                    self.stats.first_feasible = (clock() - start, cand.base)
                 best = cand.copy()
                 since_best = 0
                 self.stats.improvements += 1

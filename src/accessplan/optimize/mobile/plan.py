@@ -55,8 +55,8 @@ class MobilePlan:
     coverage
         People within the threshold of the fixed network, and of fixed + mobile, by township.
     fleet
-        The fleet sweep: ``vehicles_per_depot, vehicles, villages_served, villages_dropped,
-        trips, km, cost`` (empty when not swept).
+        The fleet sweep (:func:`fleet_sweep`): the fewest vehicles serving every village and
+        one fewer (empty when not swept).
     naive
         Key figures of the hand-drawn plan (:mod:`.naive`) on the same problem.
     tradeoff
@@ -269,8 +269,8 @@ def plan_tours(
     default 20, plus ``minutes_per_patient`` each); ``kind="supply"``: a supply van delivers
     ``demand`` (a number or a settlement column, per horizon) with ``capacity`` per van and
     ``setup_min`` (by default 15) to unload. ``vehicles`` maps a tier or a facility id to
-    vehicles per depot and working day. ``sweep`` solves again with fewer and more vehicles
-    to find the fleet needed for full coverage; ``compare_fixed`` > 0 adds the
+    vehicles per depot and working day. ``sweep`` solves again with fewer vehicles to find the
+    fleet needed for full coverage (:func:`fleet_sweep`); ``compare_fixed`` > 0 adds the
     fixed-or-mobile curve for 0..``compare_fixed`` new fixed sites. ``time_limit`` (seconds)
     bounds the main solve; ``iterations`` sets its search work (by default from the number
     of visits, :func:`work_budget`): with it (or without a time limit) the same seed gives
@@ -324,6 +324,10 @@ def plan_tours(
         fleet = fleet_sweep(setup, seed=seed, iterations=max(20, budget // 4))
         full = fleet.loc[fleet["villages_dropped"] == 0, "vehicles"]
         kpis["vehicles_needed"] = int(full.min()) if len(full) else None
+        short = fleet[fleet["vehicles"] == kpis["vehicles_needed"] - 1] if len(full) else fleet[:0]
+        kpis["dropped_with_one_vehicle_fewer"] = (
+            int(short["villages_dropped"].iloc[0]) if len(short) else None
+        )
     kpis["vehicles"] = int(setup.depots["vehicles"].sum())
     kpis["naive_km_per_person_visit"] = naive["km_per_person_visit"]
     kpis["naive_villages_served"] = naive["villages_served"]
@@ -381,45 +385,72 @@ def _kpis(
     )
 
 
-def fleet_sweep(
-    setup: Setup,
-    *,
-    counts: Sequence[int] | None = None,
-    seed: int = 0,
-    iterations: int | None = None,
-) -> pd.DataFrame:
-    """Solve with every depot at each of ``counts`` vehicles (default: from 1 to one more
-    than the plan's most, stopping once every village is served).
+def fleet_sweep(setup: Setup, *, seed: int = 0, iterations: int | None = None) -> pd.DataFrame:
+    """The fewest vehicles that leave no village out, and what one fewer leaves out.
 
-    Returns ``vehicles_per_depot, vehicles, villages_served, villages_dropped, trips, km,
-    cost``, one row per count.
+    Vehicles are taken away one at a time in a fixed order -- always from the depot with the
+    most left, among those the depot nearest to the fewest villages -- and the plan is
+    solved again (a bisection over that order, which assumes that a smaller fleet never
+    serves more). Each row is one fleet: ``vehicles, depots_fleet`` (vehicles per depot as
+    ``id:n``), ``villages_served, villages_dropped, dropped`` (``village:reason`` of each
+    left out), ``trips, km, cost``; the fleet of the plan itself is among them.
     """
-    most = int(setup.depots["vehicles"].max())
-    until_full = counts is None
-    counts = list(counts) if counts is not None else list(range(1, most + 2))
+    p = setup.problem
+    fleets = _removal_order(setup)
     budget = iterations if iterations is not None else max(100, work_budget(setup) // 4)
-    rows = []
-    for n in counts:
-        fleet = np.where(setup.problem.vehicles > 0, n, 0)
-        problem = setup.problem.replace(vehicles=fleet)
-        result = solve_periodic(problem, time_limit=3600.0, seed=seed, iterations=budget)
-        figures = _kpis(
-            replace(setup, problem=problem),
-            result.schedule,
-            result.dropped,
-            Costs(**setup.options["costs"]),
-        )
-        rows.append(
-            {
-                "vehicles_per_depot": n,
-                "vehicles": n * len(setup.depots),
-                "villages_served": figures["villages_served"],
-                "villages_dropped": figures["villages_dropped"],
-                "trips": figures["trips"],
-                "km": figures["km"],
-                "cost": figures["cost"],
+    costs = Costs(**setup.options["costs"])
+    solved: dict[int, dict[str, Any]] = {}
+
+    def solve(n: int) -> dict[str, Any]:
+        if n not in solved:
+            per_depot = fleets[n]
+            problem = p.replace(vehicles=np.minimum(p.vehicles, per_depot[:, None]))
+            result = solve_periodic(problem, time_limit=3600.0, seed=seed, iterations=budget)
+            k = _kpis(replace(setup, problem=problem), result.schedule, result.dropped, costs)
+            solved[n] = {
+                "vehicles": n,
+                "depots_fleet": " ".join(
+                    f"{d}:{int(v)}" for d, v in zip(setup.depots["id"], per_depot, strict=True)
+                ),
+                "villages_served": k["villages_served"],
+                "villages_dropped": k["villages_dropped"],
+                "dropped": " ".join(
+                    f"{v}:{r}"
+                    for v, r in zip(
+                        result.dropped["client_id"], result.dropped["reason"], strict=True
+                    )
+                ),
+                "trips": k["trips"],
+                "km": k["km"],
+                "cost": k["cost"],
             }
-        )
-        if until_full and figures["villages_dropped"] == 0 and n >= most:
-            break
-    return pd.DataFrame(rows)
+        return solved[n]
+
+    full = max(fleets)
+    if solve(full)["villages_dropped"] == 0:
+        low, high = 0, full  # high serves everyone; find the fewest that does
+        while high - low > 1:
+            mid = (low + high) // 2
+            if mid > 0 and solve(mid)["villages_dropped"] == 0:
+                high = mid
+            else:
+                low = mid
+        if high > 1:
+            solve(high - 1)
+    return pd.DataFrame([solved[n] for n in sorted(solved)])
+
+
+def _removal_order(setup: Setup) -> dict[int, np.ndarray]:
+    """Vehicles per depot for every fleet size from the plan's down to one."""
+    p = setup.problem
+    k = p.n_depots
+    trip = p.duration[:k, k:] + p.duration[k:, :k].T
+    near = np.bincount(np.argmin(trip, axis=0), minlength=k)
+    fleet = setup.depots["vehicles"].to_numpy(dtype="int64").copy()
+    out = {int(fleet.sum()): fleet.copy()}
+    while fleet.sum() > 1:
+        most = fleet.max()
+        candidates = np.flatnonzero(fleet == most)
+        fleet[candidates[np.argmin(near[candidates])]] -= 1
+        out[int(fleet.sum())] = fleet.copy()
+    return out

@@ -155,8 +155,7 @@ def _fleet(plan: MobilePlan, tr: Translator) -> list[Block]:
         return [Text([tr("mobile.fleet.none")], "message")]
     rows = [
         [
-            (tr.number(r["vehicles_per_depot"]), ""),
-            (tr.number(r["vehicles"]), ""),
+            (tr.number(r["vehicles"]), str(r["depots_fleet"])),
             (tr.number(r["villages_served"]), ""),
             (tr.number(r["villages_dropped"]), ""),
             (tr.number(r["trips"]), ""),
@@ -167,7 +166,6 @@ def _fleet(plan: MobilePlan, tr: Translator) -> list[Block]:
     return [
         Table(
             headers=[
-                tr("mobile.col.per_depot"),
                 tr("mobile.col.vehicles"),
                 tr("mobile.col.served"),
                 tr("mobile.col.dropped"),
@@ -175,7 +173,7 @@ def _fleet(plan: MobilePlan, tr: Translator) -> list[Block]:
                 tr("mobile.col.km"),
             ],
             rows=rows,
-            numeric=[True] * 6,
+            numeric=[True] * 5,
             caption=tr("mobile.fleet.caption"),
         )
     ]
