@@ -7,7 +7,12 @@ from typing import Any
 from accessplan._validate import require_places
 from accessplan.analyses import _options as o
 from accessplan.analyses._base import Analysis, Context
-from accessplan.measures.access import DEFAULT_PROFILES, AccessResults, measure_access
+from accessplan.measures.access import (
+    DEFAULT_PROFILES,
+    AccessResults,
+    check_standards,
+    measure_access,
+)
 from accessplan.region import Region
 from accessplan.report.sections import access as report_section
 from accessplan.travel.profiles import get_profile, load_profiles
@@ -31,6 +36,7 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
 
 def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> None:
     require_places(region)
+    check_standards(region, load_profiles(options.get("profiles_file")))
 
 
 def _run(context: Context, options: dict[str, Any]) -> AccessResults:
@@ -38,7 +44,13 @@ def _run(context: Context, options: dict[str, Any]) -> AccessResults:
     profiles_file = given.pop("profiles_file", None)
     names = given.pop("profiles", DEFAULT_PROFILES)
     profiles = [get_profile(name, profiles_file=profiles_file) for name in names]
-    return measure_access(context.region(), profiles=profiles, progress=context.progress, **given)
+    return measure_access(
+        context.region(),
+        profiles=profiles,
+        profiles_file=profiles_file,
+        progress=context.progress,
+        **given,
+    )
 
 
 ANALYSIS = Analysis(

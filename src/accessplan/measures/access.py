@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from accessplan._errors import InputError
 from accessplan._result import Raster
 from accessplan._validate import require_places
 from accessplan.measures.completeness import CompletenessRule, completeness
@@ -22,6 +24,8 @@ from accessplan.measures.coverage import (
     check_thresholds,
     coverage,
     gaps,
+    standard_gaps,
+    standards,
     time_stats,
     unknown_population,
 )
@@ -29,7 +33,7 @@ from accessplan.measures.referral import DEFAULT_LIMIT_MIN, referral_chain
 from accessplan.region import Region
 from accessplan.travel.isochrones import isochrones
 from accessplan.travel.network import MAX_SNAP_M
-from accessplan.travel.profiles import Profile, get_profile
+from accessplan.travel.profiles import Profile, get_profile, load_profiles
 
 Progress = Callable[[str], None]
 #: Travel profiles measured by default, the first the main one.
@@ -63,6 +67,12 @@ class AccessResults:
         Settlements whose population is unknown.
     referral_limit_min, clinic_within_min, max_snap_m
         The rules used.
+    standards, standard_gaps
+        Every standard of the region's catalogue, measured on its own profile:
+        :func:`~accessplan.measures.coverage.standards` (share of the group meeting it, by
+        unit) and :func:`~accessplan.measures.coverage.standard_gaps` (settlements missing it).
+    standard_profiles
+        Profiles the standards name that are not among ``profiles``, in full.
     """
 
     region: Region
@@ -79,6 +89,9 @@ class AccessResults:
     referral_limit_min: float
     clinic_within_min: float | None
     max_snap_m: float
+    standards: pd.DataFrame
+    standard_gaps: pd.DataFrame
+    standard_profiles: tuple[Profile, ...] = ()
 
     @property
     def profile_names(self) -> tuple[str, ...]:
@@ -93,7 +106,7 @@ class AccessResults:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``coverage, settlements, time_stats, gaps, completeness, referral,
-        unknown_population`` (docs/service-circle.md)."""
+        unknown_population, standards, standard_gaps`` (docs/service-circle.md)."""
         return {
             "coverage": self.coverage,
             "settlements": self.settlements_table(),
@@ -102,6 +115,8 @@ class AccessResults:
             "completeness": self.completeness,
             "referral": self.referral,
             "unknown_population": self.unknown_population,
+            "standards": self.standards,
+            "standard_gaps": self.standard_gaps,
         }
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
@@ -150,13 +165,18 @@ class AccessResults:
         }
 
     def parameters(self) -> dict[str, Any]:
-        """Every profile in full, the thresholds and the rules."""
+        """Every profile in full, the thresholds, the rules and the standards."""
         return {
             "profiles": {p.name: json.loads(p.key()) for p in self.profiles},
             "thresholds_min": list(self.thresholds),
             "referral_limit_min": self.referral_limit_min,
             "clinic_within_min": self.clinic_within_min,
             "max_snap_m": self.max_snap_m,
+            "standards": [
+                {"service": service, **std.to_dict()}
+                for service, std in self.region.catalogue.standards()
+            ],
+            "standard_profiles": {p.name: json.loads(p.key()) for p in self.standard_profiles},
         }
 
     def main_service(self) -> str:
@@ -168,6 +188,22 @@ class AccessResults:
         return [t for tiers in self.region.tiers.values() for t in tiers]
 
 
+def check_standards(region: Region, profiles: Collection[str]) -> None:
+    """Refuse standards the region cannot measure: a population group its settlements have
+    no column for, or a travel profile not among ``profiles``."""
+    missing = region.missing_groups()
+    if missing:
+        region.people(missing[0])  # raises, naming the column and the fix
+    for service, std in region.catalogue.standards():
+        if std.profile not in profiles:
+            msg = (
+                f"the services catalogue's standard on {service}/{std.tier} travels by profile "
+                f"{std.profile!r}, which is not a travel profile; choose one of "
+                f"{sorted(profiles)} in the catalogue, or define it in a profiles file."
+            )
+            raise InputError(msg)
+
+
 def measure_access(
     region: Region,
     *,
@@ -177,15 +213,30 @@ def measure_access(
     clinic_within_min: float | None = None,
     isochrone_buffer_m: float = 150.0,
     max_snap_m: float = MAX_SNAP_M,
+    profiles_file: str | Path | None = None,
     progress: Progress | None = None,
 ) -> AccessResults:
-    """Measure the service circle: times, coverage, gaps, completeness, referral, isochrones."""
+    """Measure the service circle: times, coverage, gaps, completeness, referral, isochrones,
+    and every standard of the region's catalogue on its own profile.
+
+    ``profiles_file`` overrides speeds of the profiles given by name, and of those the
+    standards name (a profile given as a :class:`Profile` is used as it is, standards included).
+    """
     limits = check_thresholds(thresholds)
     require_places(region)
-    resolved = [get_profile(p) for p in profiles]
+    resolved = [get_profile(p, profiles_file=profiles_file) for p in profiles]
+    named = {p.name: p for p in resolved}
+    check_standards(region, {*load_profiles(profiles_file), *named})
+    extra = tuple(
+        get_profile(name, profiles_file=profiles_file)
+        for name in dict.fromkeys(std.profile for _, std in region.catalogue.standards())
+        if name not in named
+    )
     say = progress or (lambda _stage: None)
     say("travel times")
-    times = access_times(region, resolved, max_snap_m=max_snap_m)
+    every = access_times(region, [*resolved, *extra], max_snap_m=max_snap_m)
+    requested = every["profile"].isin(list(named))
+    times = pd.DataFrame(every[requested]).reset_index(drop=True)
     say("coverage")
     main = pd.DataFrame(times[times["profile"] == resolved[0].name]).reset_index(drop=True)
     rule = CompletenessRule(clinic_within_min=clinic_within_min)
@@ -231,4 +282,7 @@ def measure_access(
         referral_limit_min=referral_limit_min,
         clinic_within_min=clinic_within_min,
         max_snap_m=max_snap_m,
+        standards=standards(region, every),
+        standard_gaps=standard_gaps(region, every),
+        standard_profiles=extra,
     )

@@ -1,9 +1,14 @@
-"""The service circle: who lives within 15, 30, 60 minutes of each tier, by administrative unit.
+"""The service circle: who lives within 15, 30, 60 minutes of each tier, by administrative unit,
+and who meets each standard of the region's services catalogue.
 
 All measures read one table of access times (:func:`access_times`): a row per settlement and
 profile with ``minutes_to_<tier>`` columns. "Any facility of a service" is the fastest of its
 tiers. Settlements with unknown population count as 0 people (they are listed by
 :func:`unknown_population`); unreachable settlements have ``inf`` minutes and are never covered.
+
+A standard (:class:`accessplan.services.Standard`) is met by a settlement that reaches its
+tier, or a higher tier of its service, within its minutes by its profile; it counts the people
+of its group (:meth:`accessplan.region.Region.people`), unknown counts as 0.
 """
 
 from __future__ import annotations
@@ -32,6 +37,20 @@ COVERAGE_COLUMNS = [
     "level",
     "service",
     "tier",
+    "profile",
+    "threshold_min",
+    "population",
+    "covered_population",
+    "share",
+]
+#: Columns of :func:`standards`: ``population`` counts the people of the standard's group.
+STANDARD_COLUMNS = [
+    "admin_code",
+    "admin_name",
+    "level",
+    "service",
+    "tier",
+    "group",
     "profile",
     "threshold_min",
     "population",
@@ -81,6 +100,13 @@ def group_minutes(region: Region, times: pd.DataFrame, service: str, tier: str) 
     return np.asarray(times[columns].to_numpy(dtype="float64").min(axis=1))
 
 
+def standard_minutes(region: Region, times: pd.DataFrame, service: str, tier: str) -> np.ndarray:
+    """Minutes to the nearest facility of ``tier`` or of a higher tier of ``service``."""
+    tiers = region.tiers[service]
+    columns = [f"minutes_to_{t}" for t in tiers[tiers.index(tier) :]]
+    return np.asarray(times[columns].to_numpy(dtype="float64").min(axis=1))
+
+
 def units(region: Region) -> pd.DataFrame:
     """Every unit a table reports on: the whole region, then the admin units, coarse first."""
     admin = region.admin_units[["code", "name", "level"]]
@@ -121,6 +147,18 @@ def _by_profile(times: pd.DataFrame, n_settlements: int) -> Iterator[tuple[str, 
             msg = f"access times for {profile!r} hold {len(sub)} rows, expected {n_settlements}."
             raise InputError(msg)
         yield str(profile), sub
+
+
+def _profile(times: pd.DataFrame, profile: str, n_settlements: int) -> pd.DataFrame:
+    """One profile's rows of ``times``, or an error naming the profile."""
+    sub = times[times["profile"] == profile].reset_index(drop=True)
+    if len(sub) != n_settlements:
+        msg = (
+            f"access times hold {len(sub)} rows for profile {profile!r}, expected "
+            f"{n_settlements}; compute them with access_times(region, [..., {profile!r}])."
+        )
+        raise InputError(msg)
+    return sub
 
 
 def coverage(
@@ -256,19 +294,8 @@ def gaps(
         for service, tier in groups(region):
             minutes = group_minutes(region, sub, service, tier)
             for limit in limits:
-                out = minutes > limit
-                beyond = minutes[out] - limit
-                parts.append(
-                    base[out].assign(
-                        service=service,
-                        tier=tier,
-                        profile=profile,
-                        threshold_min=limit,
-                        minutes=minutes[out],
-                        minutes_beyond=beyond,
-                        people_minutes=_people_minutes(pop[out], beyond),
-                    )
-                )
+                labels = {"service": service, "tier": tier, "profile": profile}
+                parts.append(_outside(base, pop, minutes, limit, labels))
     table = pd.concat(parts, ignore_index=True)
     group_rank = {g: i for i, g in enumerate(groups(region))}
     profile_rank = {p: i for i, p in enumerate(dict.fromkeys(times["profile"]))}
@@ -282,6 +309,98 @@ def gaps(
         kind="stable",
     )
     return table.drop(columns=["_g", "_p", "_pop"]).reset_index(drop=True)
+
+
+def _outside(
+    base: pd.DataFrame,
+    people: np.ndarray,
+    minutes: np.ndarray,
+    limit: float,
+    labels: dict[str, str],
+) -> pd.DataFrame:
+    """Rows of ``base`` (with ``population`` set to ``people``) beyond ``limit`` minutes:
+    ``labels``, ``threshold_min, minutes, minutes_beyond, people_minutes``."""
+    out = minutes > limit
+    beyond = minutes[out] - limit
+    return base[out].assign(
+        population=people[out],
+        **labels,
+        threshold_min=limit,
+        minutes=minutes[out],
+        minutes_beyond=beyond,
+        people_minutes=_people_minutes(people[out], beyond),
+    )
+
+
+def standards(region: Region, times: pd.DataFrame) -> pd.DataFrame:
+    """People of each standard's group who meet it, by unit.
+
+    ``times`` holds :func:`access_times` rows for every profile the standards name. Returns
+    :data:`STANDARD_COLUMNS`, units in report order and, within a unit, the standards in
+    catalogue order; ``share`` is NaN where a unit has no known people of the group.
+    """
+    table = units(region)
+    s_rows, u_rows = membership(region, table)
+    parts = []
+    for service, std in region.catalogue.standards():
+        people = np.nan_to_num(region.people(std.group), nan=0.0)
+        sub = _profile(times, std.profile, len(region.settlements))
+        met = standard_minutes(region, sub, service, std.tier) <= std.minutes
+        total = np.bincount(u_rows, weights=people[s_rows], minlength=len(table))
+        got = np.bincount(u_rows, weights=np.where(met, people, 0.0)[s_rows], minlength=len(table))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, got / total, np.nan)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "admin_code": table["code"],
+                    "admin_name": table["name"],
+                    "level": table["level"],
+                    "service": service,
+                    "tier": std.tier,
+                    "group": std.group,
+                    "profile": std.profile,
+                    "threshold_min": std.minutes,
+                    "population": total,
+                    "covered_population": got,
+                    "share": share,
+                    "_u": np.arange(len(table)),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=STANDARD_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).sort_values("_u", kind="stable")
+    return out[STANDARD_COLUMNS].reset_index(drop=True)
+
+
+def standard_gaps(region: Region, times: pd.DataFrame) -> pd.DataFrame:
+    """Settlements that miss each standard, ranked by people of its group x minutes beyond.
+
+    One row per settlement and standard missed: ``id, name, admin_code, population`` (people
+    of the group; NaN when unknown) ``, service, tier, group, profile, threshold_min, minutes,
+    minutes_beyond, people_minutes``; standards in catalogue order, unreachable settlements and
+    then the most people x minutes first within each.
+    """
+    base = region.settlements[["id", "name", "admin_code"]].assign(population=np.nan)
+    parts = []
+    for rank, (service, std) in enumerate(region.catalogue.standards()):
+        sub = _profile(times, std.profile, len(region.settlements))
+        minutes = standard_minutes(region, sub, service, std.tier)
+        labels = {"service": service, "tier": std.tier, "group": std.group, "profile": std.profile}
+        part = _outside(base, region.people(std.group), minutes, std.minutes, labels)
+        parts.append(part.assign(_s=rank))
+    columns = [*base.columns, "service", "tier", "group", "profile", "threshold_min", "minutes",
+               "minutes_beyond", "people_minutes"]  # fmt: skip
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(parts, ignore_index=True)
+    table = table.assign(_pop=table["population"].fillna(0.0)).sort_values(
+        ["_s", "people_minutes", "_pop", "id"],
+        ascending=[True, False, False, True],
+        kind="stable",
+    )
+    return table[columns].reset_index(drop=True)
 
 
 def _people_minutes(people: np.ndarray, minutes: np.ndarray) -> np.ndarray:
