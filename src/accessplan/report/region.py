@@ -11,7 +11,8 @@ from accessplan.report.i18n import Translator
 
 
 def region_part(region: Region, tr: Translator) -> Part:
-    """Settlements, people, administrative units, roads, and facilities by tier."""
+    """Settlements, people, administrative units, roads, and facilities by tier (names from the
+    region's services catalogue)."""
     levels = region.admin_units["level"].value_counts(sort=False)
     units = tr("list.separator").join(
         tr("summary.level_count", level=tr.name("level", str(level)), n=tr.number(n))
@@ -42,10 +43,11 @@ def region_part(region: Region, tr: Translator) -> Part:
 
 def _facilities_table(region: Region, tr: Translator) -> Table:
     counts = region.facilities.groupby(["service", "tier"]).size()
+    label = region.catalogue.label
     rows = [
         [
-            (tr.name("service", service), ""),
-            (tr.name("tier", tier), ""),
+            (label("service", service, tr.lang), ""),
+            (label("tier", tier, tr.lang), ""),
             (tr.number(float(counts.get((service, tier), 0))), ""),
         ]
         for service, tiers in region.tiers.items()

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +31,14 @@ from accessplan.report.blocks import (
     Text,
 )
 from accessplan.report.i18n import MISSING, Translator
+from accessplan.services import ALL
 
 #: Rows of the ranked tables (gaps, referral chains).
 TOP_ROWS = 20
 #: Rows of the completeness failures shown before "and n more".
 MAX_FAILURES = 50
+#: Settlements listed under each standard they miss.
+TOP_STANDARD_ROWS = 10
 
 
 def section(results: AccessResults, tr: Translator) -> Section:
@@ -46,6 +50,8 @@ def section(results: AccessResults, tr: Translator) -> Section:
             [Cards(_cards(results, tr)), _key_table(results, tr)],
         ),
         *_figures(results, tr),
+        Part("services", tr("section.services"), _services_summary(results, tr)),
+        *_service_parts(results, tr),
         Part("tables", tr("section.tables"), _tables(results, tr)),
         Part(
             "method",
@@ -143,6 +149,173 @@ def _figures(results: AccessResults, tr: Translator) -> list[Part]:
     return figures
 
 
+# -------------------------------------------------------------------------------- standards
+def _name(results: AccessResults, tr: Translator, kind: str, name: str) -> str:
+    """A service's, tier's or group's name from the region's catalogue, in ``tr``'s language
+    (``any`` tier and the ``all`` group from the labels)."""
+    if kind == "tier" and name == ANY:
+        return tr.name("tier", ANY)
+    if kind == "group" and name == ALL:
+        return tr("group.all")
+    return results.region.catalogue.label(kind, name, tr.lang)
+
+
+def _standard_label(results: AccessResults, tr: Translator, row: Mapping[Any, Any]) -> str:
+    return tr(
+        "standard.label",
+        tier=_name(results, tr, "tier", str(row["tier"])),
+        minutes=tr.threshold(float(row["threshold_min"])),
+        profile=tr.name("profile", str(row["profile"])),
+    )
+
+
+def _services_summary(results: AccessResults, tr: Translator) -> list[Block]:
+    """One table of every standard (columns) for the whole region and each unit (rows)."""
+    table = results.standards
+    if table.empty:
+        return [Text([tr("services.none")], style="message")]
+    level = _select.unit_level(results)
+    shown = table[table["level"].isin([REGION_LEVEL, level])]
+    keys = ["service", "tier", "group", "profile", "threshold_min"]
+    columns = shown.drop_duplicates(keys)[keys].to_dict("records")
+    headers = [
+        f"{_name(results, tr, 'service', str(c['service']))} · {_standard_label(results, tr, c)}"
+        for c in columns
+    ]
+    rows = []
+    for code, sub in shown.groupby("admin_code", sort=False):
+        name = sub["admin_name"].iat[0] if code else tr.name("level", REGION_LEVEL)
+        cells = [
+            (tr.percent(float(r["share"])), tr.number(float(r["covered_population"])))
+            for r in sub.to_dict("records")
+        ]
+        rows.append([(str(name), str(code)), *cells])
+    groups = tr("list.separator").join(
+        tr(
+            "services.group_of",
+            service=_name(results, tr, "service", str(c["service"])),
+            group=_name(results, tr, "group", str(c["group"])),
+        )
+        for c in shown.drop_duplicates(["service", "group"]).to_dict("records")
+    )
+    return [
+        Table(
+            headers=[tr("col.name"), *headers],
+            rows=rows,
+            numeric=[False] + [True] * len(headers),
+            caption=tr("services.caption", groups=groups),
+        )
+    ]
+
+
+def _service_parts(results: AccessResults, tr: Translator) -> list[Part]:
+    """A part per service with standards: its standards for the whole region, the
+    settlements missing each, and its completeness."""
+    parts = []
+    catalogue = results.region.catalogue
+    for service in catalogue.services:
+        if not service.standards:
+            continue
+        label = _name(results, tr, "service", service.name)
+        whole = results.standards[
+            (results.standards["level"] == REGION_LEVEL)
+            & (results.standards["service"] == service.name)
+        ]
+        blocks: list[Block] = [_standards_table(results, whole, label, tr)]
+        for row in whole.to_dict("records"):
+            blocks += [Heading(tr("service.gaps", standard=_standard_label(results, tr, row)))]
+            blocks += [_or_message(*_standard_gaps_table(results, row, tr))]
+        blocks += _service_completeness(results, service.name, tr)
+        parts.append(Part(f"service-{service.name}", label, blocks))
+    return parts
+
+
+def _standards_table(
+    results: AccessResults, whole: pd.DataFrame, label: str, tr: Translator
+) -> Table:
+    rows = [
+        [
+            (_name(results, tr, "tier", str(r["tier"])), ""),
+            (tr.name("profile", str(r["profile"])), ""),
+            (tr.threshold(float(r["threshold_min"])), ""),
+            (_name(results, tr, "group", str(r["group"])), ""),
+            (tr.number(float(r["population"])), ""),
+            (tr.number(float(r["covered_population"])), ""),
+            (tr.percent(float(r["share"])), ""),
+        ]
+        for r in whole.to_dict("records")
+    ]
+    return Table(
+        headers=[
+            tr("col.tier"),
+            tr("col.profile"),
+            tr("col.threshold"),
+            tr("col.group"),
+            tr("col.people"),
+            tr("col.people_meeting"),
+            tr("col.share_meeting"),
+        ],
+        rows=rows,
+        numeric=[False, False, True, False, True, True, True],
+        caption=tr("service.standards.caption", service=label),
+    )
+
+
+def _standard_gaps_table(
+    results: AccessResults, standard: Mapping[Any, Any], tr: Translator
+) -> tuple[Table | None, str]:
+    g = results.standard_gaps
+    keys = ["service", "tier", "group", "profile"]
+    missed = g[
+        np.logical_and.reduce([g[k] == standard[k] for k in keys])
+        & np.isclose(g["threshold_min"].astype(float), float(standard["threshold_min"]))
+    ]
+    if missed.empty:
+        return None, tr("service.gaps.none")
+    admin = _admin_names(results)
+    rows = [
+        [
+            (str(r["name"]), ""),
+            (admin.get(str(r["admin_code"]), str(r["admin_code"])), ""),
+            (_people(float(r["population"]), tr), ""),
+            (tr.number(float(r["minutes"]), 1), ""),
+            (tr.number(float(r["minutes_beyond"]), 1), ""),
+        ]
+        for r in missed.head(TOP_STANDARD_ROWS).to_dict("records")
+    ]
+    return Table(
+        headers=[
+            tr("col.settlement"),
+            tr("col.admin_unit"),
+            tr("col.people"),
+            tr("col.minutes"),
+            tr("col.minutes_beyond"),
+        ],
+        rows=rows,
+        numeric=[False, False, True, True, True],
+        caption=tr("service.gaps.caption", n=tr.number(len(rows)), total=tr.number(len(missed))),
+    ), ""
+
+
+def _service_completeness(results: AccessResults, service: str, tr: Translator) -> list[Block]:
+    table = results.completeness
+    table = table[table["service"] == service]
+    if table.empty:
+        return []
+    lines = []
+    for (level, tier), sub in table.groupby(["level", "required_tier"], sort=False):
+        missing = int((sub["status"] != "ok").sum())
+        names = {
+            "level": tr.name("level", str(level)),
+            "tier": _name(results, tr, "tier", str(tier)),
+            "total": tr.number(len(sub)),
+            "missing": tr.number(missing),
+        }
+        key = "service.completeness" if missing else "service.completeness.ok"
+        lines.append(tr(key, **names))
+    return [Heading(tr("table.completeness")), Text(lines)]
+
+
 # ----------------------------------------------------------------------------------- tables
 def _tables(results: AccessResults, tr: Translator) -> list[Block]:
     """Headings and tables (or the message standing in for an empty one), in order."""
@@ -171,8 +344,8 @@ def _coverage_region_table(results: AccessResults, tr: Translator) -> Table:
     for (service, tier, profile), sub in c.groupby(["service", "tier", "profile"], sort=False):
         rows.append(
             [
-                (tr.name("service", str(service)), ""),
-                (tr.name("tier", str(tier)), ""),
+                (_name(results, tr, "service", str(service)), ""),
+                (_name(results, tr, "tier", str(tier)), ""),
                 (tr.name("profile", str(profile)), ""),
                 *_share_cells(sub, results, tr),
             ]
@@ -204,7 +377,7 @@ def _coverage_units_table(results: AccessResults, level: str, tr: Translator) ->
         numeric=[False, False, True] + [True] * len(results.thresholds),
         caption=tr(
             "table.coverage_units.caption",
-            service=tr.name("service", service),
+            service=_name(results, tr, "service", service),
             profile=tr.name("profile", profile),
         ),
     )
@@ -281,7 +454,7 @@ def _completeness_table(results: AccessResults, tr: Translator) -> tuple[Table |
             (tr.name("level", str(row["level"])), ""),
             (str(row["admin_code"]), ""),
             (str(row["admin_name"]), ""),
-            (tr.name("tier", str(row["required_tier"])), ""),
+            (_name(results, tr, "tier", str(row["required_tier"])), ""),
         ]
         for row in failed.head(MAX_FAILURES).to_dict("records")
     ]
@@ -378,8 +551,8 @@ def _time_stats_table(results: AccessResults, tr: Translator) -> Table:
     ts = results.time_stats[results.time_stats["level"] == REGION_LEVEL]
     rows = [
         [
-            (tr.name("service", str(row["service"])), ""),
-            (tr.name("tier", str(row["tier"])), ""),
+            (_name(results, tr, "service", str(row["service"])), ""),
+            (_name(results, tr, "tier", str(row["tier"])), ""),
             (tr.name("profile", str(row["profile"])), ""),
             (tr.number(float(row["mean_min"]), 1), ""),
             (tr.number(float(row["median_min"]), 1), ""),
@@ -418,6 +591,7 @@ def _method(results: AccessResults, tr: Translator) -> list[str]:
         *([tr("method.walk")] if "walk" in modes else []),
         *([tr("method.vehicle")] if "vehicle" in modes else []),
         tr("method.thresholds", thresholds=join(tr.threshold(t) for t in results.thresholds)),
+        tr("method.standards"),
         tr(
             "method.population",
             sources=join(
