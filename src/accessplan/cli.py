@@ -153,10 +153,20 @@ def region_build(
             help="Smooth road profiles over this many metres (default: one DEM cell; 0: off)."
         ),
     ] = None,
+    services: Annotated[
+        Path | None,
+        typer.Option(
+            help="Services catalogue (TOML): services, tiers, OSM tags, standards; 'default' "
+            "for the bundled one of every rural public service. Without it: health and school."
+        ),
+    ] = None,
 ) -> None:
     """Build a region from OSM (+ terrain, population, tables) into one GeoPackage."""
     from accessplan.analyses import _options as o
     from accessplan.io.osm import region_from_osm
+    from accessplan.services import default_catalogue
+
+    bundled = services is not None and str(services) == "default"
 
     def build() -> Any:
         inputs = {
@@ -167,6 +177,7 @@ def region_build(
             "--facilities": facilities,
             "--boundary": boundary,
             "--tiers": tiers,
+            "--services": None if bundled else services,
         }
         _check_inputs(inputs)
         _check_output_file(out_path, inputs, suffix=".gpkg", strict=True)
@@ -180,6 +191,7 @@ def region_build(
                 facilities=facilities,
                 boundary=boundary,
                 tiers=tiers,
+                services=default_catalogue() if bundled else services,
                 smooth_m=smooth,
                 progress=update,
             )
