@@ -218,7 +218,8 @@ def test_region_carries_its_catalogue_through_the_geopackage(tmp_path: Path) -> 
 
 def test_a_tier_table_alone_makes_a_bare_catalogue_and_a_conflict_is_refused() -> None:
     county = synth.mountain_county(4, n_villages=40)
-    tiers = {"health": ("village_clinic", "township_health_center", "county_hospital"),
+    tiers: dict[str, tuple[str, ...]] = {
+             "health": ("village_clinic", "township_health_center", "county_hospital"),
              "school": ("primary", "middle", "teaching_point")}  # fmt: skip
     region = Region(county.settlements, county.facilities, county.roads, tiers=tiers)
     assert region.catalogue.tiers == tiers
