@@ -26,7 +26,7 @@ from accessplan.optimize.mobile import (
     _search,
     build_setup,
     fleet_sweep,
-    naive_plan,
+    naive_full_coverage,
     plan_kpis,
     solve_periodic,
     validate,
@@ -101,11 +101,13 @@ def main() -> None:
     if "long" in runs and "short" in runs:
         gap = 100 * (runs["short"].cost() / runs["long"].cost() - 1)
         print(f"short run vs long run: {gap:+.2f} % cost")
-    schedule, dropped = naive_plan(p)
+    schedule, dropped, naive_fleet = naive_full_coverage(p)
     k = figures(schedule, dropped)
     ours = figures(runs["short"].schedule, runs["short"].dropped) if "short" in runs else None
+    more = p.replace(vehicles=(p.vehicles > 0) * naive_fleet[:, None])
     print(
-        f"naive plan: valid {validate(p, schedule, dropped).ok}, served {k['villages_served']}/"
+        f"naive plan ({int(naive_fleet.sum())} vehicles, {naive_fleet.tolist()} per centre): "
+        f"valid {validate(more, schedule, dropped).ok}, served {k['villages_served']}/"
         f"{k['villages']}, trips {k['trips']}, km {k['km']:.0f}, km/person-visit "
         f"{k['km_per_person_visit']:.4f}"
     )

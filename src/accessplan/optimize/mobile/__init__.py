@@ -14,7 +14,7 @@
 from accessplan.optimize.mobile.calendar import Calendar, working_calendar
 from accessplan.optimize.mobile.cordeau import read_cordeau
 from accessplan.optimize.mobile.kpis import plan_kpis, township_coverage
-from accessplan.optimize.mobile.naive import naive_plan
+from accessplan.optimize.mobile.naive import naive_full_coverage, naive_plan
 from accessplan.optimize.mobile.plan import MobilePlan, fleet_sweep, plan_tours
 from accessplan.optimize.mobile.problem import PeriodicProblem, gap_patterns
 from accessplan.optimize.mobile.region import Costs, Setup, build_setup, road_km
@@ -37,6 +37,7 @@ __all__ = [
     "fixed_or_mobile",
     "fleet_sweep",
     "gap_patterns",
+    "naive_full_coverage",
     "naive_plan",
     "plan_kpis",
     "plan_tours",

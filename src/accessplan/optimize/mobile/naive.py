@@ -11,7 +11,9 @@ villages, nearest-neighbour tours, a fixed rota.
    out (its villages are dropped, reason ``fleet_short``).
 
 The result has the same tables as :func:`~accessplan.optimize.mobile.solve_periodic` and goes
-through the same validator.
+through the same validator. Each centre serving its nearest villages may need more vehicles
+than it has while a neighbour's stand idle: :func:`naive_full_coverage` adds vehicles where
+villages are left out, to compare plans at equal coverage.
 """
 
 from __future__ import annotations
@@ -184,3 +186,21 @@ def _route_rows(
         }
     )
     return rows
+
+
+def naive_full_coverage(problem: PeriodicProblem) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The hand-drawn plan with a vehicle added at every depot that leaves a village out
+    (for lack of vehicles) until none does: ``(schedule, dropped, vehicles per depot)``."""
+    p = problem
+    k = p.n_depots
+    trip = p.duration[:k, k:] + p.duration[k:, :k].T
+    home = np.argmin(np.where(p.vehicles.sum(axis=1)[:, None] > 0, trip, np.inf), axis=0)
+    index = {c: i for i, c in enumerate(p.client_ids)}
+    fleet = p.vehicles.copy()
+    while True:
+        schedule, dropped = naive_plan(p.replace(vehicles=fleet))
+        short = dropped.loc[dropped["reason"] == "fleet_short", "client_id"]
+        if short.empty:
+            return schedule, dropped, fleet.max(axis=1)
+        for depot in sorted({int(home[index[c]]) for c in short}):
+            fleet[depot] += fleet[depot] > 0

@@ -24,7 +24,7 @@ import shapely
 from accessplan._errors import InputError
 from accessplan._result import Raster
 from accessplan.optimize.mobile.kpis import plan_kpis, township_coverage
-from accessplan.optimize.mobile.naive import naive_plan
+from accessplan.optimize.mobile.naive import naive_full_coverage
 from accessplan.optimize.mobile.region import DEFAULT_COSTS, Costs, Setup, build_setup
 from accessplan.optimize.mobile.solve import PeriodicResult, solve_periodic
 from accessplan.optimize.mobile.validate import validate
@@ -58,7 +58,8 @@ class MobilePlan:
         The fleet sweep (:func:`fleet_sweep`): the fewest vehicles serving every village and
         one fewer (empty when not swept).
     naive
-        Key figures of the hand-drawn plan (:mod:`.naive`) on the same problem.
+        Key figures of the hand-drawn plan (:mod:`.naive`) on the same problem, with the
+        vehicles it needs to leave no village out (``vehicles``).
     tradeoff
         The fixed-or-mobile curve (:func:`.tradeoff.fixed_or_mobile`), or None.
     """
@@ -314,10 +315,13 @@ def plan_tours(
         iterations=budget if iterations is not None or time_limit is None else None,
     )
     kpis = _kpis(setup, result.schedule, result.dropped, costs)
-    naive_schedule, naive_dropped = naive_plan(setup.problem)
-    naive_check = validate(setup.problem, naive_schedule, naive_dropped)
+    naive_schedule, naive_dropped, naive_fleet = naive_full_coverage(setup.problem)
+    more = setup.problem.replace(
+        vehicles=np.where(setup.problem.vehicles > 0, naive_fleet[:, None], 0)
+    )
     naive = _kpis(setup, naive_schedule, naive_dropped, costs)
-    naive["valid"] = naive_check.ok
+    naive["valid"] = validate(more, naive_schedule, naive_dropped).ok
+    naive["vehicles"] = int(naive_fleet.sum())
     fleet = pd.DataFrame()
     if sweep:
         say("mobile: fleet sweep")
@@ -331,6 +335,7 @@ def plan_tours(
     kpis["vehicles"] = int(setup.depots["vehicles"].sum())
     kpis["naive_km_per_person_visit"] = naive["km_per_person_visit"]
     kpis["naive_villages_served"] = naive["villages_served"]
+    kpis["naive_vehicles"] = naive["vehicles"]
     served = set(result.schedule.loc[result.schedule["kind"] == "visit", "place"]) - set(
         result.dropped["client_id"]
     )

@@ -59,7 +59,11 @@ def _cards(plan: MobilePlan, tr: Translator) -> list[Card]:
         Card(
             tr.number(k["km_per_person_visit"], 2),
             tr("mobile.card.km_per_person_visit"),
-            tr("mobile.card.naive", value=tr.number(k["naive_km_per_person_visit"], 2)),
+            tr(
+                "mobile.card.naive",
+                value=tr.number(k["naive_km_per_person_visit"], 2),
+                vehicles=tr.number(k["naive_vehicles"]),
+            ),
         ),
         Card(
             tr.number(k["km_per_trip"], 1),
