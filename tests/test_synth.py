@@ -188,3 +188,57 @@ def test_province_is_reproducible(three: Region) -> None:
     pd.testing.assert_frame_equal(three.roads.nodes, again.roads.nodes)
     assert three.terrain is not None and again.terrain is not None
     np.testing.assert_array_equal(three.terrain.elevation, again.terrain.elevation)
+
+
+@pytest.fixture(scope="module")
+def county_with_services() -> Region:
+    return mountain_county(7, services=("elderly_care", "preschool"))
+
+
+def test_extra_services_leave_the_county_unchanged(
+    county: Region, county_with_services: Region
+) -> None:
+    """The option draws from its own stream: roads, terrain, every settlement column of the
+    plain county and every facility it has are the same; the new facilities come after."""
+    extra = county_with_services
+    assert_geodataframe_equal(extra.settlements[county.settlements.columns], county.settlements)
+    assert_geodataframe_equal(extra.facilities.iloc[: len(county.facilities)], county.facilities)
+    pd.testing.assert_frame_equal(extra.roads.edges, county.roads.edges)
+    assert extra.terrain is not None and county.terrain is not None
+    np.testing.assert_array_equal(extra.terrain.elevation, county.terrain.elevation)
+    assert set(extra.settlements.columns) - set(county.settlements.columns) == {
+        "people_over_60",
+        "children_3_5",
+    }
+
+
+def test_extra_services_are_seeded_and_independent(county_with_services: Region) -> None:
+    """Same seed, same facilities; elderly care alone draws what it draws beside preschool."""
+    again = mountain_county(7, services=("elderly_care", "preschool"))
+    assert_geodataframe_equal(again.facilities, county_with_services.facilities)
+    alone = mountain_county(7, services=("elderly_care",))
+    both = county_with_services.facilities
+    assert_geodataframe_equal(
+        alone.facilities, both[both["service"] != "preschool"].reset_index(drop=True)
+    )
+
+
+def test_extra_services_follow_the_catalogue(county_with_services: Region) -> None:
+    """One care home at the county seat; centres at township seats, points at the largest
+    village of administrative villages; ids by service; shares of the groups in range."""
+    fac = county_with_services.facilities
+    tiers = fac["tier"].value_counts()
+    assert tiers["care_home"] == 1
+    towns = (county_with_services.admin_units["level"] == "township").sum()
+    assert 0 < tiers["township_elderly_centre"] <= towns
+    assert 0 < tiers["central_kindergarten"] <= towns
+    assert fac.loc[fac["service"] == "elderly_care", "id"].str.fullmatch(r"E\d{3}").all()
+    assert fac.loc[fac["service"] == "preschool", "id"].str.fullmatch(r"K\d{3}").all()
+    s = county_with_services.settlements
+    assert ((s["people_over_60"] >= 0.14 * s["population"] - 0.5)
+            & (s["people_over_60"] <= 0.30 * s["population"] + 0.5)).all()  # fmt: skip
+    assert list(county_with_services.catalogue.tiers) == [
+        "health", "school", "preschool", "elderly_care",
+    ]  # fmt: skip
+    with pytest.raises(InputError, match="services must be distinct names"):
+        mountain_county(7, services=("libraries",))
