@@ -9,9 +9,17 @@ import pandas as pd
 import pytest
 
 from accessplan import synth
-from accessplan.measures import access_times, coverage, gaps, time_stats
+from accessplan.measures import (
+    AccessResults,
+    access_times,
+    coverage,
+    gaps,
+    measure_access,
+    time_stats,
+)
 from accessplan.measures.coverage import weighted_quantile
 from accessplan.region import Region
+from accessplan.travel import nearest
 from tests.travel.test_handmade import EXPECTED
 from tests.travel.test_handmade import region as handmade  # noqa: F401  (fixture)
 
@@ -154,3 +162,78 @@ def test_no_trip_is_slower_by_car_than_on_foot(county: Region, county_times: pd.
     columns = [c for c in walk.columns if c.startswith("minutes_to_")]
     assert (car[columns].to_numpy() <= walk[columns].to_numpy() + 1e-9).all()
     assert (car[columns].to_numpy() < walk[columns].to_numpy()).any()
+
+
+@pytest.fixture(scope="module")
+def served() -> AccessResults:
+    """A county with elderly care and kindergartens, measured on foot only: the standards
+    bring the car and motorcycle in on their own."""
+    region = synth.mountain_county(11, n_villages=150, services=("elderly_care", "preschool"))
+    return measure_access(region, profiles=("walk",), thresholds=(15,))
+
+
+def test_standards_equal_nearest_and_the_catalogue_by_hand(served: AccessResults) -> None:
+    """Each standard recomputed with plain pandas from travel.nearest: minutes to the tier or
+    any tier above it (typed here from the catalogue's order), people of the group (unknown as
+    0), summed for the county and for each township (the first 9 digits of a village code)."""
+    region = served.region
+    s = region.settlements
+    township = s["admin_code"].str[:9]
+    checked = 0
+    for service in region.catalogue.services:
+        names = [t.name for t in service.tiers]
+        for std in service.standards:
+            near = nearest(region, std.profile)
+            above = names[names.index(std.tier) :]
+            minutes = near[[f"minutes_to_{t}" for t in above]].min(axis=1)
+            column = "population" if std.group == "all" else std.group
+            people = s[column].fillna(0.0)
+            met = people.where(minutes.to_numpy() <= std.minutes, 0.0)
+            rows = served.standards[
+                (served.standards["service"] == service.name)
+                & (served.standards["tier"] == std.tier)
+                & (served.standards["profile"] == std.profile)
+            ].set_index("admin_code")
+            assert rows.loc["", "population"] == pytest.approx(people.sum())
+            assert rows.loc["", "covered_population"] == pytest.approx(met.sum())
+            by_town = met.groupby(township).sum()
+            for code, covered in by_town.items():
+                assert rows.loc[code, "covered_population"] == pytest.approx(covered)
+            missed = set(s.loc[minutes.to_numpy() > std.minutes, "id"])
+            gaps_of = served.standard_gaps
+            gaps_of = gaps_of[(gaps_of["tier"] == std.tier) & (gaps_of["profile"] == std.profile)]
+            assert set(gaps_of["id"]) == missed
+            checked += 1
+    assert checked == 10  # health 3, school 2, preschool 2, elderly care 3
+    shares = served.standards[served.standards["level"] == "region"].set_index("tier")["share"]
+    assert 0 < shares["kindergarten"] < shares["central_kindergarten"] <= 1
+    assert 0 < shares["elderly_day_care"] < 1
+
+
+def test_standard_profiles_are_measured_but_not_reported_as_profiles(
+    served: AccessResults,
+) -> None:
+    """The step's tables keep their profiles (walk); the standards' car and motorcycle are in
+    the parameters in full."""
+    assert set(served.times["profile"]) == {"walk"}
+    assert set(served.coverage["profile"]) == {"walk"}
+    assert set(served.standards["profile"]) == {"walk", "car", "motorcycle"}
+    parameters = served.parameters()
+    assert set(parameters["standard_profiles"]) == {"car", "motorcycle"}
+    assert len(parameters["standards"]) == 10
+
+
+def test_completeness_per_service_from_the_catalogue_levels(served: AccessResults) -> None:
+    """Every township is checked for a health centre, an elderly care centre and a central
+    kindergarten; a row is ok exactly when a facility of that tier lies in the township."""
+    table = served.completeness
+    region = served.region
+    towns = region.admin_units.loc[region.admin_units["level"] == "township", "code"]
+    fac = region.facilities
+    for tier in ("township_health_center", "township_elderly_centre", "central_kindergarten"):
+        rows = table[(table["level"] == "township") & (table["required_tier"] == tier)]
+        assert sorted(rows["admin_code"]) == sorted(towns)
+        holders = set(fac.loc[fac["tier"] == tier, "admin_code"].str[:9])
+        expected = ["ok" if code in holders else "missing" for code in rows["admin_code"]]
+        assert list(rows["status"]) == expected
+    assert set(table["service"]) == {"health", "preschool", "elderly_care"}
