@@ -40,6 +40,7 @@ from typer.testing import CliRunner
 
 from accessplan import synth
 from accessplan.cli import app
+from accessplan.services import Catalogue, Standard, default_catalogue, default_region_catalogue
 from tests.conftest import ANDORRA, absent, write_tif
 
 runner = CliRunner()
@@ -165,12 +166,24 @@ def write_regions(folder: Path) -> None:
         dataclasses.replace(county, **{layer: none}).write(folder / f"no_{layer}.gpkg")
     only_schools = county.facilities[county.facilities["service"] == "school"]
     dataclasses.replace(county, facilities=only_schools).write(folder / "schools.gpkg")
+    # every service of the bundled catalogue, whose groups the county has no columns for
+    dataclasses.replace(county, catalogue=default_catalogue()).write(folder / "services.gpkg")
+    health, school = default_region_catalogue().services
+    by_bike = dataclasses.replace(health, standards=(Standard("village_clinic", "bike", 15),))
+    dataclasses.replace(county, catalogue=Catalogue((by_bike, school))).write(folder / "bike.gpkg")
     gpd.GeoDataFrame({"id": ["a"]}, geometry=shapely.points([1.5], [42.5]), crs=4326).to_file(
         folder / "other.gpkg"
     )
 
 
 FAC = "id,name,service,tier,lon,lat"
+SERVICE = (
+    "[[services]]\nname = 'care'\nen = 'Care'\nzh = '照护'\n"
+    "[[services.tiers]]\nname = 'point'\nen = 'Point'\nzh = '服务点'\n"
+)
+STANDARD = (
+    "[[services.standards]]\ntier = '{tier}'\nprofile = 'walk'\nminutes = 15\ngroup = '{group}'\n"
+)
 
 
 def write_tables(folder: Path) -> None:
@@ -209,6 +222,13 @@ def write_tables(folder: Path) -> None:
         "fac_tier.csv": f"{FAC}\nF1,C,health,super_clinic,{andorra_la_vella}\n",
         "fac_service.csv": f"{FAC}\nF1,C,bank,village_clinic,{andorra_la_vella}\n",
         "fac_cap.csv": f"{FAC},capacity\nF1,C,health,village_clinic,{andorra_la_vella},-5\n",
+        "fac_care.csv": f"{FAC}\nF1,Home,elderly_care,care_home,{andorra_la_vella}\n",
+        "fac_care_tier.csv": f"{FAC}\nF1,Home,elderly_care,palace,{andorra_la_vella}\n",
+        # services catalogues
+        "svc_bad.toml": "[[services]\n",
+        "svc_key.toml": SERVICE + "colour = 'red'\n",
+        "svc_tier.toml": SERVICE + STANDARD.format(tier="nowhere", group="all"),
+        "svc_group.toml": SERVICE + STANDARD.format(tier="point", group="elders"),
         # population tables
         "pop_header.csv": "name,population\n",
         "pop_cols.csv": "name,people\nOrdino,40\n",
@@ -436,6 +456,25 @@ REGION_BUILD = [
       "--out r.gpkg", "tiers_tier.csv", "['n1']", "not facilities"),
     c("rb-tiers-columns", "region build --osm IN/small.osm.pbf --tiers IN/tiers_cols.csv "
       "--out r.gpkg", "tiers_cols.csv", "tier"),
+    c("rb-services-missing", "region build --osm IN/small.osm.pbf --services no.toml "
+      "--out r.gpkg", "--services", "no.toml", "does not exist"),
+    c("rb-services-folder", "region build --osm IN/small.osm.pbf --services IN/adir "
+      "--out r.gpkg", "--services", "adir", "folder"),
+    c("rb-services-malformed", "region build --osm IN/small.osm.pbf --services "
+      "IN/svc_bad.toml --out r.gpkg", "svc_bad.toml", "not valid TOML"),
+    c("rb-services-unknown-key", "region build --osm IN/small.osm.pbf --services "
+      "IN/svc_key.toml --out r.gpkg", "svc_key.toml", "unknown key(s) ['colour']"),
+    c("rb-services-standard-on-no-tier", "region build --osm IN/small.osm.pbf --services "
+      "IN/svc_tier.toml --out r.gpkg", "svc_tier.toml", "tier 'nowhere'", "does not have",
+      "['point']"),
+    c("rb-services-undeclared-group", "region build --osm IN/small.osm.pbf --services "
+      "IN/svc_group.toml --out r.gpkg", "svc_group.toml", "group 'elders'", "not declared"),
+    c("rb-services-unknown-service", "region build --osm IN/small.osm.pbf --facilities "
+      "IN/fac_care.csv --out r.gpkg", "elderly_care", "--services"),
+    c("rb-services-unknown-tier", "region build --osm IN/small.osm.pbf --services default "
+      "--facilities IN/fac_care_tier.csv --out r.gpkg", "palace", "care_home"),
+    c("rb-services-control", "region build --osm IN/small.osm.pbf --services default "
+      "--out r.gpkg", "wrote", code=0, makes="r.gpkg"),
     c("rb-boundary-columns", "region build --osm IN/small.osm.pbf --boundary "
       "IN/bound_cols.gpkg --out r.gpkg", "bound_cols.gpkg", "name"),
     c("rb-boundary-points", "region build --osm IN/small.osm.pbf --boundary "
@@ -596,6 +635,10 @@ ACCESS = [
       "--out run", "car", "speed", absent=("CRS",)),
     c("ac-no-facilities", "access IN/no_facilities.gpkg --out run", "no facilities"),
     c("ac-no-settlements", "access IN/no_settlements.gpkg --out run", "no settlements"),
+    c("ac-services-group-missing", "access IN/services.gpkg --out run",
+      "no column 'children_0_2'", "--settlements", 'group = "all"'),
+    c("ac-services-profile-unknown", "access IN/bike.gpkg --out run", "health/village_clinic",
+      "'bike'", "not a travel profile"),
     c("ac-out-dot", f"access {REGION} --out .", "--out", "current folder"),
     c("ac-out-parent-of-cwd", f"access {REGION} --out ..", "--out", "current folder"),
     c("ac-out-is-a-file", f"access {REGION} --out f.txt", "f.txt", "is a file",
