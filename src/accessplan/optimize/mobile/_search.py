@@ -143,6 +143,8 @@ class Stats:
     best_history: list[tuple[float, float]] = field(default_factory=list)
     #: seconds (of :data:`clock`) until the first plan keeping every limit, and its cost
     first_feasible: tuple[float, float] | None = None
+    #: whether the clock cut counted work short (the plan may then differ between runs)
+    clock_stopped: bool = False
 
 
 class PatternSearch:
@@ -245,8 +247,8 @@ class PatternSearch:
 
     def _typical_unit_costs(self) -> tuple[float, float]:
         """What a unit of load and a minute cost in a typical route: the cost of an arc to
-        a near client over its demand and over its minutes (plus the route cost spread over
-        the workday)."""
+        a near client over its demand and over its minutes, plus the route cost spread over
+        a vehicle's capacity and over the workday."""
         k = min(5, self.p.n_clients - 1)
         inner = self.D[self.K :, self.K :]
         times = self.T[self.K :, self.K :]
@@ -261,7 +263,11 @@ class PatternSearch:
         if np.isfinite(self.limit):
             per_minute += self.p.route_cost / self.limit
         demand = float(np.mean(self.q)) if np.any(self.q > 0) else 1.0
-        return max(arc, 1e-9) / demand, max(per_minute, 1e-9)
+        per_unit = arc / demand
+        capacity = float(np.max(self.lane_cap)) if len(self.lane_cap) else np.inf
+        if np.isfinite(capacity):
+            per_unit += self.p.route_cost / capacity
+        return max(per_unit, 1e-9), max(per_minute, 1e-9)
 
     def _update_weights(self) -> None:
         """Penalty weights per unit of excess load and minute from PyVRP's penalty manager
@@ -513,7 +519,7 @@ class PatternSearch:
         induced = self.induced(state)
         result = self.pyvrp.solve(
             induced.data,
-            _Until(clock() + max(seconds, 0.01), iterations),
+            _Until(clock() + max(seconds, 0.01), iterations, self.stats),
             seed=int(self.rng.integers(2**31)),
             collect_stats=False,
             initial_solution=None if fresh else self.ad.solution(induced, state.routes),
@@ -813,6 +819,7 @@ class PatternSearch:
                 if cand.feasible:
                     _add_elite(elite, cand)
         self.stats.iterations = it
+        self.stats.clock_stopped |= iterations is not None and it < iterations
         best = self.intensify(best, deadline - clock(), self._final_iterations(iterations))
         return best if best.feasible else self.repair(best)
 
@@ -851,13 +858,18 @@ class _Until:
     """PyVRP stopping criterion: stop once :data:`clock` passes ``deadline`` or after
     ``iterations`` calls."""
 
-    def __init__(self, deadline: float, iterations: int | None = None) -> None:
+    def __init__(self, deadline: float, iterations: int | None, stats: Stats) -> None:
         self.deadline = deadline
         self.left = math.inf if iterations is None else iterations
+        self.stats = stats
 
     def __call__(self, best_cost: float) -> bool:
         self.left -= 1
-        return self.left < 0 or clock() >= self.deadline
+        if self.left < 0:
+            return True
+        late = clock() >= self.deadline
+        self.stats.clock_stopped |= late and self.left != math.inf
+        return late
 
 
 def _add_elite(elite: list[State], state: State) -> None:

@@ -268,7 +268,7 @@ def plan_tours(
 
     ``kind="clinic"``: each visit serves the village's chronic patients (``setup_min``, by
     default 20, plus ``minutes_per_patient`` each); ``kind="supply"``: a supply van delivers
-    ``demand`` (a number or a settlement column, per horizon) with ``capacity`` per van and
+    ``demand`` (a number or a settlement column, per follow-up round) with ``capacity`` per van and
     ``setup_min`` (by default 15) to unload. ``vehicles`` maps a tier or a facility id to
     vehicles per depot and working day. ``sweep`` solves again with fewer vehicles to find the
     fleet needed for full coverage (:func:`fleet_sweep`); ``compare_fixed`` > 0 adds the

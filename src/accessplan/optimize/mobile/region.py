@@ -10,6 +10,9 @@ depots and their vehicles, and the travel matrices of one travel engine.
   (consecutive gaps within ``gap_slack`` of the even spacing).
 * **Service minutes** per visit: ``setup_min + minutes_per_patient * patients`` (patients
   shared among the visits of one follow-up round).
+* **Load** (supply vans): ``demand`` per follow-up round (a number or a settlement column),
+  shared among the visits of the round; a village needing more than a van carries gets as
+  many visits a round as it needs vans.
 * **Depots**: facilities of the tiers named in ``vehicles`` (or facilities named by id), each
   with that many vehicles on every working day.
 * **Times** between depots and villages come from :func:`accessplan.travel.place_times` with
@@ -216,6 +219,7 @@ def build_setup(
         max_visit_min,
         gap_slack,
         demand,
+        capacity,
     )
     place_ids = [*depots["id"], *table["id"]]
     times = place_times(region, vehicle_profile, place_ids, place_ids)
@@ -377,6 +381,7 @@ def _village_table(
     max_visit_min: float | None,
     gap_slack: float,
     demand: float | str,
+    capacity: float | None,
 ) -> pd.DataFrame:
     if not follow_up_days > 0:
         raise InputError(f"follow_up_days must be > 0, got {follow_up_days!r}.")
@@ -399,22 +404,24 @@ def _village_table(
         base = base.astype("int64")
     else:
         base = np.full(len(chosen), rounds, dtype="int64")
-    split = np.maximum(1, np.ceil(patients * per_patient / max(cap - setup_min, 1e-9))).astype(
-        "int64"
-    )
-    visits = base * split
+    split = np.ceil(patients * per_patient / max(cap - setup_min, 1e-9))
+    if isinstance(demand, str):
+        if demand not in chosen:
+            raise InputError(f"no settlement column {demand!r} for the demand; add it.")
+        per_round = chosen[demand].fillna(0.0).to_numpy(dtype="float64")
+    else:
+        per_round = np.full(len(chosen), float(demand))
+    total = per_round * base
+    if capacity is not None and capacity > 0:
+        split = np.maximum(split, np.ceil(per_round / capacity))  # a van carries one share
+    visits = base * np.maximum(1, split).astype("int64")
     most = calendar.n_working
     visits = np.minimum(visits, most)
     service = setup_min + per_patient * patients * base / visits
     ideal = (calendar.n_days - 1) / np.maximum(visits, 1)
     min_gap = np.maximum(1, np.floor(ideal * (1 - gap_slack))).astype("int64")
     max_gap = np.maximum(min_gap, np.ceil(ideal * (1 + gap_slack))).astype("int64")
-    if isinstance(demand, str):
-        if demand not in chosen:
-            raise InputError(f"no settlement column {demand!r} for the demand; add it.")
-        q = chosen[demand].fillna(0.0).to_numpy(dtype="float64") / visits
-    else:
-        q = np.full(len(chosen), float(demand))
+    q = total / visits
     return pd.DataFrame(
         {
             "id": chosen["id"].astype(str).to_numpy(),

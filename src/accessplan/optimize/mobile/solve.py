@@ -155,12 +155,11 @@ def solve_periodic(
         raise InputError(f"iterations must be a whole number >= 1, got {iterations!r}.")
     budget = time_limit - (time.perf_counter() - started)
     best = search.run(budget, iterations=iterations) if search else None
-    if search is not None and iterations is not None and search.stats.iterations < iterations:
+    if search is not None and search.stats.clock_stopped:
         logger.warning(
-            "the search stopped at the %g s time limit after %d of %d iterations: the same "
+            "the search stopped at the %g s time limit before its %d iterations: the same "
             "seed may give another plan; raise the time limit",
             time_limit,
-            search.stats.iterations,
             iterations,
         )
     rows: list[dict[str, Any]] = []
