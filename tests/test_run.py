@@ -25,6 +25,8 @@ TABLES = [
     "completeness",
     "referral",
     "unknown_population",
+    "standards",
+    "standard_gaps",
 ]
 
 
@@ -370,3 +372,44 @@ def test_an_input_inside_the_output_folder_is_refused(tmp_path: Path, region_fil
     flat = " ".join(output.split())
     assert code == 2 and "lies inside the output folder" in flat
     assert region.read_bytes() == region_file.read_bytes()
+
+
+def test_a_county_with_more_services_runs_its_standards(tmp_path: Path) -> None:
+    """A region carrying elderly care and preschool: the run folder's standards table holds
+    every standard of its catalogue for the county and each township, the report names the
+    services in Chinese, and the manifest lists the standards and their extra profiles."""
+    region = tmp_path / "served.gpkg"
+    synth.mountain_county(5, n_villages=80, services=("elderly_care", "preschool")).write(region)
+    out = tmp_path / "run"
+    code, text = run(
+        "access", str(region), "--profile", "walk", "--thresholds", "15", "--out", str(out),
+        "--lang", "zh",
+    )  # fmt: skip
+    assert code == 0, text
+    table = pd.read_csv(out / "standards.csv", dtype={"admin_code": str})
+    assert list(table.columns) == [
+        "admin_code", "admin_name", "level", "service", "tier", "group", "profile",
+        "threshold_min", "population", "covered_population", "share",
+    ]  # fmt: skip
+    whole = table[table["level"] == "region"]
+    assert list(whole["tier"]) == [
+        "village_clinic", "township_health_center", "county_hospital", "teaching_point",
+        "middle", "kindergarten", "central_kindergarten", "elderly_day_care",
+        "township_elderly_centre", "care_home",
+    ]  # fmt: skip
+    towns = table[table["level"] == "township"]
+    assert len(towns) == 10 * towns["admin_code"].nunique()
+    gaps = pd.read_csv(out / "standard_gaps.csv")
+    assert (gaps["minutes"] > gaps["threshold_min"]).all()
+    html = (out / "report.html").read_text("utf-8")
+    for word in (
+        "各项服务达标情况",
+        "养老服务",
+        "村级互助养老服务点",
+        "幼儿园",
+        "60岁及以上老年人",
+    ):
+        assert word in html, word
+    (step,) = json.loads((out / "manifest.json").read_text())["steps"]
+    assert len(step["parameters"]["standards"]) == 10
+    assert set(step["parameters"]["standard_profiles"]) == {"car", "motorcycle"}
