@@ -208,3 +208,37 @@ def test_zonal_tables_add_up() -> None:
     within = within.set_index("zone")
     assert within.loc["a", "within_15"] == 30 and within.loc["b", "within_15"] == 0
     assert within.loc["(total)", "within_30"] == 60
+
+
+def test_the_ordering_pass_searches_serve_the_coverage_pass_too() -> None:
+    """Ordered by population, each facility is searched once: its reach is kept (packed)
+    for the coverage pass, whose result equals that of fresh searches."""
+    rng = np.random.default_rng(11)
+    population = rng.integers(0, 5, (20, 30)).astype(float)
+    population[rng.random((20, 30)) < 0.1] = np.nan
+    rows, cols = np.indices((20, 30))
+    times = {}  # discs of 60 min around three facilities, 4 min per cell, jittered
+    for i, (r, c) in enumerate([(3, 4), (10, 20), (15, 8)]):
+        minutes = 4.0 * np.hypot(rows - r, cols - c) + rng.random((20, 30))
+        times[i] = np.where(minutes <= 60, minutes, np.inf)
+    calls: list[list[int]] = []
+
+    def counted(positions: Sequence[int]) -> Iterator[Reach]:
+        calls.append(list(positions))
+        return searches(times)(positions)
+
+    capacities = np.array([300.0, 150.0, 900.0])
+    kept = geographic_coverage(counted, population, capacities, max_minutes=60)
+    assert [len(c) for c in calls] == [3, 0]
+    ranked = kept.table["facility"].tolist()
+    fresh = geographic_coverage(
+        searches(times),
+        population,
+        capacities,
+        max_minutes=60,
+        order="field",
+        field_values=[-ranked.index(i) for i in range(3)],  # the same order, no first pass
+    )
+    columns = ["facility", "covered", "pop_within_max", "inner_ring_min", "outer_share_removed"]
+    np.testing.assert_array_equal(kept.table[columns], fresh.table[columns])
+    np.testing.assert_array_equal(kept.residual, fresh.residual)

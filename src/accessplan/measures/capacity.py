@@ -158,12 +158,25 @@ def fill_catchment(
     fill, cells
         The facility's figures and the flat indices of the catchment's cells.
     """
+    return _fill(
+        reach.cells, zones_of(reach.seconds, rules), residual, capacity, max_minutes, rules
+    )
+
+
+def _fill(
+    cells: np.ndarray,
+    zones: np.ndarray,
+    residual: np.ndarray,
+    capacity: float,
+    max_minutes: float,
+    rules: str,
+) -> tuple[CatchmentFill, np.ndarray]:
+    """:func:`fill_catchment` on the reached cells and their zones."""
     if not capacity >= 0:
         msg = f"capacity must be a number >= 0 (inf for no limit), got {capacity!r}."
         raise InputError(msg)
     flat = residual.reshape(-1)
-    zones = zones_of(reach.seconds, rules)
-    people = flat[reach.cells]
+    people = flat[cells]
     known = ~np.isnan(people)
     # sums by zone in row-major order, as r.univar adds them; zones without data drop out
     sums = np.bincount(zones[known], weights=people[known])
@@ -171,7 +184,7 @@ def fill_catchment(
     if len(present) == 0:
         nan = math.nan
         fill = CatchmentFill(0.0, 0.0, nan, nan, nan, max_minutes, 0.0, 0.0, capacity, True)
-        return fill, reach.cells
+        return fill, cells
     cum = np.cumsum(sums[present])
     inner = np.flatnonzero(cum <= capacity)
     left = capacity - float(cum[inner[-1]]) if len(inner) else capacity
@@ -181,9 +194,9 @@ def fill_catchment(
     outer_zone = float(present[outer]) if has_outer else math.nan
     share = left / float(sums[present[outer]]) if has_outer else math.nan
     if len(inner):
-        flat[reach.cells[zones <= inner_zone]] = math.nan if zone_unit(rules) == "s" else 0.0
+        flat[cells[zones <= inner_zone]] = math.nan if zone_unit(rules) == "s" else 0.0
     if has_outer:
-        ring = reach.cells[zones == outer_zone]
+        ring = cells[zones == outer_zone]
         flat[ring] -= flat[ring] * share
     covered = capacity if has_outer else (float(cum[inner[-1]]) if len(inner) else 0.0)
     if has_outer or left == 0:  # the capacity is used up in the outer ring or exactly
@@ -204,7 +217,7 @@ def fill_catchment(
         capacity_residual=capacity - covered,
         time_limit_reached=reached_max,
     )
-    catchment = reach.cells if reached_max else reach.cells[zones <= last]
+    catchment = cells if reached_max else cells[zones <= last]
     return fill, catchment
 
 
@@ -258,6 +271,54 @@ class CoverageResult:
     residual: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class _Packed:
+    """A facility's reach kept from the ordering pass to the coverage pass: runs of
+    consecutive cells (most of a reach is row runs) and each cell's zone in the smallest
+    unsigned type, about 1-2 bytes per cell instead of 16."""
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    zones: np.ndarray
+
+    @classmethod
+    def of(cls, cells: np.ndarray, zones: np.ndarray) -> _Packed:
+        breaks = np.flatnonzero(np.diff(cells) != 1) + 1
+        bounds = np.concatenate([[0], breaks, [len(cells)]]) if len(cells) else np.zeros(1, int)
+        small = np.min_scalar_type(int(zones.max())) if len(zones) else np.uint8
+        starts = cells[bounds[:-1]].astype(np.int32)  # grids hold under 2**31 cells
+        return cls(starts, np.diff(bounds).astype(np.int32), zones.astype(small))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.starts.nbytes + self.lengths.nbytes + self.zones.nbytes)
+
+    def cells(self) -> np.ndarray:
+        """The flat indices, ascending."""
+        lengths = self.lengths.astype(np.int64)
+        first = np.repeat(self.starts - (np.cumsum(lengths) - lengths), lengths)
+        return np.asarray(first + np.arange(len(first)), dtype=np.int64)
+
+
+def _first_pass(
+    reaches: Reaches, usable: np.ndarray, population: np.ndarray, rules: str
+) -> tuple[np.ndarray, dict[int, _Packed]]:
+    """Each facility's people within the maximum time on the initial population, and the
+    reaches packed for the coverage pass while they fit in 8 bytes per grid cell (the size
+    of one time buffer: beyond it, the rest is searched again)."""
+    flat = population.reshape(-1)
+    budget = 8 * flat.size
+    sums = np.zeros(len(usable))
+    kept: dict[int, _Packed] = {}
+    for j, (i, reach) in enumerate(zip(usable.tolist(), reaches(usable.tolist()), strict=True)):
+        sums[j] = float(np.nansum(flat[reach.cells], dtype=np.float64))
+        packed = _Packed.of(reach.cells, zones_of(reach.seconds, rules))
+        if packed.nbytes <= budget:
+            kept[i] = packed
+            budget -= packed.nbytes
+    return sums, kept
+
+
 def geographic_coverage(
     reaches: Reaches,
     population: np.ndarray,
@@ -301,16 +362,15 @@ def geographic_coverage(
     unit = zone_unit(rules)
     capacities = np.asarray(capacities, dtype="float64")
     usable = np.arange(len(capacities)) if facilities is None else np.asarray(facilities)
+    pop_within: np.ndarray | None = None
+    kept: dict[int, _Packed] = {}
+    if order == "population":
+        # reached cells can be crossed: the initial residual there is the population
+        pop_within, kept = _first_pass(reaches, usable, population, rules)
+        logger.info("facilities ordered by population within %g min", max_minutes)
     residual = np.array(population, dtype="float64")
     if unit == "min" and passable is not None:
         residual[~passable] = 0.0
-    pop_within: np.ndarray | None = None
-    if order == "population":
-        flat = residual.reshape(-1)
-        pop_within = np.array(
-            [float(np.nansum(flat[reach.cells])) for reach in reaches(usable.tolist())]
-        )
-        logger.info("facilities ordered by population within %g min", max_minutes)
     values = None if field_values is None else [field_values[int(i)] for i in usable]
     ranked = usable[
         processing_order(
@@ -325,11 +385,16 @@ def geographic_coverage(
         "capacity": dict(zip(usable, capacities[usable], strict=True)),
         "field": None if values is None else dict(zip(usable, values, strict=True)),
     }[order]
+    searched = reaches([int(i) for i in ranked if int(i) not in kept])
     rows = []
-    for rank, (i, reach) in enumerate(zip(ranked, reaches(ranked.tolist()), strict=True), 1):
-        fill, cells = fill_catchment(
-            reach, residual, capacities[i], max_minutes=max_minutes, rules=rules
-        )
+    for rank, i in enumerate(ranked, start=1):
+        if int(i) in kept:
+            packed = kept.pop(int(i))
+            reached, zones = packed.cells(), packed.zones
+        else:
+            reach = next(searched)
+            reached, zones = reach.cells, zones_of(reach.seconds, rules)
+        fill, cells = _fill(reached, zones, residual, capacities[i], max_minutes, rules)
         if catchment is not None:
             catchment(int(i), cells)
         row = asdict(fill)

@@ -137,6 +137,9 @@ _WALK_PER_SLOPE = (_WALK_NODES - 1) / (2.0 * _WALK_SLOPE)  # table nodes per uni
 # buckets were 20-60 % slower.
 _TILE_SHIFT = 7
 _WINDOW_BUCKETS = 1024
+# One search per facility: a second thread needs a second time buffer of 8 bytes per cell,
+# allowed up to this many cells (128 MB)
+_TWO_BUFFERS_CELLS = 16_000_000
 _F32 = np.float32
 
 
@@ -844,18 +847,23 @@ class SpeedSurface:
         anisotropic: bool = True,
         knight: bool = False,
         max_minutes: float | None = None,
-        threads: int = 2,
+        threads: int | None = None,
     ) -> Iterator[Reach]:
         """One search per source cell, in order: the cells each reaches within
         ``max_minutes`` and their times (:class:`Reach`).
 
         Each search writes into a time buffer kept from one source to the next and lists
         the cells it reaches, so a source costs the cells it reaches rather than the grid.
-        ``threads`` searches run at once (one buffer of 8 bytes per cell each); results come
-        in the order of the sources either way.
+        ``threads`` searches run at once, each with its own buffer of 8 bytes per cell;
+        ``None`` runs two while that second buffer costs at most 128 MB (16 M cells) and
+        one beyond, where memory is the limit (benchmarks/README.md: 200 facilities on
+        100 M cells take 3.8 GB with one, 4.6 GB with two). Results come in the order of
+        the sources either way.
         """
         search, sources = self._prepared(rows, cols, direction, anisotropic, knight, max_minutes)
         ncol, shift = self.grid.shape[1], _TILE_SHIFT  # the tiles ``search`` was given
+        if threads is None:
+            threads = 2 if self.mode.size <= _TWO_BUFFERS_CELLS else 1
         workers = max(1, min(threads, len(sources), os.cpu_count() or 1))
         buffers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         for _ in range(workers):
