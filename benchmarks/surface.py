@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/surface.py [--size 10000] [--sources 200] [--work DIR] [--skip-demo]
+        [--skip-grass] [--capacity-minutes 60] [--threads 2]
 
 Cases: the AccessMod demo (467 x 633 cells, its 4 usable facilities, 120 min limit) and a
 seeded synthetic mountain grid of ``size x size`` 30 m cells (``sources`` random passable
@@ -28,6 +29,15 @@ Models compared:
 GRASS runs in a temporary location created from the DEM (``grass -c dem.tif``); inputs are
 imported with ``r.in.gdal`` before timing, and ``memory=4000`` lets GRASS keep every segment
 in RAM.
+
+Capacity coverage (``--capacity-minutes``): on the synthetic grid, a seeded population
+(people per cell by land cover) and the same sources as facilities with seeded capacities
+(5,000-50,000 people), accessplan's AccessMod geographic coverage, ordered by population
+within the time limit (a first search per facility, then a second in processing order),
+anisotropic towards the facilities, rules ``current``. The whole process is measured:
+reading the GeoTIFFs, building the surface, both passes, tracing each catchment's polygon.
+No peer here (AccessMod itself is an R/Shiny application around GRASS); the target is 200
+facilities on 100 M cells in under 2 minutes and 4 GB.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +61,7 @@ from rasterio.transform import from_origin
 from scipy import ndimage
 
 from accessplan.io.accessmod import MODES
+from accessplan.travel.surface import Reach
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT.parent / "shared" / "data" / "accessmod-demo"
@@ -155,6 +167,7 @@ def synthetic_case(work: Path, size: int, sources: int, seed: int = 7) -> dict:
     patches = ndimage.zoom(rng.random((coarse, coarse), dtype=np.float32), size / coarse, order=0)
     classes = np.digitize(patches, [0.4, 0.7, 0.75]).astype(np.float32) + 1
     del patches
+    people = synthetic_population(classes, rng)
     step = max(size // 10, 2)
     classes[::step, :] = 10  # roads every `step` rows and columns
     classes[:, ::step] = 10
@@ -171,6 +184,13 @@ def synthetic_case(work: Path, size: int, sources: int, seed: int = 7) -> dict:
     del classes
     rows, cols = rng.integers(0, size, 4 * sources), rng.integers(0, size, 4 * sources)
     ok = speed[rows, cols] > 0
+    folder = work / f"synthetic_{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = {"height": size, "width": size, "crs": rasterio.crs.CRS.from_epsg(32648)}
+    profile.update(transform=from_origin(500_000, 4_000_000 + 30 * size, 30, 30), tiled=True)
+    write_tif(folder / "population.tif", people, {**profile, "compress": "deflate"}, None)
+    del people
+    np.save(folder / "capacities.npy", rng.integers(5_000, 50_001, sources).astype(float))
     return finish_case(
         work / f"synthetic_{size}",
         elevation,
@@ -182,6 +202,20 @@ def synthetic_case(work: Path, size: int, sources: int, seed: int = 7) -> dict:
         cols[ok][:sources],
         max_minutes=None,
     )
+
+
+def synthetic_population(classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """People per cell (float32), Poisson around a density per land cover: villages dense,
+    grass and roadsides sparse, forest sparser, scree and river empty."""
+    density = {1: 0.05, 2: 0.01, 3: 3.0, 4: 0.0, 10: 0.2, 99: 0.0}
+    lookup = np.zeros(100, np.float32)
+    for code, mean in density.items():
+        lookup[code] = mean
+    people = np.empty(classes.shape, np.float32)
+    for start in range(0, classes.shape[0], 1000):  # by bands: Poisson draws are int64
+        band = lookup[classes[start : start + 1000].astype(np.int64)]
+        people[start : start + 1000] = rng.poisson(band)
+    return people
 
 
 def finish_case(
@@ -290,6 +324,94 @@ def run_accessplan(case: dict, anisotropic: bool) -> dict:
         "peak_mb": rss,
         "load_1min": load_1min,
         "output": name,
+    }
+
+
+def capacity_main(argv: list[str]) -> None:
+    """Child process: read the GeoTIFFs, build the surface, run capacity coverage."""
+    from accessplan.io.accessmod import merge_landcover, read_population_grid, read_scenario
+    from accessplan.measures.capacity import geographic_coverage
+    from accessplan.measures.surface import catchment_outline
+    from accessplan.travel.surface import SpeedSurface
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--max-minutes", type=float, required=True)
+    parser.add_argument("--threads", type=int)
+    args = parser.parse_args(argv)
+    folder = args.folder
+    start = time.perf_counter()
+    merged = merge_landcover(
+        folder / "dem.tif", folder / "classes.tif", read_scenario(folder / "scenario.csv")
+    )
+    surface = SpeedSurface.from_merged(merged)
+    del merged  # the merged classes are not needed any more
+    people = read_population_grid(folder / "population.tif", surface.grid)
+    rows, cols = np.load(folder / "sources.npy").T
+    capacities = np.load(folder / "capacities.npy")
+    loaded = time.perf_counter()
+    passes: list[dict[str, float]] = []
+
+    def reaches(positions: list[int]) -> Iterator[Reach]:
+        record = {"searches": 0, "cells": 0, "seconds": 0.0}
+        passes.append(record)
+        begun = time.perf_counter()
+        for reach in surface.reaches(
+            rows[positions],
+            cols[positions],
+            direction="towards",
+            max_minutes=args.max_minutes,
+            threads=args.threads,
+        ):
+            record["searches"] += 1
+            record["cells"] += len(reach.cells)
+            yield reach
+        record["seconds"] = time.perf_counter() - begun
+
+    outlines = {}
+    result = geographic_coverage(
+        reaches,
+        people,
+        capacities,
+        max_minutes=args.max_minutes,
+        order="population",
+        passable=surface.passable,
+        catchment=lambda i, cells: outlines.__setitem__(i, catchment_outline(cells, surface.grid)),
+    )
+    done = time.perf_counter()
+    table = result.table
+    summary = {
+        "load": loaded - start,
+        "coverage": done - loaded,
+        "passes": passes,
+        "population": float(np.nansum(people)),
+        "covered": float(table["covered"].sum()),
+        "capacity_used_up": int((~table["time_limit_reached"]).sum()),
+    }
+    (folder / "capacity.json").write_text(json.dumps(summary))
+
+
+def run_capacity(case: dict, max_minutes: float, threads: int | None) -> dict:
+    command = [sys.executable, __file__, "_capacity", str(case["folder"])]
+    command += ["--max-minutes", str(max_minutes)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    wall, cpu, rss, load_1min = measure(command)
+    summary = json.loads((case["folder"] / "capacity.json").read_text())
+    first = summary["passes"][0]  # a later pass searches only what the first did not keep
+    searches = sum(p["searches"] for p in summary["passes"])
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_mb": rss,
+        "load_1min": load_1min,
+        "read_and_surface_s": summary["load"],
+        "order_pass_s": first["seconds"],
+        "coverage_pass_s": summary["coverage"] - first["seconds"],
+        "searches": searches,
+        "cells_per_search": sum(p["cells"] for p in summary["passes"]) / max(1, searches),
+        "covered_share": summary["covered"] / summary["population"],
+        "capacity_used_up": summary["capacity_used_up"],
     }
 
 
@@ -415,25 +537,39 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=200, help="synthetic source cells")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-grass", action="store_true", help="capacity coverage only")
+    parser.add_argument(
+        "--capacity-minutes", type=float, default=60.0, help="time limit of capacity coverage"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="capacity coverage search threads (default: as the library)"
+    )
     args = parser.parse_args()
-    if shutil.which("grass") is None:
+    if shutil.which("grass") is None and not args.skip_grass:
         sys.exit("GRASS GIS is not installed: `apt-get install -y grass-core`.")
     work = args.work or Path(tempfile.mkdtemp(prefix="accessplan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"load at start: {load()}", flush=True)
     tables = []
-    if not args.skip_demo and DEMO.exists():
+    if not args.skip_demo and not args.skip_grass and DEMO.exists():
         tables.append(bench(demo_case(work), work))
     start = time.perf_counter()
     case = synthetic_case(work, args.size, args.sources)
     print(f"synthetic inputs written in {time.perf_counter() - start:.0f} s", flush=True)
-    tables.append(bench(case, work))
-    table = pd.concat(tables)
+    if not args.skip_grass:
+        tables.append(bench(case, work))
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
-    print("\n", table.drop(columns="output").to_string(float_format=lambda v: f"{v:.4g}"))
-    table.to_csv(work / "results.csv")
-    print(f"\nresults: {work / 'results.csv'}; one run each (shared machine: treat as rough)")
+    if tables:
+        table = pd.concat(tables)
+        print("\n", table.drop(columns="output").to_string(float_format=lambda v: f"{v:.4g}"))
+        table.to_csv(work / "results.csv")
+        print(f"\nresults: {work / 'results.csv'}; one run each (shared machine: treat as rough)")
+    if args.capacity_minutes > 0:
+        print(f"\n== capacity coverage, {args.sources} facilities, {case['cells']:,} cells")
+        coverage = run_capacity(case, args.capacity_minutes, args.threads)
+        print(pd.Series(coverage).to_string(float_format=lambda v: f"{v:.4g}"), flush=True)
+        pd.Series(coverage).to_csv(work / "capacity.csv")
     print(f"load at end: {load()}")
     driver_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this driver: {driver_mb:.0f} MB")
@@ -442,5 +578,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_accessplan":
         accessplan_main(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "_capacity":
+        capacity_main(sys.argv[2:])
     else:
         main()
