@@ -16,11 +16,13 @@ items top first — the land cover, road classes, barrier files — and **the fi
 with a value in a cell wins it**. A barrier is never written itself: it makes null every cell
 it covers that no item above it has claimed, so a road listed above a river crosses it (a
 bridge) and a road listed below it is cut. Roads and barrier lines are burned dense, every
-cell the line touches (GRASS ``v.to.rast -d``; GDAL's ``all_touched``); barrier polygons and
-zones take the cells whose centre they cover. "Clean artefacts" then removes the one-cell
-diagonal bridges a dense road leaves through a barrier (``amBridgeFinder``). On AccessMod's
-demo this reproduces its ``land_cover_merged__demo`` on every cell off the grid's border
-(99.98 % of all cells; on the border GRASS also burns lines lying just outside the region).
+cell the line passes through, with GRASS ``v.to.rast -d``'s own algorithm (:func:`_dense_line`,
+whose C truncation also burns into the first column or row a line lying within one cell
+outside the west or north edge); barrier polygons and zones take the cells whose centre they
+cover. "Clean artefacts" then removes the one-cell diagonal bridges a dense road leaves
+through a barrier (``amBridgeFinder``). On AccessMod's demo this reproduces its
+``land_cover_merged__demo`` on every cell (GDAL's ``all_touched`` instead differs on 51
+cells of the west edge, where a road and a river run just outside the grid).
 
 The default stack (:func:`default_stack`) keeps bridges and closed areas: barrier files of
 polygons only (restricted areas) on top, then every road class (ascending), then the other
