@@ -138,9 +138,10 @@ class Site:
         return count
 
 
-def open_site(data: Path, url: str = "") -> Iterator[Site]:
-    """A site with users admin, planner and viewer, each logged in."""
-    settings = WebSettings(data_dir=data, database_url=url)
+def open_site(data: Path, url: str = "", **options: Any) -> Iterator[Site]:
+    """A site with users admin, planner and viewer, each logged in (``options``: more
+    settings)."""
+    settings = WebSettings(data_dir=data, database_url=url, **options)
     for name, role in USERS.items():
         add_user(settings, name, PASSWORD, role, passwords=FAST)
     app = create_app(settings, passwords=FAST, start_workers=False)

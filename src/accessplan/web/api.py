@@ -330,7 +330,7 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         """Build a synthetic county (accessplan.synth) from a seed, as a job."""
         job = jobs.enqueue(store, session, "region", me.username)
         row = Region(
-            name=body.name.strip() or f"{body.synthetic} (seed {body.seed})",
+            name=body.name.strip(),  # empty: the county's own name, once built
             source="synthetic",
             options={"synthetic": body.synthetic, "seed": body.seed},
             job_id=job.id,
@@ -405,9 +405,10 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         if job is not None and job.status in OPEN:
             raise HTTPException(409, "the region is being built; cancel its job first.")
         session.delete(region)
+        session.flush()  # the region first: it points to its job
         if job is not None:
             session.delete(job)
-        session.flush()
+            session.flush()
         shutil.rmtree(store.region_dir(region_id), ignore_errors=True)
         return Response(status_code=204)
 
@@ -576,6 +577,7 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         if job.status in OPEN:
             raise HTTPException(409, f"run {run_id} is {job.status}; cancel it first.")
         session.delete(run)
+        session.flush()  # the run first: it points to its job
         session.delete(job)
         session.flush()
         _remove_run_files(store, run_id)

@@ -199,6 +199,7 @@ def _region(store: Store, job_id: int) -> None:
     path = region.write(store.region_file(region_id))
     with store.session() as session:
         row = session.get_one(Region, region_id)
+        row.name = region.name
         row.sha256 = sha256(path)
         row.summary = json.loads(json.dumps(region.summary(), default=str))
 

@@ -245,9 +245,10 @@ def compare_table(
     """One table of two runs, row by row.
 
     Rows are matched on the key columns: the text columns, and the number columns holding
-    the same few values in both runs (thresholds, years). Every other number column is
-    shown for A and B with the difference B - A; a row in one run only has empty cells in
-    the other.
+    the same few values in both runs (thresholds, years). A column with one value in each
+    run (the profile of a run on foot against one by car) names the run, not the row, and is
+    left out. Every other number column is shown for A and B with the difference B - A; a
+    row in one run only has empty cells in the other.
     """
     left = _csv(a, a.stat().st_mtime_ns, a.stat().st_size)
     right = _csv(b, b.stat().st_mtime_ns, b.stat().st_size)
@@ -258,7 +259,8 @@ def compare_table(
         left = left[left[column].astype(str) == value]
         right = right[right[column].astype(str) == value]
     shared = [c for c in left.columns if c in right.columns]
-    keys = [c for c in shared if _is_key(left[c], right[c])]
+    labels = [c for c in shared if _constant(left[c]) and _constant(right[c])]
+    keys = [c for c in shared if c not in labels and _is_key(left[c], right[c])]
     values = [c for c in shared if c not in keys and pd.api.types.is_numeric_dtype(left[c])]
     values = [c for c in values if pd.api.types.is_numeric_dtype(right[c])]
     if not keys:
@@ -278,6 +280,10 @@ def compare_table(
         "rows": _rows(merged.iloc[:limit]),
         "total": len(merged),
     }
+
+
+def _constant(x: pd.Series) -> bool:
+    return len(x) > 1 and x.nunique(dropna=False) == 1
 
 
 def _is_key(x: pd.Series, y: pd.Series) -> bool:

@@ -11,12 +11,15 @@ by their bare name, read from the scenario's input folder; a value naming a path
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from accessplan._errors import InputError
+from accessplan.analyses import analysis
+from accessplan.region import Region
 from accessplan.settings import Scenario
 from accessplan.web.store import Store
 
@@ -69,6 +72,7 @@ def check(store: Store, definition: dict[str, Any], base: Path) -> Scenario:
             _no_path(value, where)
     try:
         scenario = Scenario.from_dict(scenario_dict(store, definition), base=base)
+        check_region(scenario)
     except InputError as exc:
         raise type(exc)(store.scrub(str(exc))) from None
     inside = base.resolve()
@@ -76,6 +80,27 @@ def check(store: Store, definition: dict[str, Any], base: Path) -> Scenario:
         if key != "region.path" and inside not in path.resolve().parents:
             raise InputError(f"scenario: {key} is not a file uploaded to this scenario.")
     return scenario
+
+
+def check_region(scenario: Scenario) -> None:
+    """Each step's options against the scenario's region (a tier it has, no more sites than
+    it can hold), as :func:`accessplan.run.run_scenario` checks them before any work: so the
+    page hears at once what the run would refuse, in the same words."""
+    if scenario.region is None or scenario.region.path is None:
+        return
+    steps = [(s, analysis(s.kind).check_region) for s in scenario.steps]
+    if not any(check for _, check in steps):
+        return
+    path = scenario.region.path
+    region = _region(path, path.stat().st_mtime_ns)
+    for step, check in steps:
+        if check is not None:
+            check(region, dict(step.options), step.naming)
+
+
+@functools.lru_cache(maxsize=4)
+def _region(path: Path, _mtime: int) -> Region:
+    return Region.read(path)
 
 
 def _no_path(value: Any, where: str) -> None:
