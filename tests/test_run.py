@@ -413,3 +413,36 @@ def test_a_county_with_more_services_runs_its_standards(tmp_path: Path) -> None:
     (step,) = json.loads((out / "manifest.json").read_text())["steps"]
     assert len(step["parameters"]["standards"]) == 10
     assert set(step["parameters"]["standard_profiles"]) == {"car", "motorcycle"}
+
+
+def test_a_scenario_builds_its_region_with_a_service_catalogue(tmp_path: Path) -> None:
+    """[region] osm + services: the region read from OSM carries the catalogue's services and
+    their standards are measured; the bundled catalogue counts population groups Andorra's
+    places lack, which is refused naming the column; files other than osm need osm."""
+    from accessplan.services import default_catalogue, write
+    from tests.conftest import shared_file
+
+    pbf = shared_file("andorra", "andorra.osm.pbf")
+    write(
+        default_catalogue().subset(["health", "school", "culture", "sports"]), tmp_path / "s.toml"
+    )
+
+    def scenario_with(services: str) -> Path:
+        path = tmp_path / "osm.toml"
+        path.write_text(
+            f'[region]\nosm = "{pbf}"\nservices = "{services}"\n[[steps]]\nkind = "access"\n'
+            'profiles = ["walk", "car"]\nthresholds = [15]\n',
+            "utf-8",
+        )
+        return path
+
+    code, text = run("run", str(scenario_with("s.toml")), "--out", str(tmp_path / "run"))
+    assert code == 0, text
+    standards = pd.read_csv(tmp_path / "run" / "standards.csv")
+    assert set(standards["service"]) == {"health", "school", "culture", "sports"}
+    code, text = run("run", str(scenario_with("default")), "--out", str(tmp_path / "d"))
+    assert code == 2 and "'children_0_2'" in text
+    alone = tmp_path / "alone.toml"
+    alone.write_text('[region]\nsynthetic = "mountain_county"\nservices = "default"\n', "utf-8")
+    code, text = run("run", str(alone), "--out", str(tmp_path / "x"))
+    assert code == 2 and "go with osm" in " ".join(text.split())

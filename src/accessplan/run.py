@@ -45,6 +45,7 @@ from accessplan.io import region_from_osm
 from accessplan.io.population import estimate_by_place
 from accessplan.region import Region
 from accessplan.report import render_page, translator
+from accessplan.services import default_catalogue
 from accessplan.settings import Scenario, Step
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def load_region(scenario: Scenario, progress: Progress | None = None) -> Region:
             facilities=src.facilities,
             boundary=src.boundary,
             tiers=src.tiers,
+            services=default_catalogue() if src.services == "default" else src.services,
             progress=progress,
         )
     else:

@@ -9,6 +9,7 @@ A scenario is a TOML file::
     [region]                          # needed by the steps that run on a region
     path = "region.gpkg"              # a region file; or osm/dem/population/... ; or
     # synthetic = "mountain_county"   # a seeded synthetic county
+    # services = "default"            # with osm: the service catalogue (or a TOML file)
     # estimate_population = { total = 83888 }   # declared estimate by place kind
 
     [[steps]]
@@ -63,6 +64,7 @@ REGION_FILES = (
     "facilities",
     "boundary",
     "tiers",
+    "services",
 )
 _STEP_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,30}")
 
@@ -83,12 +85,13 @@ class RegionSource:
     facilities: Path | None = None
     boundary: Path | None = None
     tiers: Path | None = None
+    services: Path | str | None = None
     synthetic: str | None = None
     estimate_population: dict[str, Any] | None = None
 
     def files(self) -> dict[str, Path]:
         """Input files by key."""
-        return {k: getattr(self, k) for k in REGION_FILES if getattr(self, k) is not None}
+        return {k: v for k in REGION_FILES if isinstance(v := getattr(self, k), Path)}
 
 
 @dataclass(frozen=True)
@@ -312,10 +315,15 @@ def _region(table: dict[str, Any], base: Path, where: str) -> RegionSource:
             f"synthetic; found {sources or 'none'}."
         )
         raise ScenarioError(msg)
-    files = {k: _file(v, base, where, k) for k, v in table.items() if k in REGION_FILES}
-    if "path" in table and len(files) > 1:
-        extra = sorted(set(files) - {"path"})
-        msg = f"{where}: [region] {extra} go with osm, not with a region file (path)."
+    bundled = table.get("services") == "default"  # the catalogue shipped with accessplan
+    files = {
+        k: _file(v, base, where, k)
+        for k, v in table.items()
+        if k in REGION_FILES and not (k == "services" and bundled)
+    }
+    extra = sorted(set(files) - {"path", "osm"} | ({"services"} if bundled else set()))
+    if "osm" not in table and extra:
+        msg = f"{where}: [region] {extra} go with osm (an extract to build from), not alone."
         raise ScenarioError(msg)
     synthetic = table.get("synthetic")
     if synthetic is not None and synthetic not in SYNTHETIC:
@@ -335,4 +343,5 @@ def _region(table: dict[str, Any], base: Path, where: str) -> RegionSource:
         ):
             msg = f"{where}: [region] estimate_population.total must be a positive number."
             raise ScenarioError(msg)
-    return RegionSource(**files, synthetic=synthetic, estimate_population=estimate)
+    services: dict[str, Any] = {"services": "default"} if bundled else {}
+    return RegionSource(**files, **services, synthetic=synthetic, estimate_population=estimate)
