@@ -11,12 +11,53 @@ full graph up to the order of floating-point additions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numba
 import numpy as np
 import scipy.sparse as sp
+
+Progress = Callable[[int, int], None]
+
+
+class Engine(Protocol):
+    """Where a network's searches run: on its own graphs (:class:`accessplan.travel.matrix.
+    LocalEngine`), or on partitions of the region (:mod:`accessplan.scale`).
+
+    Nodes are the network's place nodes (``settlement_nodes``, ``facility_nodes``). Every
+    time runs from a target (or origin) *to* a source (or destination).
+    """
+
+    def nearest(self, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes from each target to the nearest source (``inf`` when none is reached),
+        and that source's position in ``sources`` (-1 when none)."""
+        ...
+
+    def bounded(
+        self,
+        sources: np.ndarray,
+        targets: np.ndarray,
+        limit: float,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair within ``limit`` minutes (all reachable ones when ``inf``): positions
+        in ``sources`` and ``targets``, and minutes (any order)."""
+        ...
+
+    def between(self, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+        """``origins x destinations`` minutes from each origin to each destination."""
+        ...
+
+    def reach(
+        self, sources: np.ndarray, limits: Sequence[float]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per limit, the share of each road edge from which the nearest source is reached
+        within it, from its ``u`` end and from its ``v`` end (see
+        :func:`accessplan.travel.isochrones.isochrones`)."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)

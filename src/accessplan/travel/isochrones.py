@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from accessplan._errors import InputError
 from accessplan.region import Region
+from accessplan.travel.matrix import engine
 from accessplan.travel.network import MAX_SNAP_M, network_for
 from accessplan.travel.profiles import Profile
 
@@ -26,8 +26,10 @@ def isochrones(
 ) -> gpd.GeoDataFrame:
     """Polygons of the road network within ``minutes`` of the nearest facility.
 
-    The reached part of each road edge (cut where the time budget runs out, from either end)
-    is buffered by ``buffer_m`` and merged, one polygon per threshold, nested.
+    The reached part of each road edge (cut where the time budget runs out, from either end,
+    :func:`accessplan.travel.matrix.edge_reach`) is buffered by ``buffer_m`` and merged, one
+    polygon per threshold, nested. A journey starts on foot or, on a vehicle's road, in the
+    vehicle.
 
     Parameters
     ----------
@@ -47,29 +49,13 @@ def isochrones(
         unknown = sorted(set(facilities) - set(fac_ids))
         msg = f"unknown facility id(s) {unknown[:5]}; use ids from region.facilities['id']."
         raise InputError(msg)
-    dist = dijkstra(network.reverse, indices=network.facility_nodes[rows], min_only=True)
+    reached = engine(network).reach(network.facility_nodes[rows], thresholds)
     roads = region.roads
     u = roads.edges["u"].to_numpy()
     v = roads.edges["v"].to_numpy()
     xy = roads.nodes[["x", "y"]].to_numpy()
-    # a journey starts on foot or, on a vehicle's road, in the vehicle: every layer but the
-    # walk after leaving the vehicle; road node i of layer k is graph node k * size + i
-    starts = [
-        (k * network.layer_size, p.edge_minutes(roads.edges))
-        for k, (role, p) in enumerate(network.layers)
-        if role != "walk_out"
-    ]
     geoms = []
-    for limit in thresholds:
-        from_u = np.zeros(len(u))
-        from_v = np.zeros(len(u))
-        for offset, (forward, backward) in starts:
-            # a point at share s of u -> v reaches u in s * backward, v in (1 - s) * forward
-            with np.errstate(invalid="ignore", divide="ignore"):  # x/0, inf/inf: see np.clip
-                reach_u = np.clip((limit - dist[u + offset]) / backward, 0.0, 1.0)
-                reach_v = np.clip((limit - dist[v + offset]) / forward, 0.0, 1.0)
-            from_u = np.maximum(from_u, np.nan_to_num(reach_u, nan=0.0))
-            from_v = np.maximum(from_v, np.nan_to_num(reach_v, nan=0.0))
+    for from_u, from_v in reached:
         full = from_u + from_v >= 1.0
         a = from_u > 0
         b = (from_v > 0) & ~full

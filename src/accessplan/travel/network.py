@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from accessplan._errors import InputError
 from accessplan.region import Region, mode_access
-from accessplan.travel._contract import SearchGraph, chain_arcs
+from accessplan.travel._contract import Engine, SearchGraph, chain_arcs
 from accessplan.travel.profiles import Profile, get_profile, offroad_walk_minutes
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,60 @@ OFF_ROAD, WALK, DRIVE, CHANGE = 0, 1, 2, 3
 _CHANGES = ((0, 1, True), (1, 2, True), (0, 2, False))
 
 
+Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Arcs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Joins:
+    """Where places join the road network, and how high they lie.
+
+    Entry ``k`` joins place ``place[k]`` (settlements, then facilities, in the region's order)
+    to road edge ``edge[k]`` at the share ``frac[k]`` of its length, ``snap_m[k]`` metres from
+    the place. The first entries join every place, in order, to the nearest road it may walk;
+    with a vehicle, places whose nearest road only the vehicle may use (closed to walkers)
+    join it too, in the entries that follow. ``z`` is each place's elevation (NaN unknown).
+    """
+
+    place: np.ndarray
+    edge: np.ndarray
+    frac: np.ndarray
+    snap_m: np.ndarray
+    z: np.ndarray
+
+    def subset(self, places: np.ndarray, edge_index: np.ndarray) -> Joins:
+        """The joins of ``places`` (sorted place indices), renumbered to their positions in
+        ``places`` and to the edges' new numbers ``edge_index[old edge]``."""
+        new_place = np.full(len(self.z), -1, dtype=np.int64)
+        new_place[places] = np.arange(len(places))
+        keep = new_place[self.place] >= 0
+        return Joins(
+            place=new_place[self.place[keep]],
+            edge=edge_index[self.edge[keep]],
+            frac=self.frac[keep],
+            snap_m=self.snap_m[keep],
+            z=self.z[places],
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class GraphParts:
+    """What a network's graphs are made of: kept to build the full graph when it is asked
+    for, so that building a network costs only the search graph."""
+
+    search: SearchGraph
+    pieces: Pieces
+    layer_times: tuple[tuple[np.ndarray, np.ndarray], ...]
+    place_arcs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    vehicle: np.ndarray
+    layer_xy: np.ndarray
+    layer_z: np.ndarray
+    point_xy: np.ndarray
+    point_z: np.ndarray
+    road_u: np.ndarray
+    road_v: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class TravelNetwork:
     """A directed graph in minutes for one profile, with access nodes for places.
@@ -56,10 +111,6 @@ class TravelNetwork:
     ----------
     profile
         The travel profile the weights come from.
-    graph
-        ``n x n`` CSR matrix; ``graph[a, b]`` is the minutes from node ``a`` to node ``b``.
-    settlement_nodes, facility_nodes
-        Graph node of each settlement / facility, in the order of the region's layers.
     layers
         ``(role, profile)`` per copy of the road nodes: ``("walk", walk)`` for a walking
         profile; ``walk_in``, ``drive``, ``walk_out`` for a vehicle.
@@ -67,37 +118,83 @@ class TravelNetwork:
         Nodes per layer: road nodes, then the nodes that split edges at snap points. Node
         ``i`` of layer ``k`` is graph node ``k * layer_size + i``; one access node per
         settlement and facility follows the last layer.
-    node_xy, node_z
-        Coordinates (working CRS) and elevation (NaN when unknown) of every graph node; an
-        access node sits at its place.
-    arc_edge, arc_mode
-        For each stored arc (aligned with ``graph.data``): the road edge it runs along (-1 for
-        none), and how it is travelled (:data:`OFF_ROAD`, :data:`WALK`, :data:`DRIVE`,
-        :data:`CHANGE`).
-    search
-        The same graph with chains of pass-through road nodes contracted (see
-        :mod:`accessplan.travel._contract`); searches between places run on it.
+    settlement_nodes, facility_nodes
+        Graph node of each settlement / facility, in the order of the region's layers.
     snaps
         One row per place: ``layer, id, snap_m, walk_to_road_min, walk_from_road_min,
         beyond_snap, component, in_main_component``.
     components
         One row per weakly connected component that holds a place: ``component, road_nodes,
         settlements, population, facilities, main``.
+    parts
+        The arrays the graphs come from (:class:`GraphParts`); None for a network whose
+        searches run elsewhere.
+    remote
+        Where searches run when not here (:class:`~accessplan.travel._contract.Engine`, e.g.
+        the partitions of :mod:`accessplan.scale`); None: on this network's own graphs.
+
+    The graphs: :attr:`search` (built with the network) and the full graph :attr:`graph`
+    with :attr:`arc_edge`, :attr:`arc_mode`, :attr:`node_xy`, :attr:`node_z` (built on
+    first use: isochrones and routes need it, nearest times and OD tables do not).
     """
 
     profile: Profile
-    graph: sp.csr_matrix
     layers: tuple[tuple[str, Profile], ...]
     layer_size: int
-    node_xy: np.ndarray
-    node_z: np.ndarray
-    arc_edge: np.ndarray
-    arc_mode: np.ndarray
     settlement_nodes: np.ndarray
     facility_nodes: np.ndarray
-    search: SearchGraph
     snaps: pd.DataFrame
     components: pd.DataFrame
+    parts: GraphParts | None = None
+    remote: Engine | None = None
+
+    def _parts(self) -> GraphParts:
+        if self.parts is None:
+            msg = (
+                f"the {self.profile.name} network's graphs are not held in this process (its "
+                "searches run on partitions); ask it for times, not for its graph."
+            )
+            raise InputError(msg)
+        return self.parts
+
+    @property
+    def search(self) -> SearchGraph:
+        """The graph with chains of pass-through road nodes contracted (see
+        :mod:`accessplan.travel._contract`); searches between places run on it."""
+        return self._parts().search
+
+    @cached_property
+    def _full(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        return _full_graph(self._parts(), len(self.layers))
+
+    @property
+    def graph(self) -> sp.csr_matrix:
+        """``n x n`` CSR matrix; ``graph[a, b]`` is the minutes from node ``a`` to node ``b``."""
+        return self._full[0]
+
+    @property
+    def arc_edge(self) -> np.ndarray:
+        """For each stored arc (aligned with ``graph.data``): the road edge it runs along, -1
+        for none."""
+        return self._full[1][:, 0]
+
+    @property
+    def arc_mode(self) -> np.ndarray:
+        """For each stored arc: how it is travelled (:data:`OFF_ROAD`, :data:`WALK`,
+        :data:`DRIVE`, :data:`CHANGE`)."""
+        return self._full[1][:, 1].astype(np.int8)
+
+    @property
+    def node_xy(self) -> np.ndarray:
+        """Coordinates (working CRS) of every graph node; an access node sits at its place."""
+        parts = self._parts()
+        return np.vstack([*([parts.layer_xy] * len(self.layers)), parts.point_xy])
+
+    @property
+    def node_z(self) -> np.ndarray:
+        """Elevation (NaN when unknown) of every graph node."""
+        parts = self._parts()
+        return np.concatenate([*([parts.layer_z] * len(self.layers)), parts.point_z])
 
     @cached_property
     def reverse(self) -> sp.csr_matrix:
@@ -119,12 +216,19 @@ _CACHE: weakref.WeakKeyDictionary[
 
 
 def network_for(
-    region: Region, profile: str | Profile, *, max_snap_m: float = MAX_SNAP_M
+    region: Region,
+    profile: str | Profile,
+    *,
+    max_snap_m: float = MAX_SNAP_M,
+    build: Callable[[], TravelNetwork] | None = None,
 ) -> TravelNetwork:
     """The :class:`TravelNetwork` of ``region`` for ``profile``, built once and reused.
 
     The cache follows the region's layer objects: assigning a new ``settlements``,
-    ``facilities`` or ``roads`` to the region builds a new network.
+    ``facilities`` or ``roads`` to the region builds a new network. ``build`` makes the
+    network when the cache has none (default: :func:`build_network`); a distributed run
+    (:mod:`accessplan.scale`) gives one whose searches run on partitions, so that every
+    analysis asking this function for the region's network uses it.
     """
     prof = get_profile(profile)
     layers = (region.settlements, region.facilities, region.roads)
@@ -134,115 +238,152 @@ def network_for(
     for stale in [k for k in per_region if k[0] != ids]:
         del per_region[stale]  # built on layers the region no longer holds
     if key not in per_region:
-        per_region[key] = (layers, build_network(region, prof, max_snap_m=max_snap_m))
+        made = build() if build else build_network(region, prof, max_snap_m=max_snap_m)
+        per_region[key] = (layers, made)
     return per_region[key][1]
 
 
-def build_network(
-    region: Region, profile: str | Profile, *, max_snap_m: float = MAX_SNAP_M
-) -> TravelNetwork:
-    """Build the directed minute-weighted graph of ``region`` for ``profile``.
+def forget_networks(region: Region) -> None:
+    """Drop the networks cached for ``region`` (a distributed run's, once it is over)."""
+    _CACHE.pop(region, None)
 
-    Each layer uses the roads its profile may: a vehicle's walks (``walk_in``, ``walk_out``)
-    follow its walking profile (:meth:`Profile.walker`) and the foot access rules, its
-    ``drive`` layer its own speeds and access rules.
-    """
+
+def network_layers(profile: str | Profile) -> tuple[tuple[str, Profile], ...]:
+    """``(role, profile)`` of each layer of ``profile``'s network (see :class:`TravelNetwork`)."""
     prof = get_profile(profile)
+    if prof.mode == "walk":
+        return (("walk", prof),)
     walker = prof.walker()
-    layers = (
-        (("walk", prof),)
-        if prof.mode == "walk"
-        else (("walk_in", walker), ("drive", prof), ("walk_out", walker))
-    )
-    roads = region.roads
-    n_road = len(roads.nodes)
-    times = {role: p.edge_minutes(roads.edges) for role, p in layers}
-    for role, (fwd, bwd) in times.items():
-        if not _usable(fwd, bwd).any():
-            raise InputError(_unusable(region, dict(layers)[role]))
+    return (("walk_in", walker), ("drive", prof), ("walk_out", walker))
 
+
+def layer_edge_times(
+    edges: pd.DataFrame, layers: tuple[tuple[str, Profile], ...]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Minutes along each road edge ``u -> v`` and back, per layer role (one computation per
+    distinct profile: the walks before and after a vehicle share theirs)."""
+    by_key: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    out = {}
+    for role, p in layers:
+        out[role] = by_key.setdefault(p.key(), p.edge_minutes(edges))
+    return out
+
+
+def place_joins(
+    region: Region,
+    profile: str | Profile,
+    *,
+    places: np.ndarray | None = None,
+    times: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Joins:
+    """Where each place (or each of ``places``, indices into settlements then facilities)
+    joins ``region``'s roads for ``profile``, and its elevation (:class:`Joins`)."""
+    layers = network_layers(profile)
+    times = times if times is not None else layer_edge_times(region.roads.edges, layers)
     points = np.concatenate(
         [region.settlements.geometry.to_numpy(), region.facilities.geometry.to_numpy()]
     )
-    kind = np.array(
-        ["settlement"] * len(region.settlements) + ["facility"] * len(region.facilities)
-    )
-    ids = np.concatenate([region.settlements["id"].to_numpy(), region.facilities["id"].to_numpy()])
-
-    # each place joins the nearest road it may walk, and with a vehicle also the nearest road
-    # only the vehicle may use (closed to walkers) where that one is nearer
-    n_points = len(points)
-    lines = roads.edge_lines()
+    if places is not None:
+        points = points[places]
+    lines = region.roads.edge_lines()
     walkable = _usable(*times[layers[0][0]])
     edge, frac, snap_m = _nearest_roads(points, lines, walkable)
-    place = np.arange(n_points)
-    drive_only = np.zeros_like(walkable)
-    if "drive" in times:
-        drive_only = _usable(*times["drive"]) & ~walkable
-    if drive_only.any():
+    place = np.arange(len(points))
+    drive_only = _usable(*times["drive"]) & ~walkable if "drive" in times else None
+    if drive_only is not None and drive_only.any():
         d_edge, d_frac, d_snap_m = _nearest_roads(points, lines, drive_only)
         nearer = np.flatnonzero(d_snap_m < snap_m)
         place = np.concatenate([place, nearer])
         edge = np.concatenate([edge, d_edge[nearer]])
         frac = np.concatenate([frac, d_frac[nearer]])
         snap_m = np.concatenate([snap_m, d_snap_m[nearer]])
+    point_xy = shapely.get_coordinates(points)
+    z = (
+        region.terrain.sample(point_xy[:, 0], point_xy[:, 1], region.crs)
+        if region.terrain is not None
+        else np.full(len(points), np.nan)
+    )
+    return Joins(place=place, edge=edge, frac=frac, snap_m=snap_m, z=z)
+
+
+def build_network(
+    region: Region,
+    profile: str | Profile,
+    *,
+    max_snap_m: float = MAX_SNAP_M,
+    joins: Joins | None = None,
+    keep: np.ndarray | None = None,
+) -> TravelNetwork:
+    """Build the directed minute-weighted graph of ``region`` for ``profile``.
+
+    Each layer uses the roads its profile may: a vehicle's walks (``walk_in``, ``walk_out``)
+    follow its walking profile (:meth:`Profile.walker`) and the foot access rules, its
+    ``drive`` layer its own speeds and access rules.
+
+    Only the search graph is built here, straight from the road pieces: the full graph (all
+    layers, every road node) is built when :attr:`TravelNetwork.graph` is first read. On the
+    1 M-road-node province of ``benchmarks/scale.py`` this keeps the build's peak memory to
+    about a third (docs/scale.md).
+
+    Parameters
+    ----------
+    joins
+        Where the places join the roads (:func:`place_joins`); found here when None. A
+        distributed run gives the joins it found on the whole region to each partition.
+    keep
+        Road nodes to keep in the search graph besides junctions, dead ends and snap points
+        (a partition keeps its border nodes, where its certainty is measured).
+    """
+    prof = get_profile(profile)
+    layers = network_layers(prof)
+    roads = region.roads
+    n_road = len(roads.nodes)
+    times = layer_edge_times(roads.edges, layers)
+    for role, (fwd, bwd) in times.items():
+        if not _usable(fwd, bwd).any():
+            raise InputError(_unusable(region, dict(layers)[role]))
+    if joins is None:
+        joins = place_joins(region, prof, times=times)
+    n_points = len(region.settlements) + len(region.facilities)
+    kind = np.array(
+        ["settlement"] * len(region.settlements) + ["facility"] * len(region.facilities)
+    )
+    ids = np.concatenate([region.settlements["id"].to_numpy(), region.facilities["id"].to_numpy()])
+    place, edge, frac, snap_m = joins.place, joins.edge, joins.frac, joins.snap_m
 
     u = roads.edges["u"].to_numpy()
     v = roads.edges["v"].to_numpy()
     z = roads.nodes["z"].to_numpy()
     snap_z = z[u[edge]] + (z[v[edge]] - z[u[edge]]) * frac
-    point_xy = shapely.get_coordinates(points)
-    point_z = (
-        region.terrain.sample(point_xy[:, 0], point_xy[:, 1], region.crs)
-        if region.terrain is not None
-        else np.full(len(points), np.nan)
-    )
+    point_xy = shapely.get_coordinates(
+        np.concatenate(
+            [region.settlements.geometry.to_numpy(), region.facilities.geometry.to_numpy()]
+        )
+    ).reshape(n_points, 2)
+    point_z = joins.z
 
     road_xy = roads.nodes[["x", "y"]].to_numpy()
     snap_node, split_xyz, pieces = _split_edges(edge, frac, road_xy, z, roads.edges)
     size = n_road + len(split_xyz)
-    parts = [
-        _layer_arcs(pieces, *times[role], offset=k * size, mode=DRIVE if role == "drive" else WALK)
-        for k, (role, _) in enumerate(layers)
-    ]
+    layer_times = tuple(times[role] for role, _ in layers)
     vehicle = np.zeros(size, dtype=bool)  # nodes a vehicle uses
     if len(layers) == 3:
-        vehicle[parts[1][0] - size] = True
-        vehicle[parts[1][1] - size] = True
-        for l_from, l_to, only_vehicle in _CHANGES:
-            at = np.flatnonzero(vehicle) if only_vehicle else np.arange(size)
-            parts.append(_change(at + l_from * size, at + l_to * size))
+        drive = _usable(*_piece_minutes(pieces, *times["drive"]))
+        vehicle[pieces[0][drive]] = True
+        vehicle[pieces[1][drive]] = True
     access = len(layers) * size + np.arange(n_points)
     dz = np.nan_to_num(snap_z - point_z[place], nan=0.0)
     to_road = offroad_walk_minutes(snap_m, dz)
     from_road = offroad_walk_minutes(snap_m, -dz)
-    none = np.full(len(place), -1, dtype=np.int64)
-    off = np.full(len(place), OFF_ROAD, dtype=np.int64)
-    last = (len(layers) - 1) * size
-    parts += [
-        (access[place], snap_node, to_road, none, off),
-        (snap_node + last, access[place], from_road, none, off),
-    ]
-    src, dst, minutes, arc_edge, arc_mode = (np.concatenate(c) for c in zip(*parts, strict=True))
+    place_arcs = (access[place], snap_node, to_road, from_road)
     n_nodes = len(layers) * size + n_points
-    graph, tags = _csr_min(src, dst, minutes, np.column_stack([arc_edge, arc_mode]), n_nodes)
-    search = _search_graph(
-        pieces,
-        [times[role] for role, _ in layers],
-        parts[len(layers) :],
-        snap_node,
-        vehicle,
-        n_nodes,
-    )
-    layer_xy = np.vstack([road_xy, split_xyz[:, :2]])
-    layer_z = np.concatenate([z, split_xyz[:, 2]])
-    node_xy = np.vstack([*([layer_xy] * len(layers)), point_xy])
-    node_z = np.concatenate([*([layer_z] * len(layers)), point_z])
+    kept = _kept(pieces, snap_node, size, keep)
+    search = _search_graph(pieces, layer_times, place_arcs, kept, vehicle, n_nodes)
 
-    n_comp, labels = connected_components(graph, directed=True, connection="weak")
+    labels, n_comp = _weak_components(pieces, layer_times, place_arcs, size, len(layers))
     road_count = np.bincount(labels[:n_road], minlength=n_comp)
     main = int(np.argmax(road_count))
-    point_comp = labels[access]
+    point_comp = labels[size + np.arange(n_points)]
     nearest = np.arange(n_points)  # the nearest join: the vehicle's where it has one
     nearest[place[n_points:]] = np.arange(n_points, len(place))
     snaps = pd.DataFrame(
@@ -260,25 +401,29 @@ def build_network(
     components = _component_table(snaps, region, road_count, main)
     _log_problems(snaps, components, region, prof, max_snap_m)
     n_set = len(region.settlements)
+    parts = GraphParts(
+        search=search,
+        pieces=pieces,
+        layer_times=layer_times,
+        place_arcs=place_arcs,
+        vehicle=vehicle,
+        layer_xy=np.vstack([road_xy, split_xyz[:, :2]]),
+        layer_z=np.concatenate([z, split_xyz[:, 2]]),
+        point_xy=point_xy,
+        point_z=point_z,
+        road_u=u,
+        road_v=v,
+    )
     return TravelNetwork(
         profile=prof,
-        graph=graph,
         layers=layers,
         layer_size=size,
-        node_xy=node_xy,
-        node_z=node_z,
-        arc_edge=tags[:, 0],
-        arc_mode=tags[:, 1].astype(np.int8),
         settlement_nodes=access[:n_set],
         facility_nodes=access[n_set:],
-        search=search,
         snaps=snaps,
         components=components,
+        parts=parts,
     )
-
-
-Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-Arcs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _usable(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
@@ -331,50 +476,121 @@ def _change(src: np.ndarray, dst: np.ndarray) -> Arcs:
     return src, dst, np.zeros(len(src)), none, np.full(len(src), CHANGE, dtype=np.int64)
 
 
-def _search_graph(
-    pieces: Pieces,
-    layer_times: list[tuple[np.ndarray, np.ndarray]],
-    other_arcs: list[Arcs],
-    snap_node: np.ndarray,
-    vehicle: np.ndarray,
-    n_nodes: int,
-) -> SearchGraph:
-    """Contract the chains of road nodes that join exactly two pieces and hold no place.
-
-    ``other_arcs`` are the arcs that do not run along a road piece (layer changes, walks to
-    and from places); those at contracted nodes are folded into the chain weights.
-    """
+def _kept(pieces: Pieces, snap_node: np.ndarray, size: int, keep: np.ndarray | None) -> np.ndarray:
+    """Road nodes the search graph keeps: junctions, dead ends, snap points, the ends of
+    loops, and ``keep``; the others join exactly two pieces and hold no place."""
     a, b, _, _ = pieces
-    size = len(vehicle)
-    n_layers = len(layer_times)
     degree = np.bincount(a, minlength=size) + np.bincount(b, minlength=size)
     kept = degree != 2
     kept[snap_node] = True
     kept[a[a == b]] = True
+    if keep is not None:
+        kept[np.asarray(keep, dtype=np.int64)] = True
+    return kept
+
+
+def _search_graph(
+    pieces: Pieces,
+    layer_times: tuple[tuple[np.ndarray, np.ndarray], ...],
+    place_arcs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    kept: np.ndarray,
+    vehicle: np.ndarray,
+    n_nodes: int,
+) -> SearchGraph:
+    """The search graph, straight from the road pieces: chains of road nodes that are not
+    ``kept`` become one arc per pair of layers; layer changes at kept nodes and the walks to
+    and from places are added as they are. No arc of the full graph is made."""
+    a, b, _, _ = pieces
+    size = len(vehicle)
+    n_layers = len(layer_times)
     cost = np.stack([np.stack(_piece_minutes(pieces, fwd, bwd)) for fwd, bwd in layer_times])
     change = np.full((2, n_layers, n_layers), np.inf)  # at a node a vehicle cannot / can use
     change[:, np.arange(n_layers), np.arange(n_layers)] = 0.0
+    src, dst, minutes = [], [], []
     if n_layers == 3:
         for l_from, l_to, only_vehicle in _CHANGES:
             kinds = slice(1, None) if only_vehicle else slice(None)
             change[kinds, l_from, l_to] = 0.0
-    src, dst, minutes = chain_arcs(a, b, cost, kept, vehicle.astype(np.int64), change)
-    o_src, o_dst, o_min, _, _ = (np.concatenate(c) for c in zip(*other_arcs, strict=True))
-    stays = kept[o_src % size] | (o_src >= n_layers * size)  # access nodes always stay
+            at = np.flatnonzero(kept & vehicle if only_vehicle else kept)
+            src.append(at + l_from * size)
+            dst.append(at + l_to * size)
+            minutes.append(np.zeros(len(at)))
+    chain_src, chain_dst, chain_min = chain_arcs(a, b, cost, kept, vehicle.astype(np.int64), change)
+    access, snap_node, to_road, from_road = place_arcs
+    last = (n_layers - 1) * size
+    src = [chain_src, *src, access, snap_node + last]
+    dst = [chain_dst, *dst, snap_node, access]
+    minutes = [chain_min, *minutes, to_road, from_road]
     nodes = np.concatenate(
         [np.flatnonzero(kept) + k * size for k in range(n_layers)]
         + [np.arange(n_layers * size, n_nodes)]
     )
     position = np.full(n_nodes, -1, dtype=np.int64)
     position[nodes] = np.arange(len(nodes))
+    all_min = np.concatenate(minutes)
     graph, _ = _csr_min(
-        position[np.concatenate([src, o_src[stays]])],
-        position[np.concatenate([dst, o_dst[stays]])],
-        np.concatenate([minutes, o_min[stays]]),
-        np.empty((len(src) + int(stays.sum()), 0), dtype=np.int64),
+        position[np.concatenate(src)],
+        position[np.concatenate(dst)],
+        all_min,
+        np.empty((len(all_min), 0), dtype=np.int64),
         len(nodes),
     )
     return SearchGraph(graph=graph, nodes=nodes, position=position)
+
+
+def _weak_components(
+    pieces: Pieces,
+    layer_times: tuple[tuple[np.ndarray, np.ndarray], ...],
+    place_arcs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    size: int,
+    n_layers: int,
+) -> tuple[np.ndarray, int]:
+    """Weakly connected components of the full graph, found on one copy of the road nodes.
+
+    In the full graph the walk layers of a node are joined everywhere and its drive layer
+    wherever a vehicle uses it, so two road nodes are connected when a piece between them is
+    usable in some layer; places hang on their snap nodes. Returns a label per road node
+    (``0 .. size - 1``) and per place (``size + i``), numbered as the full graph's would be
+    (in the order of each component's lowest node), and the number of labels.
+    """
+    a, b, _, _ = pieces
+    usable = np.zeros(len(a), dtype=bool)
+    for fwd, bwd in layer_times:
+        usable |= _usable(*_piece_minutes(pieces, fwd, bwd))
+    access, snap_node, _, _ = place_arcs
+    place_row = size + access - n_layers * size
+    n = size + int(access.max(initial=n_layers * size - 1) - n_layers * size + 1)
+    rows = np.concatenate([a[usable], place_row])
+    cols = np.concatenate([b[usable], snap_node])
+    links = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    n_comp, labels = connected_components(links, directed=True, connection="weak")
+    return labels, n_comp
+
+
+def _full_graph(parts: GraphParts, n_layers: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The full graph of :class:`TravelNetwork` and its arcs' ``(road edge, mode)`` tags."""
+    size = len(parts.vehicle)
+    arcs = [
+        _layer_arcs(
+            parts.pieces, *times, offset=k * size, mode=DRIVE if (n_layers, k) == (3, 1) else WALK
+        )
+        for k, times in enumerate(parts.layer_times)
+    ]
+    if n_layers == 3:
+        for l_from, l_to, only_vehicle in _CHANGES:
+            at = np.flatnonzero(parts.vehicle) if only_vehicle else np.arange(size)
+            arcs.append(_change(at + l_from * size, at + l_to * size))
+    access, snap_node, to_road, from_road = parts.place_arcs
+    none = np.full(len(access), -1, dtype=np.int64)
+    off = np.full(len(access), OFF_ROAD, dtype=np.int64)
+    last = (n_layers - 1) * size
+    arcs += [
+        (access, snap_node, to_road, none, off),
+        (snap_node + last, access, from_road, none, off),
+    ]
+    src, dst, minutes, arc_edge, arc_mode = (np.concatenate(c) for c in zip(*arcs, strict=True))
+    n_nodes = n_layers * size + len(parts.point_z)
+    return _csr_min(src, dst, minutes, np.column_stack([arc_edge, arc_mode]), n_nodes)
 
 
 def _split_edges(
