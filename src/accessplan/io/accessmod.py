@@ -36,7 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import geopandas as gpd
 import numba
@@ -183,7 +183,8 @@ STACK_SYNTAX = (
     'e.g. "barrier:restricted,roads,barrier:river,landcover"'
 )
 _NONE = np.iinfo(np.int16).max  # "no item burned this cell" in the rank grids
-_KINDS = ("landcover", "roads", "barrier")
+StackKind = Literal["landcover", "roads", "barrier"]
+_KINDS: tuple[StackKind, ...] = ("landcover", "roads", "barrier")
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class StackItem:
     """One item of a merge stack as written: ``kind`` and, for roads and barriers, which one
     (``None``: every one not listed on its own). ``str(item)`` gives it back as text."""
 
-    kind: Literal["landcover", "roads", "barrier"]
+    kind: StackKind
     key: str | None = None
 
     def __str__(self) -> str:
@@ -222,7 +223,7 @@ def parse_stack(stack: str | Sequence[str]) -> tuple[StackItem, ...]:
                 f"(roads:1001); a stack is {STACK_SYNTAX}."
             )
             raise InputError(msg)
-        items.append(StackItem(kind, key or None))  # type: ignore[arg-type]
+        items.append(StackItem(cast(StackKind, kind), key or None))
     return tuple(items)
 
 
@@ -230,9 +231,8 @@ def parse_stack(stack: str | Sequence[str]) -> tuple[StackItem, ...]:
 class _Layer:
     """A resolved stack item: the land cover, one road class or one barrier file."""
 
-    kind: Literal["landcover", "roads", "barrier"]
+    label: str
     road_class: int = 0
-    label: str = "landcover"
 
 
 def default_stack(
@@ -285,7 +285,7 @@ def _resolve(
                     f"{sorted(set(road_classes))}; list one of those."
                 )
                 raise InputError(msg)
-            layers += [_Layer("roads", road_class=c, label=f"roads:{c}") for c in chosen]
+            layers += [_Layer(f"roads:{c}", road_class=c) for c in chosen]
         else:
             if not barrier_names:
                 msg = f"the stack lists {str(item)!r} but no barrier file was given."
@@ -295,7 +295,7 @@ def _resolve(
                 if item.key is None
                 else [_barrier_position(item, barrier_names, keys)]
             )
-            layers += [_Layer("barrier", label=f"barrier:{keys[i]}") for i in chosen]
+            layers += [_Layer(f"barrier:{keys[i]}") for i in chosen]
     labels = [layer.label for layer in layers]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     missing = [

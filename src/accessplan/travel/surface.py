@@ -80,9 +80,12 @@ beyond floating-point rounding:
   the element-wise minimum.
 
 One facility at a time (:meth:`SpeedSurface.reaches`, the capacity analysis) the search
-runs on a time buffer reused from facility to facility and lists the cells it reaches:
-each facility costs the cells it reaches, not the grid (no full-grid array is allocated,
-filled or scanned per facility), and two facilities are searched at once on two threads.
+runs on a time buffer reused from facility to facility and lists the tiles it takes up, in
+which the cells it reached are then found: each facility costs the cells it reaches, not
+the grid (no full-grid array is allocated, filled or scanned per facility), and the cell
+loops carry no bookkeeping. Two facilities are searched at once on grids up to 16 M cells;
+beyond, the second thread's buffer would cost more memory than the time it saves is worth
+(benchmarks/README.md).
 
 Memory: about 22 bytes per cell (float32 speed, elevation and signed speed, uint8 mode,
 bool barrier, float64 time), 30 with two threads (a second float64 time).
