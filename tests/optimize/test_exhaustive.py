@@ -24,8 +24,7 @@ from accessplan.optimize import (
     SetCover,
     solve,
 )
-from accessplan.optimize.location import InfeasibleError
-from accessplan.optimize.location._capacitated import _Knapsacks
+from accessplan.optimize.location import InfeasibleError, _knapsack
 from tests.optimize.checker import check
 
 
@@ -93,24 +92,43 @@ def test_capacitated_p_median_keeps_open_sites_that_serve_nobody() -> None:
     assert solve(roomy, time_limit=10).open_sites.tolist() == [0, 1, 2]
 
 
-def test_knapsack_tables_match_enumeration() -> None:
+def test_knapsacks_match_enumeration() -> None:
+    # every site's knapsack (value, chosen clients, and the table over capacities) against
+    # all subsets; with unusable pairs (inf), a zero demand, and a client forced to a site
     rng = np.random.default_rng(3)
     n, m = 8, 3
-    reduced = rng.normal(size=(n, m))
+    cost_t = rng.uniform(0, 6, size=(m, n))
+    cost_t[0, 2] = np.inf
+    u = rng.uniform(0, 6, size=n)
     q = rng.integers(0, 5, size=n)
     cap = np.array([0, 6, 11])
-    knap = _Knapsacks(reduced, q, cap)
+    for force in (np.full(n, -1), np.where(np.arange(n) == 4, 2, -1)):
+        value = _knapsack.values(cost_t, u, q, cap, force)
+        chosen = _knapsack.solutions(cost_t, u, q, cap, force, np.arange(m))
+        for j in range(m):
+            subsets = [
+                s
+                for r in range(n + 1)
+                for s in itertools.combinations(range(n), r)
+                if sum(q[i] for i in s) <= cap[j]
+                and all(np.isfinite(cost_t[j, i]) for i in s)
+                and all((force[i] == j) == (i in s) for i in range(n) if force[i] >= 0)
+            ]
+            best = min(sum(cost_t[j, i] - u[i] for i in s) for s in subsets)
+            assert value[j] == pytest.approx(best)
+            x = chosen[:, j]
+            assert x @ q <= cap[j]
+            assert np.sum((cost_t[j] - u)[x]) == pytest.approx(best)
+    table = _knapsack.tables(cost_t, u, q, cap)
     for j in range(m):
-        best = min(
-            sum(reduced[i, j] for i in subset)
-            for r in range(n + 1)
-            for subset in itertools.combinations(range(n), r)
-            if sum(q[i] for i in subset) <= cap[j]
-        )
-        assert knap.value[j] == pytest.approx(best)
-        chosen = knap.chosen(np.array([j]))[:, 0]
-        assert chosen @ q <= cap[j]
-        assert chosen @ reduced[:, j] == pytest.approx(best)
+        for c in range(cap[j] + 1):
+            best = min(
+                sum(cost_t[j, i] - u[i] for i in s)
+                for r in range(n + 1)
+                for s in itertools.combinations(range(n), r)
+                if sum(q[i] for i in s) <= c and all(np.isfinite(cost_t[j, i]) for i in s)
+            )
+            assert table[j, c] == pytest.approx(best)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -1,4 +1,4 @@
-"""Compact MILPs for covering and capacitated models, built as CSR arrays.
+"""Compact MILPs for covering and capacitated assignment models, built as CSR arrays.
 
 Columns are always ``[y (sites), other columns]``; ``y`` is binary, 1 on fixed sites and 0 on
 forbidden ones.
@@ -10,12 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from accessplan.optimize.location._highs import Model
-from accessplan.optimize.location.problems import (
-    CapacitatedMaxCover,
-    CapacitatedPMedian,
-    LocationProblem,
-    _capacity,
-)
+from accessplan.optimize.location.problems import LocationProblem
 
 
 def _site_bounds(problem: LocationProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -83,72 +78,93 @@ def set_cover_model(
     )
 
 
-def capacitated_model(
-    problem: CapacitatedPMedian | CapacitatedMaxCover,
+def assignment_model(
+    cost: np.ndarray,
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    p: int,
+    sites: tuple[np.ndarray, np.ndarray],
+    unserved: np.ndarray,
     *,
     seed: int,
-    pairs: np.ndarray | None = None,
-    sites: tuple[np.ndarray, np.ndarray] | None = None,
+    integral: bool = False,
+    split: bool = False,
 ) -> tuple[Model, np.ndarray, np.ndarray]:
-    """Single-source capacitated assignment over the allowed pairs ``(i, j)``.
+    r"""Capacitated assignment to ``p`` open sites, minimising
+    ``sum_ij cost_ij x_ij + sum_i unserved_i s_i``:
 
-    ``pairs`` (clients x sites, boolean) and ``sites`` (lower and upper bounds on ``y``)
-    narrow the model further, e.g. after variable fixing or to assign clients to given sites.
-    Returns the model and the client and site of each ``x`` column (after the ``y`` ones).
+    .. math:: \sum_j x_{ij} + s_i = 1,\; \sum_i q_i x_{ij} \le Q_j y_j,\; x_{ij} \le y_j,\;
+              \sum_j y_j = p,\; \sum_j Q_j y_j \ge \sum_{i: e_i = \infty} q_i .
+
+    ``cost`` is clients x sites with ``inf`` on the pairs left out; ``sites`` the lower and
+    upper bounds on ``y``; ``s_i`` exists only where ``unserved_i`` is finite. ``x`` is
+    binary (single source) unless ``split``. Columns are ``[y, x, s]``; returns the model
+    and the client and site of each ``x`` column.
     """
-    n, m = problem.cost.shape
-    is_median = isinstance(problem, CapacitatedPMedian)
-    allowed = np.isfinite(problem.cost)
-    if isinstance(problem, CapacitatedMaxCover):
-        allowed &= problem.cost <= problem.radius
-    if pairs is not None:
-        allowed &= pairs
-    pi, pj = np.nonzero(allowed)
+    n, m = cost.shape
+    pi, pj = np.nonzero(np.isfinite(cost))
     k = len(pi)
-    demand = problem.q if isinstance(problem, CapacitatedPMedian) else problem.weights
-    capacity = _capacity(problem, problem.capacity)
+    optional = np.flatnonzero(np.isfinite(unserved))
     xcol = m + np.arange(k)
-    assign = sp.csr_array((np.ones(k), (pi, xcol)), shape=(n, m + k))
+    scol = m + k + np.arange(len(optional))
+    width = m + k + len(optional)
+    assign = sp.csr_array(
+        (
+            np.ones(k + len(optional)),
+            (np.concatenate([pi, optional]), np.concatenate([xcol, scol])),
+        ),
+        shape=(n, width),
+    )
     load = sp.csr_array(
         (
             np.concatenate([demand[pi], -capacity]),
             (np.concatenate([pj, np.arange(m)]), np.concatenate([xcol, np.arange(m)])),
         ),
-        shape=(m, m + k),
+        shape=(m, width),
     )
     link = sp.csr_array(
         (
             np.concatenate([np.ones(k), -np.ones(k)]),
             (np.tile(np.arange(k), 2), np.concatenate([xcol, pj])),
         ),
-        shape=(k, m + k),
+        shape=(k, width),
     )
-    # open capacity must hold all demand (implied, but it tightens the LP a lot)
-    total = sp.csr_array(np.concatenate([capacity, np.zeros(k)])[None, :])
-    matrix = sp.vstack([assign, load, link, _count_row(m, k), total], format="csr")
-    row_lower = np.concatenate(
-        [
-            np.ones(n) if is_median else np.full(n, -np.inf),
-            np.full(m + k, -np.inf),
-            [problem.p, demand.sum() if is_median else -np.inf],
-        ]
+    count = sp.csr_array(
+        (np.ones(m), (np.zeros(m, dtype=np.int64), np.arange(m))), shape=(1, width)
     )
-    row_upper = np.concatenate([np.ones(n), np.zeros(m + k), [problem.p, np.inf]])
-    gain = problem.weights[pi] * (problem.cost[pi, pj] if is_median else 1.0)
-    lower, upper = _site_bounds(problem) if sites is None else sites
+    # open capacity must hold the demand that must be served (implied; tightens the LP)
+    total = sp.csr_array((capacity, (np.zeros(m, dtype=np.int64), np.arange(m))), shape=(1, width))
+    must = float(demand[~np.isfinite(unserved)].sum())
+    lower, upper = sites
     model = Model(
-        np.concatenate([np.zeros(m), gain]),
-        np.concatenate([lower, np.zeros(k)]),
-        np.concatenate([upper, np.ones(k)]),
-        matrix,
-        row_lower,
-        row_upper,
-        integer=np.ones(m + k, dtype=bool),
-        maximize=not is_median,
-        integral_objective=_integral(gain),
+        np.concatenate([np.zeros(m), cost[pi, pj], unserved[optional]]),
+        np.concatenate([lower, np.zeros(k + len(optional))]),
+        np.concatenate([upper, np.ones(k + len(optional))]),
+        sp.vstack([assign, load, link, count, total], format="csr"),
+        np.concatenate([np.ones(n), np.full(m + k, -np.inf), [p, must]]),
+        np.concatenate([np.ones(n), np.zeros(m + k), [p, np.inf]]),
+        integer=np.concatenate([np.ones(m, dtype=bool), np.full(k + len(optional), not split)]),
+        integral_objective=integral,
         seed=seed,
     )
     return model, pi, pj
+
+
+def lagrangian_rows(
+    reduced: np.ndarray, value: np.ndarray, pi: np.ndarray, pj: np.ndarray, width: int
+) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Rows ``sum_i reduced_ij x_ij - K_j y_j >= 0`` over the model's columns ``[y, x, s]``:
+    valid (site ``j``'s clients are one of its knapsack's sets) and they lift the LP bound to
+    the Lagrangian one."""
+    m, k = len(value), len(pi)
+    matrix = sp.csr_array(
+        (
+            np.concatenate([reduced[pi, pj], -value]),
+            (np.concatenate([pj, np.arange(m)]), np.concatenate([m + np.arange(k), np.arange(m)])),
+        ),
+        shape=(m, width),
+    )
+    return matrix, np.zeros(m), np.full(m, np.inf)
 
 
 def _integral(values: np.ndarray) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -33,6 +34,9 @@ class _QuietHighs(highspy.Highs):
 def new_highs() -> highspy.Highs:
     """A HiGHS instance that logs to :data:`logger` at DEBUG level and never to the console."""
     highs = _QuietHighs()
+    # one thread: on a shared two-core machine HiGHS's worker threads made small MIPs
+    # (the engine's corners) twice as slow, and its MIP search itself runs serially
+    highs.setOptionValue("threads", 1)
     debug = logger.isEnabledFor(logging.DEBUG)
     highs.setOptionValue("output_flag", debug)
     if debug:
@@ -52,12 +56,22 @@ class Outcome:
     col_dual: np.ndarray | None = None
 
 
-class Deadline:
-    """Wall-clock budget shared by the steps of one solve."""
+Progress = Callable[[float, float, float], None]
+"""``progress(seconds, objective, bound)``: called as better plans (or bounds) are found."""
 
-    def __init__(self, seconds: float | None) -> None:
+
+class Deadline:
+    """Wall-clock budget shared by the steps of one solve, and where they report progress."""
+
+    def __init__(self, seconds: float | None, progress: Progress | None = None) -> None:
         self.start = time.perf_counter()
         self.end = np.inf if seconds is None else self.start + float(seconds)
+        self.progress = progress
+
+    def report(self, objective: float, bound: float) -> None:
+        """Tell the caller's ``progress`` (if any) about a better plan or bound."""
+        if self.progress is not None:
+            self.progress(self.elapsed(), objective, bound)
 
     def left(self) -> float:
         """Seconds left (``inf`` without a limit); never negative."""

@@ -308,12 +308,6 @@ def _positions(sites: pd.Index, ids: list[str], what: str) -> list[int]:
     return sorted(set(where.tolist()))
 
 
-def _capacity(problem: LocationProblem, capacity: Any) -> np.ndarray:
-    """Capacities as floats, one finite number per site (0 where forbidden)."""
-    values = _vector(capacity, "capacity", problem.n_sites, "site")
-    return np.where(problem.forbidden, 0.0, values)
-
-
 @dataclass(frozen=True, eq=False, kw_only=True)
 class PMedian(LocationProblem):
     r"""p-median: open ``p`` sites, minimise the total weighted cost to the nearest.

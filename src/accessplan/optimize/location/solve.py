@@ -9,13 +9,13 @@ from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from accessplan._errors import InputError
-from accessplan.optimize.location import _capacitated as _capacitated_median
+from accessplan.optimize.location import _capacitated as _capacitated_engine
 from accessplan.optimize.location import _heuristics, _rules
-from accessplan.optimize.location._compact import capacitated_model, cover_model, set_cover_model
-from accessplan.optimize.location._highs import Deadline, Model, Outcome
+from accessplan.optimize.location._compact import cover_model, set_cover_model
+from accessplan.optimize.location._highs import Deadline, Outcome, Progress
+from accessplan.optimize.location._instance import instance
 from accessplan.optimize.location._pcenter import solve_center
 from accessplan.optimize.location._pmedian import solve_median
 from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanError, SolverTimeout
@@ -88,6 +88,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     method: Method = "exact",
+    progress: Progress | None = None,
 ) -> Result:
     """Solve a location problem.
 
@@ -104,6 +105,10 @@ def solve(
     method
         ``"exact"`` (prove optimality) or ``"heuristic"`` (fast plan with an LP bound, for
         very large instances; p-median, p-center, maximal and set covering).
+    progress
+        Called as ``progress(seconds, objective, bound)`` whenever the capacitated models
+        find a better plan (objective) or bound, and once at the end for every model; for
+        watching a long solve (time to a first plan, to within 1 %).
 
     Returns
     -------
@@ -127,7 +132,8 @@ def solve(
     if solver is None:
         msg = f"cannot solve a {type(problem).__name__}; build one of {sorted(_NAMES)}."
         raise InputError(msg)
-    deadline = Deadline(time_limit)
+    maximise = isinstance(problem, MaxCover | CapacitatedMaxCover)
+    deadline = Deadline(time_limit, _signed(progress, -1.0 if maximise else 1.0))
     rng = np.random.default_rng(seed)
     open_sites, objective, bound, assignment = solver(problem, deadline, rng, method == "exact")
     if not np.isfinite(objective):  # no plan serves every client
@@ -147,9 +153,8 @@ def solve(
             "is withheld. This is a bug in accessplan: please report it with the problem."
         )
         raise InvalidPlanError(msg)
-    minimise = not isinstance(problem, MaxCover | CapacitatedMaxCover)
     # a bound past the objective by rounding noise is still a proof
-    bound = min(bound, value) if minimise else max(bound, value)
+    bound = max(bound, value) if maximise else min(bound, value)
     gap = abs(value - bound) / max(abs(value), 1e-12) if value != bound else 0.0
     result = Result(
         float(value),
@@ -160,6 +165,8 @@ def solve(
         _readonly(assignment),
         deadline.elapsed(),
     )
+    if progress is not None:
+        progress(result.runtime, result.objective, result.bound)
     logger.info(
         "%s: objective %.6g, bound %.6g, %.1f s",
         type(problem).__name__,
@@ -171,6 +178,13 @@ def solve(
 
 
 Solved = tuple[np.ndarray, float, float, np.ndarray | None]
+
+
+def _signed(progress: Progress | None, sign: float) -> Progress | None:
+    """``progress`` fed the engines' minimised values, with the model's own sign."""
+    if progress is None or sign == 1.0:
+        return progress
+    return lambda seconds, objective, bound: progress(seconds, sign * objective, sign * bound)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -255,97 +269,13 @@ def _capacitated(
     rng: np.random.Generator,
     exact: bool,
 ) -> Solved:
-    if not exact:
-        msg = (
-            "capacitated problems have no heuristic mode yet; use method='exact' with a time_limit."
-        )
-        raise InputError(msg)
-    if isinstance(p, CapacitatedPMedian) and _capacitated_median.applies(p):
-        return _reduced_capacitated(p, deadline, rng)
-    model, pi, pj = capacitated_model(p, seed=_seed(rng))
-    out = model.solve(deadline)
-    if out.x is None:
-        if isinstance(p, CapacitatedMaxCover):  # serving nobody is feasible: start there
-            sites = _heuristics.greedy_cover(
-                p.cost <= p.radius, p.weights, p.p, p.fixed, ~p.forbidden
-            )
-            return sites, 0.0, out.bound, np.full(p.n_clients, -1)
-        bound = np.inf if out.infeasible else out.bound if np.isfinite(out.bound) else -np.inf
-        return np.flatnonzero(p.fixed), np.inf, bound, None
-    sites, objective, assignment = _assigned(model, out.x, pi, pj, p)
-    return sites, objective, out.bound, assignment
-
-
-def _reduced_capacitated(
-    p: CapacitatedPMedian, deadline: Deadline, rng: np.random.Generator
-) -> Solved:
-    """Lagrangian bound, plans and fixing first; HiGHS closes the gap on what is left."""
-
-    def restricted(
-        pairs: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        seconds: float,
-        start: np.ndarray | None,
-        cut: tuple[np.ndarray, np.ndarray] | None,
-    ) -> tuple[np.ndarray | None, float, float]:
-        model, pi, pj = capacitated_model(p, seed=_seed(rng), pairs=pairs, sites=(lower, upper))
-        x0 = None
-        if start is not None:
-            y0 = _indicator(_with_unused(start, p, upper > 0), p.n_sites)
-            x0 = np.concatenate([y0, start[pi] == pj])
-        if cut is not None:
-            model.add_rows(*_lagrangian_rows(*cut, pi, pj))
-        out = model.solve(Deadline(min(seconds, deadline.left())), start=x0)
-        if out.x is None:
-            return None, np.inf, np.inf if out.infeasible else -np.inf
-        _, objective, assignment = _assigned(model, out.x, pi, pj, p)
-        return assignment, objective, out.bound
-
-    assignment, objective, bound = _capacitated_median.solve_capacitated(
-        p, restricted, deadline=deadline, rng=rng
-    )
-    if assignment is None:
-        return np.flatnonzero(p.fixed), np.inf, bound, None
-    return _with_unused(assignment, p, ~p.forbidden), objective, bound, assignment
-
-
-def _with_unused(assignment: np.ndarray, p: CapacitatedPMedian, allowed: np.ndarray) -> np.ndarray:
-    """The sites an assignment uses, the fixed ones, and more allowed sites up to ``p``
-    (open sites may serve nobody)."""
-    sites = np.union1d(assignment, np.flatnonzero(p.fixed))
-    spare = np.setdiff1d(np.flatnonzero(allowed), sites)
-    return np.union1d(sites, spare[: p.p - len(sites)])
-
-
-def _lagrangian_rows(
-    reduced: np.ndarray, floor: np.ndarray, pi: np.ndarray, pj: np.ndarray
-) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
-    """Rows ``sum_i reduced_ij x_ij - floor_j y_j >= 0`` over the columns ``[y, x]``."""
-    m, k = len(floor), len(pi)
-    matrix = sp.csr_array(
-        (
-            np.concatenate([reduced[pi, pj], -floor]),
-            (np.concatenate([pj, np.arange(m)]), np.concatenate([m + np.arange(k), np.arange(m)])),
-        ),
-        shape=(m, m + k),
-    )
-    return matrix, np.zeros(m), np.full(m, np.inf)
-
-
-def _assigned(
-    model: Model,
-    x: np.ndarray,
-    pi: np.ndarray,
-    pj: np.ndarray,
-    p: CapacitatedPMedian | CapacitatedMaxCover,
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Open sites, objective and per-client site of a capacitated model's solution."""
-    chosen = x[p.n_sites :] > 0.5
-    assignment = np.full(p.n_clients, -1, dtype=np.int64)
-    assignment[pi[chosen]] = pj[chosen]
-    x_gain = model.highs.getLp().col_cost_[p.n_sites :]
-    return _open(x, p.n_sites), float(np.sum(x_gain[chosen])), assignment
+    """The capacitated engine (``_capacitated``): it minimises, so covering comes back
+    negated."""
+    out = _capacitated_engine.solve(instance(p), deadline, rng, exact=exact)
+    sign = -1.0 if isinstance(p, CapacitatedMaxCover) else 1.0
+    if out.plan is None:
+        return np.flatnonzero(p.fixed), np.inf, out.bound, None
+    return out.plan.sites, sign * out.plan.cost, sign * out.bound, out.plan.a
 
 
 def _no_plan(p: LocationProblem, *, proven: bool) -> NoReturn:
