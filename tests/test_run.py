@@ -335,10 +335,14 @@ def test_site_and_surface_commands_write_run_folders(
         ("capacity_field", "--capacity-field"),
     ):
         args += [flag, str(step[key])]
-    for barrier in step["barriers"]:  # type: ignore[attr-defined]
-        args += ["--barriers", barrier]
+    args += ["--barriers", *step["barriers"], "--rules", "accessmod-2015"]  # type: ignore[list-item]
     code, text = run(*args)
     assert code == 0, text
+    manifest = json.loads((surface / "manifest.json").read_text())
+    # both files after one --barriers flag reach the run, in the default stack's order
+    assert {"surface.barriers.1", "surface.barriers.2"} <= set(manifest["inputs"])
+    assert manifest["steps"][0]["parameters"]["stack"][0] == "barrier:barrier__demo"
+    assert manifest["steps"][0]["parameters"]["rules"] == "accessmod-2015"
     html = (surface / "report.html").read_text("utf-8")
     assert tr("section.travel_time_map") in html and html.count('<svg class="figure"') == 1
     assert {"travel_time.tif", "capacity.csv", "manifest.json"} <= {

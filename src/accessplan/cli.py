@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand
 
 from accessplan._errors import AccessPlanError, InputError, OutputError
 from accessplan._files import check_writable, new_file
@@ -418,7 +419,26 @@ def demo_cmd(
     out.print(str((folder / "report.html").resolve()))
 
 
-@app.command("surface")
+class _SeveralValues(TyperCommand):
+    """A command whose list options take several values after one flag
+    (``--barriers river.shp restricted.shp``) as well as the flag repeated: each value that
+    follows such a flag's value, up to the next option, gets the flag again."""
+
+    several: tuple[str, ...] = ("--barriers",)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        spread: list[str] = []
+        flag = None
+        for i, arg in enumerate(args):
+            if arg.startswith("-"):
+                flag = arg if arg in self.several else None
+            elif flag is not None and spread[-1] != flag and i > 0:
+                spread.append(flag)
+            spread.append(arg)
+        return super().parse_args(ctx, spread)
+
+
+@app.command("surface", cls=_SeveralValues)
 def surface_cmd(
     dem: Annotated[
         Path, typer.Option(help="Elevation raster; its grid (projected, metres) is the grid.")
@@ -431,7 +451,27 @@ def surface_cmd(
     out_dir: OutDir,
     roads: Annotated[Path | None, typer.Option(help="Road lines with a `class` field.")] = None,
     barriers: Annotated[
-        list[Path] | None, typer.Option(help="Impassable lines or polygons; repeat for several.")
+        list[Path] | None,
+        typer.Option(help="Barrier lines or polygons: --barriers river.shp restricted.shp"),
+    ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            help="Merge order, top first (the first item wins a cell; a barrier masks the items "
+            'after it), e.g. "barrier:restricted,roads,barrier:river,landcover". Default: '
+            "polygon barriers > roads (ascending class) > line barriers > land cover."
+        ),
+    ] = None,
+    clean_artefacts: Annotated[
+        bool | None,
+        typer.Option(
+            "--clean-artefacts/--keep-artefacts",
+            help="AccessMod's cleaning of one-cell road diagonals through barriers (default on).",
+        ),
+    ] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="current (AccessMod 5.8+, default) or accessmod-2015."),
     ] = None,
     population: Annotated[
         Path | None, typer.Option(help="People per cell on the DEM grid.")
@@ -463,6 +503,9 @@ def surface_cmd(
         "scenario_table": scenario,
         "roads": roads,
         "barriers": barriers or None,
+        "stack": stack,
+        "clean_artefacts": clean_artefacts,
+        "rules": rules,
         "population": population,
         "zones": zones,
         "zone_field": zone_field,

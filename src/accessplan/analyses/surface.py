@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from accessplan._errors import InputError
 from accessplan.analyses import _options as o
 from accessplan.analyses._base import Analysis, Context
+from accessplan.io.accessmod import parse_stack
 from accessplan.measures.capacity import ORDERS
 from accessplan.measures.surface import SurfaceResults, measure_surface
 from accessplan.report.sections import surface as report_section
+from accessplan.travel.surface import RULES
+
+
+def stack(value: Any, where: o.Where) -> tuple[str, ...]:
+    """A merge stack, top first (:data:`accessplan.io.accessmod.STACK_SYNTAX`), its form
+    checked here; whether its classes and files exist is checked against the inputs."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise o.fail(where, 'a list of stack items, e.g. "barrier,roads,landcover"', value)
+    try:
+        parse_stack([str(i) for i in items])
+    except InputError as exc:
+        raise o.OptionError(f"{where.label}: {exc}") from None
+    return tuple(str(i).strip() for i in items)
+
 
 OPTIONS = (
     o.Option("dem", o.raster, "--dem", required=True),
@@ -17,6 +34,9 @@ OPTIONS = (
     o.Option("scenario_table", o.file, "--scenario", required=True, arg="scenario"),
     o.Option("roads", o.file, "--roads"),
     o.Option("barriers", o.files, "--barriers"),
+    o.Option("stack", stack, "--stack"),
+    o.Option("clean_artefacts", o.flag, "--clean-artefacts/--keep-artefacts"),
+    o.Option("rules", o.choice(*RULES), "--rules"),
     o.Option("population", o.raster, "--population"),
     o.Option("zones", o.file, "--zones"),
     o.Option("zone_field", o.text, "--zone-field"),

@@ -166,8 +166,14 @@ def _zonal_table(zonal: pd.DataFrame, thresholds: list[float], tr: Translator) -
 
 def _method(results: SurfaceResults, tr: Translator) -> list[Block]:
     o = results.options
+    removed = int(o.get("artefacts_removed") or 0)
     paragraphs = [
-        tr("surface.method.merge"),
+        tr(
+            "surface.method.merge",
+            stack=tr("list.separator").join(o.get("stack", [])),
+            cleaned=tr("surface.method.cleaned", n=tr.number(removed)) if removed else "",
+        ),
+        tr(f"surface.method.rules.{o.get('rules', 'current')}"),
         tr("surface.method.anisotropic" if o.get("anisotropic") else "surface.method.isotropic"),
         tr(
             "surface.method.search",
