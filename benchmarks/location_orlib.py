@@ -1,8 +1,8 @@
 """accessplan vs spopt (PuLP with CBC and with HiGHS) on the classic location benchmarks.
 
 OR-Library pmed1-40 (p-median, and vertex p-center on the same graphs), pmedcap1 (cpmp01-20,
-capacitated p-median; accessplan only: spopt's capacitated p-median is not single source)
-and the SJC324/SJC402 maximal covering instances. Every objective is compared with the known
+capacitated p-median), the larger capacitated sets (SJC1-2, lin318, u724) and the
+SJC324/SJC402 maximal covering instances. Every objective is compared with the known
 optimum; a peer counts as solved only when PuLP's ``sol_status`` is 1 (optimal) *and* its
 objective equals the optimum (CBC can report "Optimal" after its time limit).
 
@@ -12,15 +12,29 @@ dependency of accessplan). Run from the project root:
     python benchmarks/location_orlib.py --pmed 1-40 --pcenter 1-40 --cpmp 1-20 --mclp \\
         --peers cbc,highs --peer-pmed 1-20 --peer-limit 60
 
+Capacitated p-median (``--cpmp``, ``--larger``): per instance the time to accessplan's first
+plan, to a plan within 1 % of the published optimum (or best known), to the proof, and the
+final gaps (every plan re-checked by tests/optimize/checker.py), beside HiGHS on the compact
+single-source model (the same times, from its improving-solution callback; ``--compact``)
+and spopt's capacitated p-median with CBC and HiGHS (``--peers ... --peer-cpmp``). spopt's
+model is not the same problem: it lets a client's demand split over sites and weights
+distances by demand, so only its time and status are comparable, not its objective.
+
+    python benchmarks/location_orlib.py --larger all --limit 600 --compact 600 \\
+        --peers cbc,highs --peer-cpmp --peer-limit 120
+
 Prints one table per model with times in seconds and the ratio peer time / accessplan time
-(single run each; the machine is shared, so read medians, not single rows).
+(single run each; the machine is shared, so read medians, not single rows; ``load`` is the
+1-minute load average when accessplan started on the row).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,9 +50,16 @@ from accessplan.optimize import (
     PMedian,
     solve,
 )
+from accessplan.optimize.location._compact import assignment_model
+from accessplan.optimize.location._highs import Deadline
 from accessplan.optimize.location.orlib import Instance, read_cpmp, read_pmed, read_sjc
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.optimize.checker import check
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LARGER = ["SJC1", "SJC2"] + [f"lin318_{p:03d}" for p in (5, 15, 40, 70, 100)]
+LARGER += [f"u724_{p:03d}" for p in (10, 30, 75, 125, 200)]
 
 
 def numbers(spec: str) -> list[int]:
@@ -153,6 +174,187 @@ def table(title: str, rows: list[dict[str, Any]], peers: list[str]) -> None:
             )
 
 
+class Trace:
+    """Times at which a solver reached a first plan and a plan within 1 % of ``reference``."""
+
+    def __init__(self, reference: float) -> None:
+        self.reference = reference
+        self.first = np.nan
+        self.close = np.nan
+
+    def __call__(self, seconds: float, objective: float, bound: float) -> None:
+        if not np.isfinite(objective):
+            return
+        if np.isnan(self.first):
+            self.first = seconds
+        if np.isnan(self.close) and objective <= self.reference * 1.01 + 1e-9:
+            self.close = seconds
+
+
+def capacitated_ours(inst: Instance, reference: float, limit: float) -> dict[str, Any]:
+    problem = CapacitatedPMedian.from_cost_matrix(
+        inst.cost, p=inst.p, capacity=inst.capacity, demand=inst.demand
+    )
+    trace = Trace(reference)
+    load = os.getloadavg()[0]
+    result = solve(problem, time_limit=limit, progress=trace)
+    # every plan re-checked by the tests' independent checker (plain loops)
+    recomputed = check(problem, result)
+    assert abs(recomputed - result.objective) <= 1e-6 * max(1.0, result.objective)
+    return {
+        "first": trace.first,
+        "close": trace.close,
+        "proof": result.runtime if result.is_optimal else np.nan,
+        "time": result.runtime,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "proven": result.is_optimal,
+        "load": load,
+    }
+
+
+def capacitated_compact(inst: Instance, reference: float, limit: float) -> dict[str, Any]:
+    """HiGHS on the compact single-source model: every pair, ``x_ij <= y_j``, capacities."""
+    n = len(inst.cost)
+    assert inst.capacity is not None and inst.demand is not None
+    start = time.perf_counter()
+    model, _, _ = assignment_model(
+        inst.cost,
+        inst.demand,
+        inst.capacity,
+        inst.p,
+        (np.zeros(n), np.ones(n)),
+        np.full(n, np.inf),
+        seed=0,
+        integral=bool(np.all(np.mod(inst.cost, 1) == 0)),
+    )
+    trace = Trace(reference)
+    model.highs.cbMipImprovingSolution.subscribe(
+        lambda e: trace(time.perf_counter() - start, e.data_out.objective_function_value, 0.0)
+    )
+    out = model.solve(Deadline(limit))
+    elapsed = time.perf_counter() - start
+    objective = out.objective if out.x is not None else np.inf
+    gap = (objective - out.bound) / objective if np.isfinite(objective) else np.inf
+    return {
+        "first": trace.first,
+        "close": trace.close,
+        "proof": elapsed if out.optimal else np.nan,
+        "time": elapsed,
+        "objective": objective,
+        "bound": out.bound,
+        "gap": gap,
+        "proven": out.optimal,
+    }
+
+
+def capacitated_spopt(inst: Instance, solver: str, limit: float) -> dict[str, Any]:
+    """spopt's capacitated p-median (split demand, demand-weighted distances)."""
+    from spopt.locate import PMedian as SPMedian
+
+    demand, capacity = inst.demand, inst.capacity
+    assert demand is not None and capacity is not None
+
+    def build() -> Any:
+        return SPMedian.from_cost_matrix(
+            inst.cost, demand, p_facilities=inst.p, facility_capacities=capacity
+        )
+
+    return peer(build, solver, limit)
+
+
+def _s(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.1f}"
+
+
+def capacitated_table(title: str, rows: list[dict[str, Any]], peers: list[str]) -> None:
+    print(f"\n## {title}\n")
+    head = (
+        "| instance | reference | load | first s | within 1 % s | proof s | objective | vs ref "
+        "| gap |"
+    )
+    if any("compact" in r for r in rows):
+        head += " compact first s | within 1 % s | proof s | objective | gap | proof ratio |"
+    for name in peers:
+        head += f" spopt+{name} s | sol_status |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    ratios = []
+    for row in rows:
+        a = row["ours"]
+        line = (
+            f"| {row['name']} | {row['reference']:.2f} | {a['load']:.1f} | {_s(a['first'])} | "
+            f"{_s(a['close'])} | {_s(a['proof'])} | {a['objective']:.2f} | "
+            f"{100 * (a['objective'] - row['reference']) / row['reference']:+.3f} % | "
+            f"{100 * a['gap']:.3f} % |"
+        )
+        c = row.get("compact")
+        if c is not None:
+            ratio = c["proof"] / a["proof"] if a["proven"] and c["proven"] else np.nan
+            if np.isfinite(ratio):
+                ratios.append(ratio)
+            line += (
+                f" {_s(c['first'])} | {_s(c['close'])} | {_s(c['proof'])} | "
+                f"{c['objective']:.2f} | {100 * c['gap']:.3f} % | {_s(ratio)} |"
+            )
+        for name in peers:
+            b = row.get(name)
+            line += " - | - |" if b is None else f" {b['time']:.1f} | {b['status']} |"
+        print(line)
+    ours = [r["ours"] for r in rows]
+    proven = [a for a in ours if a["proven"]]
+    print(
+        f"\naccessplan: {len(proven)}/{len(rows)} proven; within 1 % of the reference on "
+        f"{sum(np.isfinite(a['close']) for a in ours)}/{len(rows)}"
+    )
+    if ratios:
+        print(
+            f"compact HiGHS time to proof / accessplan's: median {statistics.median(ratios):.1f}x "
+            f"over {len(ratios)} instances both proved"
+        )
+    compared = [r for r in rows if "compact" in r]
+    if compared:
+        worse = [
+            r["name"] for r in compared if r["ours"]["objective"] > r["compact"]["objective"] + 1e-6
+        ]
+        print(f"at equal time, accessplan's plan worse than compact HiGHS's on: {worse or 'none'}")
+
+
+def run_capacitated(args: argparse.Namespace, peers: list[str]) -> None:
+    """pmedcap1 (``--cpmp``) and the larger sets (``--larger``)."""
+    jobs: list[tuple[str, Instance, float]] = []
+    if args.cpmp:
+        with open(DATA / "cpmp" / "optimal_values.csv") as handle:
+            opt = {r["instance"]: float(r["optimal_value"]) for r in csv.DictReader(handle)}
+        for k in numbers(args.cpmp):
+            inst = read_cpmp(DATA / "cpmp" / f"cpmp{k:02d}.txt")
+            jobs.append(("pmedcap1", inst, opt[inst.name]))
+    if args.larger:
+        folder = DATA / "cpmp" / "larger"
+        with open(folder / "reference_values.csv") as handle:
+            ref = {r["instance"]: float(r["value"]) for r in csv.DictReader(handle)}
+        names = LARGER if args.larger == "all" else args.larger.split(",")
+        for name in names:
+            path = folder / (f"{name}.dat" if name.startswith("SJC") else f"{name}.txt")
+            jobs.append(("larger", read_cpmp(path, floor=False), ref[name]))
+    for group in ("pmedcap1", "larger"):
+        rows = []
+        for _, inst, reference in (j for j in jobs if j[0] == group):
+            row: dict[str, Any] = {"name": inst.name, "reference": reference}
+            row["ours"] = capacitated_ours(inst, reference, args.limit)
+            print(inst.name, "accessplan", row["ours"], flush=True)
+            if args.compact:
+                row["compact"] = capacitated_compact(inst, reference, args.compact)
+                print(inst.name, "compact", row["compact"], flush=True)
+            for name in peers:
+                row[name] = capacitated_spopt(inst, name, args.peer_limit)
+                print(inst.name, name, row[name], flush=True)
+            rows.append(row)
+        if rows:
+            capacitated_table(f"capacitated p-median ({group})", rows, peers)
+
+
 def run(args: argparse.Namespace) -> None:
     peers = [p for p in args.peers.split(",") if p]
     peer_pmed = set(numbers(args.peer_pmed))
@@ -174,19 +376,8 @@ def run(args: argparse.Namespace) -> None:
                 print(inst.name, kind, row["ours"], flush=True)
             if rows:
                 table(f"{kind} (OR-Library pmed)", rows, peers)
-    if args.cpmp:
-        with open(DATA / "cpmp" / "optimal_values.csv") as handle:
-            opt = {r["instance"]: float(r["optimal_value"]) for r in csv.DictReader(handle)}
-        rows = []
-        for k in numbers(args.cpmp):
-            inst = read_cpmp(DATA / "cpmp" / f"cpmp{k:02d}.txt")
-            problem = CapacitatedPMedian.from_cost_matrix(
-                inst.cost, p=inst.p, capacity=inst.capacity, demand=inst.demand
-            )
-            rows.append({"name": inst.name, "optimum": opt[inst.name]})
-            rows[-1]["ours"] = ours(problem, args.limit)
-            print(inst.name, rows[-1]["ours"], flush=True)
-        table("capacitated p-median (pmedcap1)", rows, [])
+    if args.cpmp or args.larger:
+        run_capacitated(args, peers if args.peer_cpmp else [])
     if args.mclp:
         with open(DATA / "mclp" / "reference_values.csv") as handle:
             refs = list(csv.DictReader(handle))
@@ -217,6 +408,9 @@ def main() -> None:
     parser.add_argument("--pmed", default="", help="pmed instances for p-median, e.g. 1-40")
     parser.add_argument("--pcenter", default="", help="pmed instances for p-center")
     parser.add_argument("--cpmp", default="", help="pmedcap1 instances, e.g. 1-20")
+    parser.add_argument("--larger", default="", help="larger CPMP sets: all, or SJC1,lin318_005")
+    parser.add_argument("--compact", type=float, default=0.0, help="HiGHS compact model seconds")
+    parser.add_argument("--peer-cpmp", action="store_true", help="spopt on the CPMP sets too")
     parser.add_argument("--mclp", action="store_true", help="SJC maximal covering")
     parser.add_argument("--peers", default="", help="spopt back ends: cbc,highs")
     parser.add_argument("--peer-pmed", default="1-40", help="pmed instances the peers run")

@@ -1,4 +1,5 @@
-"""Readers for the classic location benchmarks (OR-Library pmed, pmedcap1, SJC).
+"""Readers for the classic location benchmarks (OR-Library pmed, pmedcap1, SJC, and the larger
+capacitated sets SJC1-2, lin318, u724).
 
 They return cost matrices ready for ``from_cost_matrix``; every node is both a client and a
 candidate site.
@@ -40,13 +41,20 @@ def read_pmed(path: str | os.PathLike[str]) -> Instance:
     return Instance(_stem(path), cost, p)
 
 
-def read_cpmp(path: str | os.PathLike[str]) -> Instance:
-    """OR-Library ``pmedcap1`` (cpmpXX.txt): floor of the Euclidean distance."""
+def read_cpmp(path: str | os.PathLike[str], *, floor: bool = True) -> Instance:
+    """Capacitated p-median: first line ``n p``, then ``x y capacity demand`` per node.
+
+    OR-Library ``pmedcap1`` (cpmpXX.txt) takes the floor of the Euclidean distance; the
+    larger sets (SJC1-2, lin318, u724; tab- or space-separated) the distance itself
+    (``floor=False``).
+    """
     with open(path) as handle:
-        n, p = (int(v) for v in handle.readline().split())
+        n, p = (int(v) for v in handle.readline().split()[:2])
         rows = np.loadtxt(handle, dtype=float, ndmin=2)[:n]
     xy = rows[:, :2]
-    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    if floor:
+        cost = np.floor(cost)
     return Instance(_stem(path), cost, p, demand=rows[:, 3], capacity=rows[:, 2])
 
 
