@@ -208,6 +208,7 @@ class TravelNetwork:
         return s.reset_index(drop=True)
 
 
+NetworkFactory = Callable[[Profile, float], "TravelNetwork"]
 # region -> {(layer ids, profile, snap distance): (layers, network)}; holding the layers keeps
 # their ids from being reused while the entry lives.
 _CACHE: weakref.WeakKeyDictionary[
@@ -215,20 +216,33 @@ _CACHE: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+#: region -> how its networks are made when not by :func:`build_network` (a distributed run).
+_FACTORIES: weakref.WeakKeyDictionary[Region, NetworkFactory] = weakref.WeakKeyDictionary()
+
+
+def use_factory(region: Region, factory: NetworkFactory | None) -> None:
+    """Make ``region``'s networks with ``factory(profile, max_snap_m)`` from now on (None:
+    build them here again); cached networks are dropped either way.
+
+    A distributed run (:mod:`accessplan.scale`) gives a factory of networks whose searches
+    run on partitions, so that every analysis that asks :func:`network_for` for the region's
+    network searches there without knowing it.
+    """
+    _CACHE.pop(region, None)
+    if factory is None:
+        _FACTORIES.pop(region, None)
+    else:
+        _FACTORIES[region] = factory
+
+
 def network_for(
-    region: Region,
-    profile: str | Profile,
-    *,
-    max_snap_m: float = MAX_SNAP_M,
-    build: Callable[[], TravelNetwork] | None = None,
+    region: Region, profile: str | Profile, *, max_snap_m: float = MAX_SNAP_M
 ) -> TravelNetwork:
     """The :class:`TravelNetwork` of ``region`` for ``profile``, built once and reused.
 
     The cache follows the region's layer objects: assigning a new ``settlements``,
-    ``facilities`` or ``roads`` to the region builds a new network. ``build`` makes the
-    network when the cache has none (default: :func:`build_network`); a distributed run
-    (:mod:`accessplan.scale`) gives one whose searches run on partitions, so that every
-    analysis asking this function for the region's network uses it.
+    ``facilities`` or ``roads`` to the region builds a new network. A region given a
+    factory (:func:`use_factory`) gets its networks from it.
     """
     prof = get_profile(profile)
     layers = (region.settlements, region.facilities, region.roads)
@@ -238,14 +252,14 @@ def network_for(
     for stale in [k for k in per_region if k[0] != ids]:
         del per_region[stale]  # built on layers the region no longer holds
     if key not in per_region:
-        made = build() if build else build_network(region, prof, max_snap_m=max_snap_m)
+        factory = _FACTORIES.get(region)
+        made = (
+            factory(prof, float(max_snap_m))
+            if factory is not None
+            else build_network(region, prof, max_snap_m=max_snap_m)
+        )
         per_region[key] = (layers, made)
     return per_region[key][1]
-
-
-def forget_networks(region: Region) -> None:
-    """Drop the networks cached for ``region`` (a distributed run's, once it is over)."""
-    _CACHE.pop(region, None)
 
 
 def network_layers(profile: str | Profile) -> tuple[tuple[str, Profile], ...]:
