@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 import pyogrio
 import pytest
-
 from tests.web._server import PASSWORD
 from tests.web.conftest import Server, screenshot
 
@@ -137,7 +136,8 @@ def test_a_planners_day(page: Any, server: Server) -> None:
     pixel = page.evaluate(
         """(id) => {
             const view = window.__accessplan.maps()[0];
-            const feature = view.entry('run:settlements').data.features.find((f) => f.properties.id === id);
+            const places = view.entry('run:settlements').data.features;
+            const feature = places.find((f) => f.properties.id === id);
             view.map.jumpTo({ center: feature.geometry.coordinates, zoom: 15 });
             return view.pixelOf('run:settlements', (p) => p.id === id);
         }""",
@@ -180,7 +180,8 @@ def test_a_planners_day(page: Any, server: Server) -> None:
     page.select_option("[data-test=compare-b]", str(car_id))
     page.click("[data-test=compare-runs]")
     page.wait_for_selector("[data-test=kpi] tbody tr")
-    until(page, "window.__accessplan.maps().length === 2 && window.__accessplan.maps()[1].entries.length > 3")
+    until(page, "window.__accessplan.maps().length === 2")
+    until(page, "window.__accessplan.maps()[1].entries.length > 3")
     assert page.is_visible("#map-b")
     walk = json.loads((folder / "summary.json").read_text())
     by_car = json.loads((server.data / "runs" / str(car_id) / "summary.json").read_text())

@@ -26,6 +26,7 @@ from accessplan.web.config import WebSettings
 from accessplan.web.models import OPEN, InputFile, Job, Region, Role, Run, Scenario, Token, User
 from accessplan.web.models import now as utcnow
 from accessplan.web.schemas import (
+    ERRORS,
     AnalysisSpec,
     CompareOut,
     CompareTableOut,
@@ -72,7 +73,7 @@ def _where(values: list[str] | None) -> dict[str, str]:
 
 def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
     """The ``/api`` routes on ``store``."""
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=ERRORS)
     Viewer = Annotated[Caller, Depends(auth.dependency(Role.VIEWER))]
     Planner = Annotated[Caller, Depends(auth.dependency(Role.PLANNER))]
     Admin = Annotated[Caller, Depends(auth.dependency(Role.ADMIN))]

@@ -2,10 +2,17 @@
 
 # No ``from __future__ import annotations``: pydantic reads these annotations at run time.
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A time in UTC (SQLite gives stored times back without their zone)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+Time = Annotated[dt.datetime, AfterValidator(_utc)]
 RoleName = Literal["viewer", "planner", "admin"]
 Lang = Literal["en", "zh"]
 
@@ -51,8 +58,8 @@ class TokenOut(BaseModel):
 
     id: int
     label: str
-    created_at: dt.datetime
-    expires_at: dt.datetime
+    created_at: Time
+    expires_at: Time
 
 
 class NewTokenOut(TokenOut):
@@ -69,9 +76,9 @@ class JobOut(BaseModel):
     progress: float
     error: str | None
     created_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Time
+    started_at: Time | None
+    finished_at: Time | None
 
 
 class RegionOut(BaseModel):
@@ -84,7 +91,7 @@ class RegionOut(BaseModel):
     summary: dict[str, Any] | None
     job: JobOut | None
     created_by: str
-    created_at: dt.datetime
+    created_at: Time
 
 
 class SyntheticRegion(BaseModel):
@@ -116,7 +123,7 @@ class InputOut(BaseModel):
     size: int
     sha256: str
     uploaded_by: str
-    uploaded_at: dt.datetime
+    uploaded_at: Time
 
 
 class ScenarioOut(BaseModel):
@@ -128,8 +135,8 @@ class ScenarioOut(BaseModel):
     steps: list[Step]
     files: list[InputOut]
     created_by: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Time
+    updated_at: Time
 
 
 class RunOut(BaseModel):
@@ -141,7 +148,7 @@ class RunOut(BaseModel):
     summary: list[dict[str, Any]] | None
     job: JobOut
     created_by: str
-    created_at: dt.datetime
+    created_at: Time
 
 
 class OptionSpec(BaseModel):
@@ -208,3 +215,23 @@ class ConfigOut(BaseModel):
     max_upload_bytes: int
     languages: list[str]
     version: str
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(
+        description="What is wrong and how to fix it (the CLI's message), or the fields a "
+        "request got wrong."
+    )
+
+
+#: The answers any route may give besides its own.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A body that cannot be read (not JSON, not UTF-8)."},
+    401: {"model": Problem, "description": "Not logged in, or the session or token ended."},
+    403: {"model": Problem, "description": "The role does not allow it, or the CSRF check."},
+    404: {"model": Problem, "description": "No such record or file."},
+    409: {"model": Problem, "description": "Not now: a job is open, or a record is in use."},
+    413: {"model": Problem, "description": "Larger than the upload limit."},
+    422: {"model": Problem, "description": "Bad input; the message says what and how to fix."},
+    429: {"model": Problem, "description": "Too many failed logins for this name."},
+}
