@@ -54,6 +54,8 @@ def check(problem: LocationProblem, result: Result, *, max_cost: float = math.in
         return sum(f[j] for j in opened)
     assert isinstance(problem, CapacitatedPMedian | CapacitatedMaxCover)
     demand = problem.q.tolist() if isinstance(problem, CapacitatedPMedian) else weights
+    if result.shares is not None:
+        return check_split(problem, result, opened, demand, max_cost)
     load = [0.0] * m
     total = 0.0
     for i in range(n):
@@ -71,4 +73,43 @@ def check(problem: LocationProblem, result: Result, *, max_cost: float = math.in
             total += weights[i]
     for j in range(m):
         assert load[j] <= float(problem.capacity[j]) + 1e-9, f"site {j} over capacity"
+    return total
+
+
+def check_split(
+    problem: CapacitatedPMedian | CapacitatedMaxCover,
+    result: Result,
+    opened: set[int],
+    demand: list[float],
+    max_cost: float,
+) -> float:
+    """Split demand: shares in [0, 1], a whole client served (or at most whole when
+    covering), only by open sites within reach, loads within capacity."""
+    assert result.shares is not None
+    shares = result.shares.tolist()
+    cost, weights = problem.cost.tolist(), problem.weights.tolist()
+    n, m = problem.n_clients, problem.n_sites
+    load = [0.0] * m
+    total = 0.0
+    for i in range(n):
+        row = shares[i]
+        assert all(0.0 <= v <= 1.0 + 1e-9 for v in row), f"client {i} has a share out of [0, 1]"
+        whole = sum(row)
+        if isinstance(problem, CapacitatedPMedian):
+            assert abs(whole - 1.0) <= 1e-6, f"client {i} is served {whole:g} of its demand"
+        else:
+            assert whole <= 1.0 + 1e-6
+        for j in range(m):
+            if row[j] <= 0:
+                continue
+            assert j in opened, f"client {i} is served by closed site {j}"
+            assert cost[i][j] <= max_cost
+            if isinstance(problem, CapacitatedMaxCover):
+                assert cost[i][j] <= problem.radius
+                total += weights[i] * row[j]
+            else:
+                total += weights[i] * cost[i][j] * row[j]
+            load[j] += demand[i] * row[j]
+    for j in range(m):
+        assert load[j] <= float(problem.capacity[j]) + 1e-6, f"site {j} over capacity"
     return total

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import linprog
 
 from accessplan.optimize import (
     CapacitatedMaxCover,
@@ -275,3 +276,50 @@ def test_capacitated_max_cover_with_forbidden_sites_and_ties(seed: int) -> None:
     assert result.is_optimal
     assert result.objective == capacitated_cover_optimum(problem)
     assert check(problem, result) == result.objective
+
+
+def transport(problem, sites) -> float:
+    """Cheapest split assignment of every client to ``sites`` within capacities: a
+    transportation LP written out here (scipy's linprog), inf when infeasible."""
+    n, cost = problem.n_clients, problem.weights[:, None] * problem.cost
+    k = len(sites)
+    c = np.array(
+        [[cost[i, j] if np.isfinite(cost[i, j]) else 0.0 for j in sites] for i in range(n)]
+    )
+    bounds = [(0, 1 if np.isfinite(problem.cost[i, j]) else 0) for i in range(n) for j in sites]
+    equal = np.zeros((n, n * k))
+    for i in range(n):
+        equal[i, i * k : (i + 1) * k] = 1
+    room = np.zeros((k, n * k))
+    for t in range(k):
+        for i in range(n):
+            room[t, i * k + t] = problem.q[i]
+    out = linprog(
+        c.ravel(),
+        A_ub=room,
+        b_ub=[problem.capacity[j] for j in sites],
+        A_eq=equal,
+        b_eq=np.ones(n),
+        bounds=bounds,
+    )
+    return float(out.fun) if out.status == 0 else math.inf
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_split_demand_matches_enumeration(seed: int) -> None:
+    # every set of p sites with its best split assignment (an LP) against the solver; demands
+    # that often exceed one site's capacity, so that splitting matters
+    rng = np.random.default_rng(300 + seed)
+    n, m, p = 7, 5, 2
+    cost = rng.integers(1, 20, size=(n, m)).astype(float)
+    demand = rng.integers(1, 8, size=n).astype(float)
+    capacity = np.full(m, math.ceil(demand.sum() / p) + 1.0)
+    extra = [{}, {"fixed": [seed % m]}, {"forbidden": [(seed + 1) % m]}][seed % 3]
+    problem = CapacitatedPMedian.from_cost_matrix(
+        cost, p=p, capacity=capacity, demand=demand, split=True, **extra
+    )
+    optimum = min(transport(problem, sites) for sites in plans(problem, p))
+    result = solve(problem, time_limit=60)
+    assert result.is_optimal
+    assert result.objective == pytest.approx(optimum, rel=1e-7)
+    assert check(problem, result) == pytest.approx(result.objective, rel=1e-7)

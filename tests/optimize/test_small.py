@@ -289,6 +289,56 @@ def test_forbidden_site_never_opens_on_ties(cls, params: dict, expected: float, 
         assert result.is_optimal and result.objective == pytest.approx(expected)
 
 
+def test_split_demand_by_hand() -> None:
+    # two clients of demand (and weight) 3, two sites holding 4 each, p = 2:
+    #            X   Y
+    #   client A 1  10
+    #   client B 1   2
+    # whole clients: A at X (3 x 1), B at Y (3 x 2) = 9; split: B sends the 1 unit X has
+    # left there, 3 x 1 + 3 x (1/3 x 1 + 2/3 x 2) = 8
+    cost = np.array([[1, 10], [1, 2]], dtype=float)
+    kwargs = {"p": 2, "weights": [3, 3], "capacity": [4, 4]}
+    whole = CapacitatedPMedian.from_cost_matrix(cost, **kwargs)
+    assert solve(whole).objective == 9 and solve(whole).shares is None
+    problem = CapacitatedPMedian.from_cost_matrix(cost, split=True, **kwargs)
+    result = solve(problem)
+    assert result.is_optimal and result.objective == pytest.approx(8)
+    assert np.allclose(result.shares, [[1, 0], [1 / 3, 2 / 3]])
+    assert result.assignment.tolist() == [0, 1]  # each client's largest share
+    assert check(problem, result) == pytest.approx(8)
+    table = result.plan(problem)
+    assert table["share"].tolist() == pytest.approx([1, 1 / 3, 2 / 3])
+    assert table["site_id"].tolist() == [0, 0, 1]
+
+
+def test_a_client_larger_than_any_site_can_split() -> None:
+    # demand 5 against two sites of 4: whole, it fits nowhere; split, 4/5 at the cheaper
+    # site and 1/5 at the other: 5 x (0.8 x 1 + 0.2 x 2) = 6
+    cost = np.array([[1, 2]], dtype=float)
+    with pytest.raises(InfeasibleError, match="fit no site"):
+        CapacitatedPMedian.from_cost_matrix(cost, p=2, weights=[5], capacity=[4, 4])
+    problem = CapacitatedPMedian.from_cost_matrix(
+        cost, p=2, weights=[5], capacity=[4, 4], split=True
+    )
+    result = solve(problem)
+    assert result.objective == pytest.approx(6) and result.is_optimal
+    assert check(problem, result) == pytest.approx(6)
+
+
+def test_split_cover_counts_covered_parts() -> None:
+    # radius 5 leaves A only site X; one site of capacity 4 (p = 1) covers A (3) and a third
+    # of B: 3 + 1 = 4 of the weight
+    cost = np.array([[1, 10], [1, 2]], dtype=float)
+    problem = CapacitatedMaxCover.from_cost_matrix(
+        cost, p=1, radius=5, weights=[3, 3], capacity=[4, 4], split=True
+    )
+    result = solve(problem)
+    assert result.objective == pytest.approx(4) and result.is_optimal
+    assert check(problem, result) == pytest.approx(4)
+    table = result.plan(problem)
+    assert table["site_id"].tolist() == [0, 0, None]  # B's uncovered part has no site
+
+
 def test_time_out_without_a_plan_is_not_an_input_error(monkeypatch) -> None:
     # a solver that ran out of time with no plan (objective inf) and a finite bound: solve()
     # must report a time-out, which callers cannot mistake for bad input

@@ -30,9 +30,17 @@ def must_serve_all(problem: LocationProblem) -> bool:
     return not isinstance(problem, MaxCover | CapacitatedMaxCover)
 
 
-def value(problem: LocationProblem, sites: np.ndarray, assignment: np.ndarray) -> float:
+def value(
+    problem: LocationProblem,
+    sites: np.ndarray,
+    assignment: np.ndarray,
+    shares: np.ndarray | None = None,
+) -> float:
     """The plan's objective from the data; ``inf`` when a client that must be served is not
-    (or by a site it may not use)."""
+    (or by a site it may not use). ``shares`` (clients x sites) replace the assignment when
+    demand splits."""
+    if shares is not None:
+        return _split_value(problem, shares)
     served = assignment >= 0
     rows = np.flatnonzero(served)
     cost = problem.cost[rows, assignment[rows]]
@@ -50,7 +58,26 @@ def value(problem: LocationProblem, sites: np.ndarray, assignment: np.ndarray) -
     return float(site_cost[sites].sum())
 
 
-def broken(problem: LocationProblem, sites: np.ndarray, assignment: np.ndarray) -> list[str]:
+def _split_value(problem: LocationProblem, shares: np.ndarray) -> float:
+    usable = np.isfinite(problem.cost) & (shares > 0)
+    if (shares > 0).any() and not usable[shares > 0].all():
+        return np.inf
+    total = shares.sum(axis=1)
+    w = problem.weights
+    if isinstance(problem, CapacitatedMaxCover):
+        return float(w @ total)
+    if (total < 1 - _LOAD_TOL * 1e3).any():
+        return np.inf
+    cost = np.where(usable, problem.cost, 0.0)
+    return float(w @ (shares * cost).sum(axis=1))
+
+
+def broken(
+    problem: LocationProblem,
+    sites: np.ndarray,
+    assignment: np.ndarray,
+    shares: np.ndarray | None = None,
+) -> list[str]:
     """The rules the plan breaks, in words (empty when it keeps them all)."""
     faults = []
     m = problem.n_sites
@@ -69,6 +96,8 @@ def broken(problem: LocationProblem, sites: np.ndarray, assignment: np.ndarray) 
     if assignment.shape != (problem.n_clients,):
         faults.append(f"the assignment has shape {assignment.shape}")
         return faults
+    if shares is not None:
+        return faults + _split_faults(problem, is_open, assignment, shares)
     served = assignment >= 0
     rows = np.flatnonzero(served)
     to = assignment[rows]
@@ -94,4 +123,35 @@ def broken(problem: LocationProblem, sites: np.ndarray, assignment: np.ndarray) 
         over = np.flatnonzero(load > problem.capacity * (1 + _LOAD_TOL) + _LOAD_TOL)
         if over.size:
             faults.append(f"sites {over.tolist()} are loaded beyond their capacity")
+    return faults
+
+
+def _split_faults(
+    problem: LocationProblem, is_open: np.ndarray, assignment: np.ndarray, shares: np.ndarray
+) -> list[str]:
+    """Rules of split demand: shares in [0, 1] summing to at most 1 per client, only on open
+    sites a client may use (within the radius when covering), loads within capacity, and
+    the assignment naming each client's largest share."""
+    assert isinstance(problem, CapacitatedPMedian | CapacitatedMaxCover)
+    faults = []
+    if shares.shape != problem.cost.shape:
+        return [f"the shares have shape {shares.shape}, not {problem.cost.shape}"]
+    if (shares < 0).any() or (shares.sum(axis=1) > 1 + 1e-6).any():
+        faults.append("shares are negative or exceed a client's whole demand")
+    used = shares > 0
+    if (used & ~is_open[None, :]).any():
+        faults.append("clients are served by closed sites")
+    reach = np.isfinite(problem.cost)
+    if isinstance(problem, CapacitatedMaxCover):
+        reach &= problem.cost <= problem.radius
+    if (used & ~reach).any():
+        faults.append("clients are served by sites they may not use")
+    demand = problem.q if isinstance(problem, CapacitatedPMedian) else problem.weights
+    load = demand @ shares
+    over = np.flatnonzero(load > problem.capacity * (1 + _LOAD_TOL) + 1e-6)
+    if over.size:
+        faults.append(f"sites {over.tolist()} are loaded beyond their capacity")
+    largest = np.where(used.any(axis=1), np.argmax(shares, axis=1), -1)
+    if (assignment != largest).any():
+        faults.append("the assignment does not name each client's largest share")
     return faults

@@ -255,10 +255,17 @@ class LocationProblem:
             raise InfeasibleError(msg)
 
     def _check_capacity(
-        self, capacity: Any, p: int, demand: np.ndarray, served: np.ndarray
+        self,
+        capacity: Any,
+        p: int,
+        demand: np.ndarray,
+        served: np.ndarray,
+        *,
+        split: bool = False,
     ) -> None:
         """Capacities one per site; the ``p`` largest must hold the demand of the clients
-        that must be ``served``, each of which needs a reachable site large enough."""
+        that must be ``served``, each of which needs a reachable site large enough (unless
+        its demand may ``split``)."""
         values = _vector(capacity, "capacity", self.n_sites, "site")
         self._set("capacity", values)
         usable = np.where(self.forbidden, 0.0, values)
@@ -272,13 +279,15 @@ class LocationProblem:
             )
             raise InfeasibleError(msg)
         reach = np.where(np.isfinite(self.cost), usable[None, :], 0.0).max(axis=1)
+        if split:  # a client's demand may spread over the sites it reaches
+            reach = np.where(np.isfinite(self.cost), usable[None, :], 0.0).sum(axis=1)
         stuck = np.flatnonzero(served & (demand > reach))
         if len(stuck):
             i = int(stuck[0])
             msg = (
                 f"{len(stuck)} client(s) (e.g. {self.client_ids[i]!r} with demand "
-                f"{demand[i]:g}) fit no site they can reach (largest {reach[i]:g}); raise "
-                "capacities or max_cost, or allow more sites."
+                f"{demand[i]:g}) fit no site they can reach (room within reach {reach[i]:g}); "
+                "raise capacities or max_cost, or allow more sites."
             )
             raise InfeasibleError(msg)
 
@@ -405,29 +414,36 @@ class SetCover(LocationProblem):
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class CapacitatedPMedian(LocationProblem):
-    r"""Capacitated p-median, single source: each client is served whole by one open site.
+    r"""Capacitated p-median: each client is served whole by one open site (single source),
+    or, with ``split=True``, its demand may divide over several (multi-source: beds and
+    doctors split, the pupils of one village may not).
 
     .. math::
         \min \sum_{ij} w_i c_{ij} x_{ij} \quad\text{s.t.}\quad \sum_j x_{ij} = 1,\;
         \sum_i q_i x_{ij} \le Q_j y_j,\; x_{ij} \le y_j,\; \sum_j y_j = p,\;
-        x, y \text{ binary}.
+        y \text{ binary},\ x \text{ binary (or in } [0, 1] \text{ when split)}.
 
     ``demand`` (``q``) defaults to the weights; the OR-Library instances use unit weights.
-    With integer demands (and capacities of moderate size) a Lagrangian relaxation of the
-    assignment rows bounds the optimum and fixes variables before HiGHS (see
-    ``_capacitated``); otherwise HiGHS solves the model above directly.
+    Single source runs the capacitated engine (Lagrangian bound with exact knapsacks, plans
+    built from its multipliers, corner MILPs, then HiGHS on the reduced model or
+    branch-and-price; see ``_capacitated``); split demand runs HiGHS on the model above from
+    the engine's plan (see ``_split``).
     """
 
     p: int
     capacity: np.ndarray
     demand: np.ndarray | None = None
+    split: bool = False
 
     def _check(self) -> None:
         self._check_count(self.p)
         self._check_reachable()
+        _check_flag(self.split, "split")
         if self.demand is not None:
             self._set("demand", _vector(self.demand, "demand", self.n_clients, "client"))
-        self._check_capacity(self.capacity, self.p, self.q, np.ones(self.n_clients, dtype=bool))
+        self._check_capacity(
+            self.capacity, self.p, self.q, np.ones(self.n_clients, dtype=bool), split=self.split
+        )
 
     @property
     def q(self) -> np.ndarray:
@@ -438,21 +454,33 @@ class CapacitatedPMedian(LocationProblem):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class CapacitatedMaxCover(LocationProblem):
     r"""Maximal covering with capacities: a covered client is served whole by one open site
-    within ``radius`` whose capacity it shares.
+    within ``radius`` whose capacity it shares (or, with ``split=True``, by several: then a
+    part of a client can be covered).
 
     .. math::
         \max \sum_{ij} w_i x_{ij} \quad\text{s.t.}\quad \sum_{j \in N_i} x_{ij} \le 1,\;
         \sum_i w_i x_{ij} \le Q_j y_j,\; x_{ij} \le y_j,\; \sum_j y_j = p,\;
-        x, y \text{ binary}.
+        y \text{ binary},\ x \text{ binary (or in } [0, 1] \text{ when split)}.
+
+    Solved by the same engine as :class:`CapacitatedPMedian` (covering a client is worth
+    ``-w_i``, leaving it out 0).
     """
 
     p: int
     radius: float
     capacity: np.ndarray
+    split: bool = False
 
     def _check(self) -> None:
         self._check_count(self.p)
         self._set("radius", _number(self.radius, "radius"))
+        _check_flag(self.split, "split")
         self._check_capacity(
             self.capacity, self.p, self.weights, np.zeros(self.n_clients, dtype=bool)
         )
+
+
+def _check_flag(value: Any, name: str) -> None:
+    if not isinstance(value, bool | np.bool_):
+        msg = f"{name} must be True or False, got {value!r}."
+        raise InputError(msg)

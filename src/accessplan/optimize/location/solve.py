@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NamedTuple, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from accessplan.optimize.location._highs import Deadline, Outcome, Progress
 from accessplan.optimize.location._instance import instance
 from accessplan.optimize.location._pcenter import solve_center
 from accessplan.optimize.location._pmedian import solve_median
+from accessplan.optimize.location._split import solve_split
 from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanError, SolverTimeout
 from accessplan.optimize.location.problems import (
     CapacitatedMaxCover,
@@ -51,9 +52,13 @@ class Result:
     open_sites
         Column numbers of the open sites, sorted (labels: ``problem.site_ids``).
     assignment
-        Per client the column of its serving site, -1 when not served (uncovered).
+        Per client the column of its serving site, -1 when not served (uncovered); with
+        split demand, the site serving its largest share.
     runtime
         Seconds.
+    shares
+        With split demand (``split=True``), clients x sites: the share of each client's
+        demand each site serves (rows sum to 1, or less when covering); None otherwise.
     """
 
     objective: float
@@ -63,9 +68,14 @@ class Result:
     open_sites: np.ndarray
     assignment: np.ndarray
     runtime: float
+    shares: np.ndarray | None = None
 
     def plan(self, problem: LocationProblem) -> pd.DataFrame:
-        """Long table ``client_id, site_id, cost`` (site empty and cost NaN when unserved)."""
+        """Long table ``client_id, site_id, cost`` (site empty and cost NaN when unserved);
+        with split demand one row per client and site serving it, and a ``share`` column
+        (a client's unserved part on a row without a site)."""
+        if self.shares is not None:
+            return self._split_plan(problem, self.shares)
         served = self.assignment >= 0
         site = np.where(served, self.assignment, 0)
         return pd.DataFrame(
@@ -75,6 +85,24 @@ class Result:
                     problem.site_ids[s] if ok else None for s, ok in zip(site, served, strict=True)
                 ],
                 "cost": np.where(served, problem.cost[np.arange(problem.n_clients), site], np.nan),
+            }
+        )
+
+    def _split_plan(self, problem: LocationProblem, shares: np.ndarray) -> pd.DataFrame:
+        rows, cols = np.nonzero(shares)
+        left = 1.0 - shares.sum(axis=1)
+        out = np.flatnonzero(left > 1e-9)
+        order = np.argsort(np.concatenate([rows, out]), kind="stable")
+        clients = np.concatenate([rows, out])[order]
+        sites: list[Any] = [problem.site_ids[j] for j in cols] + [None] * len(out)
+        return pd.DataFrame(
+            {
+                "client_id": [problem.client_ids[i] for i in clients],
+                "site_id": pd.Series([sites[k] for k in order], dtype=object),
+                "cost": np.concatenate([problem.cost[rows, cols], np.full(len(out), np.nan)])[
+                    order
+                ],
+                "share": np.concatenate([shares[rows, cols], left[out]])[order],
             }
         )
 
@@ -135,15 +163,21 @@ def solve(
     maximise = isinstance(problem, MaxCover | CapacitatedMaxCover)
     deadline = Deadline(time_limit, _signed(progress, -1.0 if maximise else 1.0))
     rng = np.random.default_rng(seed)
-    open_sites, objective, bound, assignment = solver(problem, deadline, rng, method == "exact")
+    open_sites, objective, bound, assignment, shares = Solved(
+        *solver(problem, deadline, rng, method == "exact")
+    )
     if not np.isfinite(objective):  # no plan serves every client
         _no_plan(problem, proven=bound == np.inf)
     open_sites = np.sort(np.asarray(open_sites, dtype=np.int64))
+    if shares is not None:
+        served = (shares > 0).any(axis=1)
+        assignment = np.where(served, np.argmax(shares, axis=1), -1)
+        shares.setflags(write=False)
     if assignment is None:
         assignment = _nearest(problem, open_sites)
     assignment = np.asarray(assignment, dtype=np.int64)
-    value = _rules.value(problem, open_sites, assignment)
-    faults = _rules.broken(problem, open_sites, assignment)
+    value = _rules.value(problem, open_sites, assignment, shares)
+    faults = _rules.broken(problem, open_sites, assignment, shares)
     if not np.isfinite(value):
         faults.append("clients are left unserved")
     if faults or not np.isclose(value, objective, rtol=1e-7, atol=1e-7):
@@ -164,6 +198,7 @@ def solve(
         _readonly(open_sites),
         _readonly(assignment),
         deadline.elapsed(),
+        shares,
     )
     if progress is not None:
         progress(result.runtime, result.objective, result.bound)
@@ -177,7 +212,14 @@ def solve(
     return result
 
 
-Solved = tuple[np.ndarray, float, float, np.ndarray | None]
+class Solved(NamedTuple):
+    """What a model's solver returns (in the model's own sense: covered weight is positive)."""
+
+    sites: np.ndarray
+    objective: float
+    bound: float
+    assignment: np.ndarray | None = None
+    shares: np.ndarray | None = None
 
 
 def _signed(progress: Progress | None, sign: float) -> Progress | None:
@@ -215,7 +257,7 @@ def _pmedian(p: PMedian, deadline: Deadline, rng: np.random.Generator, exact: bo
     plan = solve_median(
         _weighted(p), p.p, p.fixed, ~p.forbidden, deadline=deadline, rng=rng, exact=exact
     )
-    return plan.open_sites, plan.objective, plan.bound, None
+    return Solved(plan.open_sites, plan.objective, plan.bound, None)
 
 
 def _open(x: np.ndarray, m: int) -> np.ndarray:
@@ -233,14 +275,14 @@ def _maxcover(p: MaxCover, deadline: Deadline, rng: np.random.Generator, exact: 
     covered = float(p.weights[cover[:, greedy].any(axis=1)].sum())
     reachable = float(p.weights[cover[:, ~p.forbidden].any(axis=1)].sum())
     if covered >= reachable:  # everyone who can be covered is: nothing to prove
-        return greedy, covered, reachable, None
+        return Solved(greedy, covered, reachable, None)
     if p.p - int(p.fixed.sum()) <= 1:  # greedy tried every single addition
-        return greedy, covered, covered, None
+        return Solved(greedy, covered, covered, None)
     model = cover_model(p, cover, p.p, integer=exact, seed=_seed(rng))
     start = np.concatenate([_indicator(greedy, p.n_sites), cover[:, greedy].any(axis=1)])
     out = model.solve(deadline, start=start if exact else None)
     sites = _sites_or(out, greedy, p.n_sites) if exact else greedy
-    return sites, float(p.weights[cover[:, sites].any(axis=1)].sum()), out.bound, None
+    return Solved(sites, float(p.weights[cover[:, sites].any(axis=1)].sum()), out.bound, None)
 
 
 def _setcover(p: SetCover, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
@@ -251,16 +293,18 @@ def _setcover(p: SetCover, deadline: Deadline, rng: np.random.Generator, exact: 
     model = set_cover_model(p, cover, site_cost, integer=exact, seed=_seed(rng))
     out = model.solve(deadline, start=_indicator(greedy, p.n_sites) if exact else None)
     sites = _sites_or(out, greedy, p.n_sites) if exact else greedy
-    return sites, float(site_cost[sites].sum()), out.bound, None
+    return Solved(sites, float(site_cost[sites].sum()), out.bound, None)
 
 
 def _pcenter(p: PCenter, deadline: Deadline, rng: np.random.Generator, exact: bool) -> Solved:
     cost = _weighted(p)
     if exact:
         sites, radius, bound = solve_center(p, cost, deadline=deadline, rng=rng)
-        return sites, radius, bound, None
+        return Solved(sites, radius, bound, None)
     sites = _heuristics.farthest_first(cost, p.p, p.fixed, p.forbidden)
-    return sites, float(cost[:, sites].min(axis=1).max()), float(cost.min(axis=1).max()), None
+    return Solved(
+        sites, float(cost[:, sites].min(axis=1).max()), float(cost.min(axis=1).max()), None
+    )
 
 
 def _capacitated(
@@ -269,13 +313,16 @@ def _capacitated(
     rng: np.random.Generator,
     exact: bool,
 ) -> Solved:
-    """The capacitated engine (``_capacitated``): it minimises, so covering comes back
-    negated."""
-    out = _capacitated_engine.solve(instance(p), deadline, rng, exact=exact)
+    """The capacitated engine (``_capacitated``), or ``_split`` when demand may split: both
+    minimise, so covering comes back negated."""
     sign = -1.0 if isinstance(p, CapacitatedMaxCover) else 1.0
+    if p.split:
+        sites, objective, bound, shares = solve_split(p, deadline, rng, exact=exact)
+        return Solved(sites, sign * objective, sign * bound, None, shares)
+    out = _capacitated_engine.solve(instance(p), deadline, rng, exact=exact)
     if out.plan is None:
-        return np.flatnonzero(p.fixed), np.inf, out.bound, None
-    return out.plan.sites, sign * out.plan.cost, sign * out.bound, out.plan.a
+        return Solved(np.flatnonzero(p.fixed), np.inf, out.bound, None)
+    return Solved(out.plan.sites, sign * out.plan.cost, sign * out.bound, out.plan.a)
 
 
 def _no_plan(p: LocationProblem, *, proven: bool) -> NoReturn:
