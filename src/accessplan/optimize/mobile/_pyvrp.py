@@ -6,7 +6,10 @@ lane ``l`` spans ``[l H, l H + W]`` where ``W`` is the workday plus overtime (or
 limit, a bound no route can exceed) and ``H = 3 W + 1``. One vehicle type per depot and day
 holds that depot's vehicles of that day (one per lane with continuity of care): they leave no
 earlier than their first lane's start and are back by their last lane's end, so they can only
-serve clients whose window meets their day. A visit fixed to day ``d`` has the window
+serve clients whose window meets their day. When every client needs one visit on any day
+with vehicles (and teams need not be kept), the days are alike: one vehicle type per depot
+holds all its vehicle-days, without time windows (a plain CVRP), and each route takes the
+next free vehicle-day of its depot. A visit fixed to day ``d`` has the window
 of all lanes of ``d`` (of one team's lane with continuity of care). A client needing one
 visit is a single client whose window spans all its allowed days, so PyVRP itself chooses the
 day; where the allowed days are not one run of lanes, it is a mutually exclusive group of one
@@ -113,13 +116,15 @@ class Adapter:
         self._axis = np.array([d * n_teams + t for d, t in self.lanes], dtype="int64")
         limit = p.workday + p.overtime
         self.window = math.ceil(TIME_SCALE * (limit if math.isfinite(limit) else _bound(p)))
-        #: time windows are needed to keep days (or teams) apart or to bound a workday; a
-        #: single day of one vehicle group without a workday is a plain CVRP
-        self.timed = bool(
-            math.isfinite(limit)
-            or p.continuity
-            or np.count_nonzero(p.vehicles.sum(axis=0)) > 1
+        #: without continuity, when every client needs one visit and may have it on any day
+        #: with vehicles, the days are alike: a route can go on any day that has a vehicle of
+        #: its depot left, so the problem is a plain CVRP with one vehicle type per depot
+        #: (no time windows); otherwise time windows keep the days (and teams) apart
+        open_days = set(np.flatnonzero(p.vehicles.sum(axis=0) > 0).tolist())
+        self.day_free = not p.continuity and all(
+            len(pats[0]) == 1 and open_days <= {pat[0] for pat in pats} for pats in p.patterns
         )
+        self.timed = not self.day_free
         # lanes three windows apart: reaching a neighbouring lane's client costs a vehicle
         # at least two workdays of time warp, which PyVRP's penalties never accept
         self.period = 3 * self.window + 1
@@ -148,7 +153,11 @@ class Adapter:
         #: PyVRP vehicle types: one per depot and day (its lanes' vehicles are alike), or
         #: one per lane with continuity of care (a team keeps its vehicle)
         keys = [
-            (int(self.lane_depot[i]), int(self.lane_day[i]), i if p.continuity else -1)
+            (
+                int(self.lane_depot[i]),
+                -1 if self.day_free else int(self.lane_day[i]),
+                i if p.continuity else -1,
+            )
             for i in range(len(self.lanes))
         ]
         order = {key: g for g, key in enumerate(dict.fromkeys(keys))}
@@ -171,6 +180,7 @@ class Adapter:
         capacity = [int(cap * LOAD_SCALE) if math.isfinite(cap) else int(self.load.sum()) + 1]
         timed = math.isfinite(p.workday)
         who = f"#{self.teams[team][1] + 1}" if p.continuity else ""
+        when = "" if self.day_free else f"@{p.day_label(day)}"
         return self._pyvrp.VehicleType(
             num_available=len(lanes),
             capacity=capacity,
@@ -178,12 +188,12 @@ class Adapter:
             end_depot=depot,
             tw_early=start if self.timed else 0,
             tw_late=end if self.timed else 2 * MISSING,
-            shift_duration=math.ceil(p.workday * TIME_SCALE) if timed else self.window,
+            shift_duration=math.ceil(p.workday * TIME_SCALE) if timed else 2 * MISSING,
             max_overtime=math.ceil(p.overtime * TIME_SCALE) if timed else 0,
             unit_overtime_cost=self.overtime_unit if timed else 0,
             unit_distance_cost=UNIT_DISTANCE_COST,
             fixed_cost=self.route_unit,
-            name=f"{p.depot_ids[depot]}{who}@{p.day_label(day)}",
+            name=f"{p.depot_ids[depot]}{who}{when}",
         )
 
     def lanes_for(self, client: int, day: int, team: int = -1) -> np.ndarray:

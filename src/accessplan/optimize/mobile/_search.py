@@ -13,21 +13,23 @@ the route-level engine:
   feasible position on its day (with continuity of care, the best pattern *and* team). Every
   insertion cost is computed for all positions of all lanes at once (numpy), so a move costs
   a few array operations however long the horizon.
-* **Ruin and recreate** (perturbation): remove a few related clients (near one another, or at
-  random, or the most expensive) with all their visits and reinsert them, hardest first, each
-  with its best pattern (costs blurred by noise); clients that fit nowhere feasibly are
-  dropped when they may be (their prize is finite).
+* **Ruin and recreate** (perturbation): remove 3 to 25 clients (near one another, or at
+  random) with all their visits and reinsert them, hardest first, each with its best pattern
+  (costs blurred by noise); clients that fit nowhere feasibly are dropped when they may be
+  (their prize is finite). Half the iterations instead perturb routes only (PyVRP's own
+  perturbation and local search, on the same patterns, so nothing is rebuilt).
 * **PyVRP local search** after every change, warm-started from the changed routes: the
-  pattern's data are rebuilt (cheap: clients only, the matrices are shared) and PyVRP's
-  operators improve the routes and move single-visit clients between days.
+  pattern's data are rebuilt (cheap: clients only, the matrices are shared; the granular
+  neighbourhoods are computed here with numpy) and PyVRP's operators improve the routes and
+  move single-visit clients between days.
 * **Acceptance**: late acceptance hill climbing (Burke & Bykov 2017), as PyVRP's own iterated
   local search, on the cost with penalties for excess load and time.
 * **Recombination** (Vidal's PIX crossover, simplified): from two elite plans take the routes
   of a random subset of days from one and the others from the second, keep for each client
   the pattern that agrees most with what was copied, remove the rest and reinsert what is
   missing.
-* **Intensification**: on a new best plan and at the end, PyVRP's full iterated local search
-  runs on the best pattern, warm-started from it.
+* **Intensification**: in the last 15 % of the time, PyVRP's full iterated local search runs
+  on the best pattern, warm-started from it.
 
 A problem whose clients all need one visit (and no continuity) has no pattern to choose: it
 goes to PyVRP's search directly with the whole time budget.
@@ -90,8 +92,6 @@ ROUTE_STEP = 0.5
 #: in the same measurements (2.4 % against 2.5 %; 1.6 % against 1.5 % with larger ruins).
 ACCEPT = "lahc"
 TEMPERATURE = 0.002
-#: Share of the time limit given to PyVRP on each new best plan (0: only at the end).
-INTENSIFY = 0.0
 #: PyVRP iterations of the final search when the work is counted (at least, at most).
 FINAL_ITERATIONS = (200, 4000)
 #: Elite plans kept for recombination, and iterations without a new best between crossovers.
@@ -680,6 +680,8 @@ class PatternSearch:
         return improved
 
     def ruin(self, state: State) -> list[int]:
+        """Take out :data:`RUIN` clients (a client and its nearest, or random ones) and some
+        of the dropped ones, all visits; returns them."""
         n = self.p.n_clients
         k = int(self.rng.integers(min(RUIN[0], n), min(RUIN[1], n) + 1))
         active = np.flatnonzero(state.assign != DROPPED)
