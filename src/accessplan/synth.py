@@ -244,16 +244,22 @@ def province(
     province_code: str = "53",
     road_node_spacing_m: float = 100.0,
     services: Sequence[str] = (),
+    n_townships: int | None = None,
+    n_villages: int | None = None,
+    border_roads: bool = False,
+    counties_per_city: int = 99,
 ) -> Region:
     """Draw a synthetic province of mountain counties joined by primary roads.
 
     County ``i`` is ``mountain_county`` with the ``i``-th seed spawned from ``seed``, code
-    ``province_code + "01" + f"{i + 1:02d}"`` and its own cell of a grid of
-    ``ceil(sqrt(n_counties))`` columns, row by row from the south-west; the counties tile the
-    grid edge to edge (the border rivers depend on world coordinates, so a county's details
-    change with its place in the grid). ``primary`` roads run along the border rivers: along
-    each row's southern edge through the valley mouths, and north along the counties' western
-    edges between rows. Ids are renumbered across the province (``V00001``, ``H0001``...).
+    ``province_code + city + county`` (city ``01`` with counties ``01``..``99``; beyond
+    ``counties_per_city`` counties the next city, ``02``, and so on) and its own cell of a
+    grid of ``ceil(sqrt(n_counties))`` columns, row by row from the south-west; the counties
+    tile the grid edge to edge (the border rivers depend on world coordinates, so a county's
+    details change with its place in the grid). ``primary`` roads run along the border
+    rivers: along each row's southern edge through the valley mouths, and north along the
+    counties' western edges between rows. Ids are renumbered across the province
+    (``V00001``, ``H0001``...).
 
     The terrain is one mosaic of the county DEMs, NaN where the grid has no county. It is
     kept for any number of counties: a county's DEM is 0.8 MB (float32), so 70 counties take
@@ -263,30 +269,121 @@ def province(
     Parameters
     ----------
     n_counties
-        Number of counties, 1-99.
+        Number of counties, 1-9,801 (99 cities of 99).
     seed
         Seed from which the counties' seeds are spawned.
     province_code
-        Two-digit province code; the single city is ``province_code + "01"``.
+        Two-digit province code.
     road_node_spacing_m
         Passed to :func:`mountain_county`, and used to split the primary roads (about 70 km
         per county). 70 counties at 18 m have about 1,060,000 road nodes, 19,000 settlements
         and 9,000 facilities (130 per county, 70 of them village clinics); they build in about
         10 s and 0.6 GB.
-    services
-        Passed to :func:`mountain_county`: services added to every county.
+    services, n_townships, n_villages
+        Passed to :func:`mountain_county` for every county (counts None: drawn per county).
+    border_roads
+        Also join every two neighbouring counties by a ``track`` over the ridge between
+        them, from the road node of each nearest their shared border: villages near a
+        county's edge then find clinics and schools across it. Off by default (the province
+        is then the same as before the option).
+    counties_per_city
+        Counties per city (prefecture), 1-99.
 
     Returns
     -------
     Region
-        All counties' layers, admin units with the province and city as parents, roads as
+        All counties' layers, admin units with the province and cities as parents, roads as
         one connected network and the terrain mosaic, in EPSG:32648.
     """
     _check_code(province_code, "province")
-    if not 1 <= n_counties <= 99:
-        msg = f"n_counties must be 1-99 (two-digit county codes); got {n_counties}."
+    if not 1 <= counties_per_city <= 99 or not 1 <= n_counties <= 99 * counties_per_city:
+        msg = (
+            f"need 1 <= counties_per_city <= 99 and 1 <= n_counties <= 99 cities of them; got "
+            f"n_counties={n_counties}, counties_per_city={counties_per_city}."
+        )
         raise InputError(msg)
-    city_code = province_code + "01"
+    codes = [
+        (province_code, f"{i // counties_per_city + 1:02d}", f"{i % counties_per_city + 1:02d}")
+        for i in range(n_counties)
+    ]
+    return _grid_region(
+        codes,
+        seed,
+        road_node_spacing_m=road_node_spacing_m,
+        services=services,
+        n_townships=n_townships,
+        n_villages=n_villages,
+        border_roads=border_roads,
+        name=f"Province {province_code} ({n_counties} synthetic counties)",
+    )
+
+
+def country(
+    n_provinces: int,
+    counties_per_province: int,
+    seed: int = 0,
+    *,
+    road_node_spacing_m: float = 100.0,
+    counties_per_city: int = 10,
+    n_townships: int | None = None,
+    n_villages: int | None = None,
+    border_roads: bool = True,
+) -> Region:
+    """Draw a synthetic country: ``n_provinces`` provinces (codes 11, 12, ...) of
+    ``counties_per_province`` counties in cities of ``counties_per_city``, on one grid.
+
+    Counties are laid as :func:`province` lays them, on a grid of all the country's
+    counties, province after province; county ``i`` takes the ``i``-th seed spawned from
+    ``seed``. With ``border_roads`` (the default here) neighbouring counties, also across
+    province borders, are joined over the ridge between them.
+
+    The whole country is drawn in memory (about 1 MB of terrain per county); China's 2,800
+    counties with about 210 villages each (``n_villages=210``) take tens of GB this way, so
+    a national run draws it province by province (``accessplan synth country`` writes each
+    province's counties to the store in turn).
+    """
+    if not 1 <= n_provinces <= 89:
+        msg = f"n_provinces must be 1-89 (two-digit codes 11..99); got {n_provinces}."
+        raise InputError(msg)
+    if not 1 <= counties_per_city <= 99 or not (
+        1 <= counties_per_province <= 99 * counties_per_city
+    ):
+        msg = (
+            "need 1 <= counties_per_city <= 99 and 1 <= counties_per_province <= 99 cities "
+            f"of them; got {counties_per_province} and {counties_per_city}."
+        )
+        raise InputError(msg)
+    codes = [
+        (f"{11 + p}", f"{i // counties_per_city + 1:02d}", f"{i % counties_per_city + 1:02d}")
+        for p in range(n_provinces)
+        for i in range(counties_per_province)
+    ]
+    return _grid_region(
+        codes,
+        seed,
+        road_node_spacing_m=road_node_spacing_m,
+        services=(),
+        n_townships=n_townships,
+        n_villages=n_villages,
+        border_roads=border_roads,
+        name=f"Country ({n_provinces} provinces, {len(codes)} synthetic counties)",
+    )
+
+
+def _grid_region(
+    codes: list[tuple[str, str, str]],
+    seed: int,
+    *,
+    road_node_spacing_m: float,
+    services: Sequence[str],
+    n_townships: int | None,
+    n_villages: int | None,
+    border_roads: bool,
+    name: str,
+) -> Region:
+    """Counties of the given (province, city, county) codes on one grid: see
+    :func:`province`."""
+    n_counties = len(codes)
     n_cols = math.ceil(math.sqrt(n_counties))
     n_rows = math.ceil(n_counties / n_cols)
     cells = [divmod(i, n_cols) for i in range(n_counties)]
@@ -298,39 +395,44 @@ def province(
         mountain_county(
             s,
             origin=o,
-            county_code=f"{city_code}{i + 1:02d}",
+            county_code="".join(code),
             road_node_spacing_m=road_node_spacing_m,
             services=services,
+            n_townships=n_townships,
+            n_villages=n_villages,
         )
-        for i, (s, o) in enumerate(zip(seeds, origins, strict=True))
+        for s, o, code in zip(seeds, origins, codes, strict=True)
     ]
     terrain = _mosaic([c.terrain for c in counties], cells, n_rows, n_cols)
     roads = _join_counties(
-        [c.roads for c in counties], cells, origins, terrain, road_node_spacing_m
+        [c.roads for c in counties], cells, origins, terrain, road_node_spacing_m, border_roads
     )
+    provinces = list(dict.fromkeys(p for p, _, _ in codes))
+    cities = list(dict.fromkeys((p, c) for p, c, _ in codes))
     admin_units = pd.concat(
         [
             pd.DataFrame(
                 {
-                    "code": [province_code, city_code],
-                    "name": [f"Province {province_code}", f"City {city_code}"],
-                    "level": ["province", "city"],
-                    "parent": ["", province_code],
+                    "code": provinces + [p + c for p, c in cities],
+                    "name": [f"Province {p}" for p in provinces]
+                    + [f"City {p + c}" for p, c in cities],
+                    "level": ["province"] * len(provinces) + ["city"] * len(cities),
+                    "parent": [""] * len(provinces) + [p for p, _ in cities],
                 }
             ),
             *(c.admin_units for c in counties),
         ],
         ignore_index=True,
     )
-    admin_units.loc[admin_units["level"] == "county", "parent"] = city_code
+    county_rows = (admin_units["level"] == "county").to_numpy()
+    admin_units.loc[county_rows, "parent"] = admin_units.loc[county_rows, "code"].str[:4]
     settlements = pd.concat([c.settlements for c in counties], ignore_index=True)
     settlements["id"] = _ids("V", len(settlements), 4)
     facilities = pd.concat([c.facilities for c in counties], ignore_index=True)
     facilities["id"] = _facility_ids(facilities["service"])
     logger.info(
-        "synthetic province %s: %d counties, %d settlements, %d facilities, %d road nodes",
-        province_code,
-        n_counties,
+        "%s: %d settlements, %d facilities, %d road nodes",
+        name,
         len(settlements),
         len(facilities),
         len(roads.nodes),
@@ -341,7 +443,7 @@ def province(
         roads=roads,
         admin_units=admin_units,
         terrain=terrain,
-        name=f"Province {province_code} ({n_counties} synthetic counties)",
+        name=name,
         catalogue=counties[0].catalogue,
     )
 
@@ -1030,12 +1132,14 @@ def _join_counties(
     origins: list[tuple[float, float]],
     terrain: Terrain,
     spacing: float,
+    border_roads: bool = False,
 ) -> RoadNetwork:
     """All county networks plus primary roads along the border rivers, as one network.
 
     Each row's southern edge carries a road through its counties' valley mouths (road node
     0 of each county); the western edge of a county with a county to its north carries a road
-    to that row. Primary roads take rise and fall from the terrain mosaic.
+    to that row. Primary roads take rise and fall from the terrain mosaic. With
+    ``border_roads``, a track joins each two neighbouring counties (:func:`_border_tracks`).
     """
     where = {rc: i for i, rc in enumerate(cells)}
     corners = {rc: _county_corner(o) for rc, o in zip(cells, origins, strict=True)}
@@ -1047,6 +1151,7 @@ def _join_counties(
 
     u: list[int] = []
     v: list[int] = []
+    highway: list[str] = []
     for row in sorted({r for r, _ in cells}):
         stops = [mouths[i] for (r, _), i in where.items() if r == row]
         # corners where a road comes up from the row below or goes on to the row above
@@ -1058,17 +1163,34 @@ def _join_counties(
         if (r + 1, c) in where:
             u.append(point(corners[(r, c)]))
             v.append(point(corners[(r + 1, c)]))
+    highway += ["primary"] * len(u)
+    starts = np.cumsum([0] + [len(n.nodes) for n in networks])
+    ends: dict[int, int] = {}  # trunk point -> node of a county network
+    if border_roads:
+        for (a, a_node), (b, b_node) in _border_tracks(networks, where):
+            xy_a = tuple(networks[a].nodes.loc[a_node, ["x", "y"]])
+            xy_b = tuple(networks[b].nodes.loc[b_node, ["x", "y"]])
+            u.append(point(xy_a))
+            v.append(point(xy_b))
+            ends[points[xy_a]] = int(starts[a] + a_node)
+            ends[points[xy_b]] = int(starts[b] + b_node)
+            highway.append("track")
     xy = np.array(list(points), dtype="float64")
     attributes = pd.DataFrame(
-        {"highway": "primary", "oneway": False, "surface": "asphalt"}, index=range(len(u))
+        {
+            "highway": highway,
+            "oneway": False,
+            "surface": ["asphalt" if h == "primary" else "gravel" for h in highway],
+        },
+        index=range(len(u)),
     )
     trunk = RoadNetwork.from_segments(
         xy, np.array(u), np.array(v), attributes, max_segment_m=spacing
     )
     trunk = trunk.with_elevation(terrain, terrain.crs)
-    starts = np.cumsum([0] + [len(n.nodes) for n in networks])
     target = np.full(len(trunk.nodes), -1, dtype=np.int64)
     target[[points[m] for m in mouths]] = starts[:-1]
+    target[list(ends)] = list(ends.values())
     fresh = target < 0
     target[fresh] = starts[-1] + np.arange(fresh.sum())
     edges = [
@@ -1078,3 +1200,23 @@ def _join_counties(
     edges.append(trunk.edges.assign(u=target[trunk.edges["u"]], v=target[trunk.edges["v"]]))
     nodes = [*(n.nodes for n in networks), trunk.nodes[fresh]]
     return RoadNetwork(pd.concat(nodes, ignore_index=True), pd.concat(edges, ignore_index=True))
+
+
+def _border_tracks(
+    networks: list[RoadNetwork], where: dict[tuple[int, int], int]
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """For each two counties side by side or one above the other: the node of each county's
+    own roads nearest their shared border (the first county's), and the other county's node
+    nearest to it, as ``((county, node), (county, node))``."""
+    tracks = []
+    for (r, c), a in sorted(where.items()):
+        for (dr, dc), axis in (((0, 1), 0), ((1, 0), 1)):
+            b = where.get((r + dr, c + dc))
+            if b is None:
+                continue
+            xy_a = networks[a].nodes[["x", "y"]].to_numpy()
+            xy_b = networks[b].nodes[["x", "y"]].to_numpy()
+            a_node = int(np.argmax(xy_a[:, axis]))  # towards the neighbour (east or north)
+            b_node = int(np.argmin(np.hypot(*(xy_b - xy_a[a_node]).T)))
+            tracks.append(((a, a_node), (b, b_node)))
+    return tracks

@@ -129,7 +129,7 @@ def solve_partition(
     passes = []
     while True:
         sub = store.sub_region(buffer_box(partition.core, radius), joins_key)
-        answers, worst, n_uncertain = _answer(sub, profile, queries, owned, max_snap_m)
+        answers, _, worst, n_uncertain = _answer(sub, profile, queries, owned, max_snap_m)
         passes.append(
             {
                 "radius_m": radius,
@@ -162,9 +162,9 @@ def _answer(
     queries: list[Query],
     owned: dict[str, np.ndarray],
     max_snap_m: float,
-) -> tuple[dict[str, Any], float, int]:
-    """Answers for the owned targets on ``sub``, the largest uncertain time and how many
-    answers are uncertain."""
+) -> tuple[dict[str, Any], dict[str, np.ndarray], float, int]:
+    """Answers for the owned targets on ``sub``, whether each target's (or edge's) is
+    certain, the largest uncertain time and how many answers are uncertain."""
     quiet = logging.getLogger("accessplan.travel.network")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # a cut network's far places and parts are expected
@@ -183,6 +183,7 @@ def _answer(
     engine = LocalEngine(net)
     tau = _Tau(net, frontier)
     answers: dict[str, Any] = {}
+    certain: dict[str, np.ndarray] = {}
     worst, n_uncertain = 0.0, 0
     for query in queries:
         src = local.reindex(query.sources).to_numpy()
@@ -203,6 +204,7 @@ def _answer(
                     )
             reach = [edge_reach(starts, lim) for lim in query.limits]
             answers[query.key()] = (edges, [(fu[at], fv[at]) for fu, fv in reach])
+            certain[query.key()] = sure
             unsure = int((~sure).sum())
             if unsure:
                 worst = max(worst, limit)
@@ -232,10 +234,11 @@ def _answer(
             sure = tau.certain(np.full(len(tgt_nodes), limit), t_tau)
             answers[query.key()] = (present[s_pos], tpos[t_idx], minutes)
             bad = np.full(int((~sure).sum()), limit)
+        certain[query.key()] = sure
         n_uncertain += len(bad)
         if len(bad):
             worst = max(worst, float(bad.max()))
-    return answers, worst, n_uncertain
+    return answers, certain, worst, n_uncertain
 
 
 class _Tau:
