@@ -324,7 +324,10 @@ class _cluster:
             raise ImportError(msg) from exc
         if self.address is None:
             self.cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: Dask's dashboard shows progress
             )
             self.client = Client(self.cluster)
         else:
