@@ -30,9 +30,10 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from accessplan._errors import InputError
-from accessplan.region import Region, mode_access
+from accessplan.region import Region, RoadNetwork, mode_access
 from accessplan.travel._contract import Engine, SearchGraph, chain_arcs
 from accessplan.travel.profiles import Profile, get_profile, offroad_walk_minutes
 
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Default distance (m) beyond which a point's walk to the road is flagged.
 MAX_SNAP_M = 1000.0
+#: Points whose candidate roads are gathered at once when joining places to roads.
+_CANDIDATE_CHUNK = 4096
 #: Snap points this close (m) to an edge end join that node instead of splitting the edge.
 _NODE_TOLERANCE_M = 0.01
 #: How an arc is travelled (``TravelNetwork.arc_mode``).
@@ -299,13 +302,12 @@ def place_joins(
     )
     if places is not None:
         points = points[places]
-    lines = region.roads.edge_lines()
     walkable = _usable(*times[layers[0][0]])
-    edge, frac, snap_m = _nearest_roads(points, lines, walkable)
+    edge, frac, snap_m = _nearest_roads(points, region.roads, walkable)
     place = np.arange(len(points))
     drive_only = _usable(*times["drive"]) & ~walkable if "drive" in times else None
     if drive_only is not None and drive_only.any():
-        d_edge, d_frac, d_snap_m = _nearest_roads(points, lines, drive_only)
+        d_edge, d_frac, d_snap_m = _nearest_roads(points, region.roads, drive_only)
         nearer = np.flatnonzero(d_snap_m < snap_m)
         place = np.concatenate([place, nearer])
         edge = np.concatenate([edge, d_edge[nearer]])
@@ -446,17 +448,47 @@ def _usable(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
 
 
 def _nearest_roads(
-    points: np.ndarray, lines: np.ndarray, usable_edges: np.ndarray
+    points: np.ndarray, roads: RoadNetwork, usable_edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each point, the nearest of the ``usable_edges`` (a mask): its index, the share of
-    its length where the point projects, and the distance (m)."""
+    its length where the point projects, and the distance (m).
+
+    Only edges that may be the nearest become shapely lines (a line costs about 230 bytes:
+    all of a 1 M-edge province's would be most of its network's memory). The nearest edge
+    of point ``p`` lies within ``d`` of it, ``d`` its distance to any edge (here: the best of
+    the edges with the nearest midpoints), so its midpoint lies within ``d`` plus half the
+    longest edge; those edges are the candidates, and shapely's nearest among them is the
+    nearest of all.
+    """
     usable = np.flatnonzero(usable_edges)
-    tree = shapely.STRtree(lines[usable])
-    (pt_idx, line_idx), snap_m = tree.query_nearest(points, return_distance=True, all_matches=False)
+    xy = roads.nodes[["x", "y"]].to_numpy()
+    ends_u = xy[roads.edges["u"].to_numpy()[usable]]
+    ends_v = xy[roads.edges["v"].to_numpy()[usable]]
+    tree = cKDTree((ends_u + ends_v) / 2)
+    reach = float(np.hypot(*(ends_v - ends_u).T).max()) / 2
+    point_xy = shapely.get_coordinates(points).reshape(len(points), 2)
+
+    def lines(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(shapely.linestrings(np.stack([ends_u[rows], ends_v[rows]], axis=1)))
+
+    k = min(8, len(usable))
+    _, near = tree.query(point_xy, k=k)
+    near = near.reshape(len(points), k)
+    bound = shapely.distance(lines(near.ravel()), np.repeat(points, k)).reshape(-1, k).min(1)
+    found = []
+    for start in range(0, len(points), _CANDIDATE_CHUNK):
+        stop = start + _CANDIDATE_CHUNK
+        hits = tree.query_ball_point(point_xy[start:stop], bound[start:stop] + reach + 1e-6)
+        found.append(np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])))
+    candidates = np.unique(np.concatenate(found))
+    shapes = lines(candidates)
+    (pt_idx, line_idx), snap_m = shapely.STRtree(shapes).query_nearest(
+        points, return_distance=True, all_matches=False
+    )
     order = np.argsort(pt_idx, kind="stable")
     line_idx, snap_m = line_idx[order], snap_m[order]
-    edge = usable[line_idx]
-    return edge, shapely.line_locate_point(lines[edge], points, normalized=True), snap_m
+    frac = shapely.line_locate_point(shapes[line_idx], points, normalized=True)
+    return usable[candidates[line_idx]], frac, snap_m
 
 
 def _layer_arcs(
