@@ -82,3 +82,59 @@ def test_a_trip_can_change_mode_inside_a_chain() -> None:
     assert table.loc["A", "minutes_to_village_clinic"] == pytest.approx(0.0)
     net = network_for(region, crawler)
     assert len(net.search.nodes) == 3 * 2 + 4  # two kept road nodes per layer, four places
+
+
+def contracted_from_the_full_graph(net) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
+    """The search graph as it was built before the full graph stopped being built first: the
+    chains of the road pieces, then the full graph's layer changes and walks to and from
+    places that start at a kept node (read from ``net.graph`` and ``net.arc_mode``)."""
+    from accessplan.travel._contract import chain_arcs
+    from accessplan.travel.network import CHANGE, OFF_ROAD, _csr_min
+
+    parts, search = net.parts, net.search
+    size, n_layers = net.layer_size, len(net.layers)
+    kept = np.zeros(size, dtype=bool)
+    kept[search.nodes[search.nodes < size]] = True
+    a, b, edge, share = parts.pieces
+    cost = np.stack([np.stack([f[edge] * share, w[edge] * share]) for f, w in parts.layer_times])
+    change = np.full((2, n_layers, n_layers), np.inf)
+    change[:, np.arange(n_layers), np.arange(n_layers)] = 0.0
+    if n_layers == 3:
+        change[1, 0, 1] = change[1, 1, 2] = change[:, 0, 2] = 0.0
+    src, dst, minutes = chain_arcs(a, b, cost, kept, parts.vehicle.astype(np.int64), change)
+    g = net.graph.tocoo()
+    other = np.isin(net.arc_mode, [CHANGE, OFF_ROAD])
+    stays = other & ((g.row >= n_layers * size) | kept[g.row % size])
+    position = search.position
+    graph, _ = _csr_min(
+        position[np.concatenate([src, g.row[stays]])],
+        position[np.concatenate([dst, g.col[stays]])],
+        np.concatenate([minutes, g.data[stays]]),
+        np.empty((len(src) + int(stays.sum()), 0), dtype=np.int64),
+        len(search.nodes),
+    )
+    return graph.indptr, graph.indices, graph.data
+
+
+@pytest.mark.parametrize("profile", ["car", "walk"])
+@pytest.mark.parametrize("where", ["andorra", "county", "province"])
+def test_the_search_graph_built_without_the_full_graph_is_the_same(
+    where: str, profile: str, request: pytest.FixtureRequest
+) -> None:
+    """Built straight from the road pieces, the search graph holds the same arrays as the
+    one contracted from the full graph, and the components are the full graph's weakly
+    connected ones (scipy on ``net.graph``)."""
+    from scipy.sparse.csgraph import connected_components
+
+    region = {
+        "andorra": lambda: request.getfixturevalue("andorra"),
+        "county": lambda: synth.mountain_county(0),
+        "province": lambda: synth.province(3, seed=1, road_node_spacing_m=250.0),
+    }[where]()
+    net = network_for(region, profile)
+    built = (net.search.graph.indptr, net.search.graph.indices, net.search.graph.data)
+    for got, expected in zip(built, contracted_from_the_full_graph(net), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    _, labels = connected_components(net.graph, directed=True, connection="weak")
+    places = np.concatenate([net.settlement_nodes, net.facility_nodes])
+    np.testing.assert_array_equal(net.snaps["component"].to_numpy(), labels[places])
