@@ -26,6 +26,7 @@ a national run from both.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import pickle
@@ -189,6 +190,13 @@ def run_worker(mode: str, folder: str, workers: int) -> None:
             start = max(s[0] for s in stages if s[0] <= min(t[0] for t in tasks if t[1] == label))
             rounds.append({"label": label, "wall_s": end - start})
         out["rounds"] = rounds
+        # the coordinator's stages: from each stage message to the next (rounds left out)
+        marks = [*stages, (time.perf_counter(), "end")]
+        out["stages"] = [
+            {"stage": a[1], "wall_s": b[0] - a[0]}
+            for a, b in itertools.pairwise(marks)
+            if "searches on" not in a[1]
+        ]
         client.close()
         cluster.close()
     out["wall_s"] = time.perf_counter() - t0
@@ -258,6 +266,8 @@ def report(
     print(f"| distributed ({w} workers) | {p['wall_s']:.0f} | {p['peak_mb']:,.0f} | {peaks} |")
     print(f"| one process | {s['wall_s']:.0f} | {s['peak_mb']:,.0f} | |")
     print()
+    stages = ", ".join(f"{st['stage']} {st['wall_s']:.1f}" for st in p["stages"])
+    print(f"coordinator stages (s): {stages}")
     print(
         f"partition work {part_wall:.0f} s -> {rate:.2f} counties per minute per worker; "
         f"coordinator {coordinator:.0f} s; speed-up {s['wall_s'] / p['wall_s']:.2f}x; "

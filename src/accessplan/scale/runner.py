@@ -180,11 +180,11 @@ def run_steps(
             check(region, dict(step.options), step.naming)
         if step.kind in PARTITIONED:
             for prof, max_snap_m, queries in planned_queries(region, step):
+                say(f"{step.name}: {prof.name} joins")
                 network = run.network(prof, max_snap_m)
                 assert isinstance(network.remote, PartitionedEngine)
-                say(
-                    f"{step.name}: {prof.name} searches on {len(run.store.partitions())} partitions"
-                )
+                n_parts = len(run.store.partitions())
+                say(f"{step.name}: {prof.name} searches on {n_parts} partitions")
                 network.remote.prefetch(queries)
             say(step.name)
             results.append((step, kind.run(context, dict(step.options))))
@@ -251,6 +251,7 @@ def run_distributed(
     )  # fmt: skip
     with _cluster(scheduler, workers) as client, _store_folder(store) as root:
         runner = DaskRunner(client, retries=retries, progress=round_progress)
+        say("store")
         run = partition_region(region, root, runner, level=level, hint=float(hint))
         try:
             results = run_steps(run, scenario, say)
