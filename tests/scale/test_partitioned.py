@@ -159,3 +159,29 @@ def test_answers_called_certain_are_exact_and_the_uncertain_ones_include_wrong_o
     finally:
         scale.release(run)
     assert sure_equal > 100 and wrong_unsure > 10
+
+
+def test_site_selection_runs_once_per_county(tmp_path: Path) -> None:
+    """A step that is per county by nature (site selection) runs once per county, on the
+    county's own villages and facilities, as steps ``site-<county code>``; each equals the
+    analysis run directly on that county's region."""
+    region = synth.province(
+        4, seed=5, road_node_spacing_m=1000.0, n_townships=3, n_villages=30, border_roads=True
+    )
+    options = {"tier": "township_health_center", "model": "mclp", "p": 1, "threshold": 30}
+    step = Scenario.one_step("site", options).steps[0]
+    run = scale.partition_region(region, tmp_path / "store", scale.SerialRunner())
+    try:
+        results = scale.run_steps(run, Scenario(region=None, steps=(step,), name="site"))
+    finally:
+        scale.release(run)
+    codes = sorted(region.admin_units.loc[region.admin_units["level"] == "county", "code"])
+    assert [s.name for s, _ in results] == [f"site-{c}" for c in codes]
+    for (named, result), part in zip(results, run.store.partitions(), strict=True):
+        own = region.settlements.loc[county(region.settlements["admin_code"]) == part.code]
+        assert sorted(result.region.settlements["id"]) == sorted(own["id"])
+        again = single_process(
+            run.store.county_region(part, buffer_box(part.core, scale.runner.COUNTY_BUFFER_M)),
+            Scenario(region=None, steps=(step,), name="site"),
+        )[0][1]
+        assert csv_tables([(named, result)]) == csv_tables([(named, again)])

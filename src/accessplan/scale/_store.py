@@ -239,6 +239,34 @@ class Store:
             covers_all=len(frontier) == 0 and len(on_inexact) == 0,
         )
 
+    def county_region(self, partition: Partition, box: Box) -> Region:
+        """The places ``partition`` owns, on the roads whose boxes meet ``box`` (an
+        analysis that is per county by nature runs on it)."""
+        meta = self.meta()
+        x0, y0, x1, y1 = box
+        inside = [("maxx", ">=", x0), ("minx", "<=", x1), ("maxy", ">=", y0), ("miny", "<=", y1)]
+        edges = pd.read_parquet(self.root / "road_edges.parquet", filters=inside)
+        edges = edges.sort_values("edge", kind="stable").reset_index(drop=True)
+        node_ids = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
+        nodes = self._nodes(edges, node_ids)
+        local = pd.Series(np.arange(len(node_ids)), index=node_ids)
+        roads = RoadNetwork(
+            nodes[["x", "y", "z"]].reset_index(drop=True),
+            edges.drop(columns=["edge", "owner", "minx", "maxx", "miny", "maxy"]).assign(
+                u=local[edges["u"].to_numpy()].to_numpy(),
+                v=local[edges["v"].to_numpy()].to_numpy(),
+            ),
+        )
+        return Region(
+            settlements=self._places("settlements", self.owned("settlements", partition.index)),
+            facilities=self._places("facilities", self.owned("facilities", partition.index)),
+            roads=roads,
+            admin_units=pd.read_parquet(self.root / "admin_units.parquet"),
+            name=partition.name,
+            tiers={k: tuple(t) for k, t in meta["tiers"].items()},
+            catalogue=Catalogue.from_dict(meta["catalogue"]),
+        )
+
     def owned(self, layer: str, partition: int) -> np.ndarray:
         """Rows (region order) of ``layer`` (settlements, facilities, road_edges) that
         ``partition`` owns."""

@@ -18,6 +18,7 @@ run again reads them instead of computing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -38,10 +39,10 @@ from accessplan.measures.coverage import DEFAULT_THRESHOLDS
 from accessplan.measures.equity import DEFAULT_CATCHMENT, DEFAULT_PROFILE, DEFAULT_SERVICE
 from accessplan.region import Region
 from accessplan.run import check_target, load_region, write_run_folder
-from accessplan.scale._plan import plan, speed_bound
+from accessplan.scale._plan import Partition, plan, speed_bound
 from accessplan.scale._store import Store
 from accessplan.scale.engine import PartitionedEngine, Runner, partitioned_network
-from accessplan.scale.partition import Query
+from accessplan.scale.partition import Query, buffer_box
 from accessplan.settings import Scenario, Step
 from accessplan.travel.network import TravelNetwork, place_joins, use_factory
 from accessplan.travel.profiles import Profile, get_profile
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 #: Kinds whose searches run on partitions; the others that need a region run per county.
 PARTITIONED = ("access", "equity")
+#: Roads this far (m) beyond a county's own places belong to its per-county runs.
+COUNTY_BUFFER_M = 10_000.0
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Distributed:
     store: Store
     runner: Runner
     hint: float = 60.0
+    county_buffer_m: float = COUNTY_BUFFER_M
     engines: dict[str, PartitionedEngine] = field(default_factory=dict)
 
     def network(self, profile: Profile, max_snap_m: float) -> TravelNetwork:
@@ -192,12 +196,32 @@ def run_steps(
             say(step.name)
             results.append((step, kind.run(context, dict(step.options))))
         else:
-            msg = (
-                f"step {step.name!r} ({step.kind}) runs per county in a distributed run, which "
-                "this version does not do yet; run it with `accessplan run` on each county."
-            )
-            raise InputError(msg)
+            say(f"{step.name}: per county on {len(run.store.partitions())} partitions")
+            results += per_county(run, step, scenario.seed)
     return results
+
+
+def per_county(run: Distributed, step: Step, seed: int) -> list[tuple[Step, AnalysisResult]]:
+    """``step`` once per partition, in parallel, on the partition's own places and the roads
+    within ``county_buffer_m`` of them; the results as steps ``<step>-<code>``."""
+    partitions = run.store.partitions()
+    calls = [(str(run.store.root), p, step, seed, run.county_buffer_m) for p in partitions]
+    done = {
+        r["partition"]: r["result"] for r in run.runner.run(county_step, calls, label=step.name)
+    }
+    return [
+        (dataclasses.replace(step, name=f"{step.name}-{p.code}"), done[p.index]) for p in partitions
+    ]
+
+
+def county_step(
+    store_root: str, partition: Partition, step: Step, seed: int, buffer_m: float
+) -> dict[str, Any]:
+    """One county's run of ``step`` (a Dask task)."""
+    region = Store(store_root).county_region(partition, buffer_box(partition.core, buffer_m))
+    context = Context(region=lambda: region, seed=seed, progress=lambda _stage: None)
+    result = analysis(step.kind).run(context, dict(step.options))
+    return {"partition": partition.index, "result": result}
 
 
 def run_distributed(
