@@ -2,24 +2,33 @@ r"""The capacitated engine: capacitated p-median and maximal covering, one solve
 
 Both are read as one model (``_instance``): open ``p`` sites, serve each client whole from
 one open site within capacities (or leave it unserved where the model allows), least total
-cost. The engine runs, within one deadline:
+cost. Within one deadline the engine runs:
 
 1. **Bound and first plans.** Subgradient ascent on the Lagrangian relaxation of the
-   assignment rows (one exact knapsack per site, ``_lagrange``, ``_knapsack``). Every few
-   steps the multipliers build a plan: the site with the best knapsack opens with its
-   clients, they leave the other knapsacks, ``p`` times (``_assign.sequential``); the
-   clients left over are placed by regret, repaired by ejection, improved by shifts and
-   ejection chains and by moving each site to the best place for its clients.
-   On lin318 (318 points, p = 40 and 100) these plans start 4-6 % above the optimum where
-   the sites of an uncapacitated p-median start 9-15 % above.
-2. **Corners.** Small MILPs around the best plan, solved by HiGHS (``_neighbourhood``).
-3. **Proof.** The pairs and sites that cannot be part of a plan better than the best one
-   (their forced use lifts the Lagrangian bound above its cost) leave the model; HiGHS
-   solves what is left, with the rows :math:`\sum_i (c_{ij} - u_i) x_{ij} \ge K_j(u) y_j`
-   that lift its LP bound to the Lagrangian one, from the best plan.
+   assignment rows (one exact knapsack per site; ``_lagrange``, ``_knapsack``). From step
+   150 on, every 20 steps, and ten times from the best multipliers at the end, the
+   multipliers build a plan: the site with the best knapsack opens with its clients, they
+   leave the other knapsacks, ``p`` times (``_assign.sequential``); the clients left over
+   are placed by regret, repaired by ejection, improved by shifts and ejection chains and by
+   moving each site to the best place for its clients (``_assign``). Plans from early
+   multipliers are poor (lin318_040: 52,700 from the first 400 steps, 48,900 from the
+   multipliers of step 1,000; the optimum is 47,988); these start 2-5 % above the optimum
+   where the sites of an uncapacitated p-median started 9-15 % above.
+2. **Corners.** Small MILPs around the best plan, solved by HiGHS (``_neighbourhood``):
+   three nearby open sites first, more when a round of them gains nothing.
+3. **Proof, in slices of growing length with corners between them.** When the pairs and
+   sites that cannot be part of a better plan (their forced use lifts the Lagrangian bound
+   above its cost) leave at most ``_SMALL_PAIRS`` pairs per client, HiGHS solves what is
+   left with the rows :math:`\sum_i (c_{ij} - u_i) x_{ij} \ge K_j(u) y_j` that lift its LP
+   bound to the Lagrangian one (few large sites: lin318_005 is proven in seconds that way,
+   while its branch-and-price master LP, columns of 60 clients, took minutes a round).
+   Otherwise branch-and-price (``_price``), whose master also recombines the clusters of
+   every plan seen into better plans (set partitioning in HiGHS); lin318_040 reached its
+   optimum that way where corners alone stalled 0.5 % above it.
 
-A time limit returns the best plan and the best bound; the bound is the Lagrangian one
-(rounded up for integer costs) or what the proof established.
+A time limit returns the best plan and the best bound: the Lagrangian one (rounded up for
+integer costs), or what the proof established. A Lagrangian bound above the dearest
+conceivable plan proves that there is no plan at all.
 """
 
 from __future__ import annotations
@@ -247,8 +256,6 @@ class Engine:
                 more = self.corners(Deadline(min(attempt, self.deadline.left())))
                 if tree is not None and self.best is not None:
                     tree.seed_columns(self.best.a, None)
-        while not exact and more and not self.closed() and self.deadline.left() > 0:
-            more = self.corners(self.deadline)
         return Outcome(self.best, self.bound())
 
     def small(self) -> bool:
