@@ -131,8 +131,8 @@ def solve(
     seed
         Seeds the heuristics (``numpy.random.default_rng``) and HiGHS.
     method
-        ``"exact"`` (prove optimality) or ``"heuristic"`` (fast plan with an LP bound, for
-        very large instances; p-median, p-center, maximal and set covering).
+        ``"exact"`` (prove optimality) or ``"heuristic"`` (fast plan with an LP or
+        Lagrangian bound, for very large instances).
     progress
         Called as ``progress(seconds, objective, bound)`` whenever the capacitated models
         find a better plan (objective) or bound, and once at the end for every model; for
