@@ -42,6 +42,10 @@ POSTGRES = os.environ.get(
     "ACCESSPLAN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ROOT = Path(__file__).resolve().parents[2]
+#: The long runs (schemathesis with 200 examples per operation, 50 users for 60 s) are for
+#: ACCESSPLAN_WEB_LONG=1; the default run (and CI) makes their bounded versions.
+LONG = os.environ.get("ACCESSPLAN_WEB_LONG", "") == "1"
+long_run = pytest.mark.skipif(not LONG, reason="a long run: set ACCESSPLAN_WEB_LONG=1")
 #: Where the browser tests keep their screenshots (beside the test output, not committed).
 SCREENSHOTS = Path(os.environ.get("ACCESSPLAN_WEB_SCREENSHOTS", ROOT / "test-output" / "web"))
 CHROMIUM = Path("/usr/bin/chromium")

@@ -422,3 +422,46 @@ def test_results_wait_for_the_run(sqlite_site: Site) -> None:
     assert cancelled.json()["status"] == "cancelled"
     assert site.run_jobs() == 0
     assert not site.store.run_dir(run["id"]).exists()
+
+
+def test_an_answer_is_sent_after_its_commit(sqlite_site: Site) -> None:
+    """When the answer to a change starts, the change is stored: another connection sees it
+    (a regression: by default FastAPI closes a dependency's transaction only after the
+    answer is sent, so a client could ask for the new record before it existed)."""
+    from sqlalchemy import func, select
+
+    from accessplan.web.models import Scenario
+
+    site = sqlite_site
+    seen: list[int] = []
+    inner = site.app.middleware_stack
+    assert inner is not None
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["method"] == "POST":
+                with site.store.session() as session:
+                    seen.append(int(session.scalar(select(func.count(Scenario.id))) or 0))
+            await send(message)
+
+        await inner(scope, receive, sending)
+
+    site.app.middleware_stack = watching  # type: ignore[assignment]
+    try:
+        answer = site.post("planner", "/api/scenarios", json={"name": "x", "steps": []})
+    finally:
+        site.app.middleware_stack = inner
+    assert answer.status_code == 201
+    assert seen == [1]
+
+
+def test_security_headers(county: County) -> None:
+    """The page runs only its own scripts and may not be framed; nothing is sniffed."""
+    anonymous = county.site.as_("anonymous")
+    page = anonymous.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-eval" not in policy and "script-src" not in policy  # falls back to 'self'
+    api = anonymous.get("/api/health")
+    assert api.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in api.headers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from tests.web._server import PASSWORD
 from tests.web.conftest import WALK, County, Site, build_county, run_scenario
 
@@ -181,9 +182,10 @@ def test_last_admin_stays(sqlite_site: Site) -> None:
         assert answer.status_code == 409, answer.text
 
 
-def test_roles_on_both_stores(site: Site) -> None:
-    """The same rules with the store on SQLite and on PostgreSQL: a viewer cannot start,
-    change or delete a scenario a planner made and ran."""
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_roles_on_postgresql(site: Site) -> None:
+    """The same rules with the store on PostgreSQL (the county-based tests run on SQLite): a
+    viewer cannot start, change or delete a scenario a planner made and ran there."""
     region = build_county(site)
     run = run_scenario(site, "walk", region, WALK)
     scenario = site.as_("viewer").get(f"/api/runs/{run}").json()["scenario_id"]

@@ -4,8 +4,8 @@ schema (status codes, content types, bodies). Called as a planner with an API to
 site that holds the demo county and a finished run, so that results routes are reached too.
 
 The default run makes a bounded number of examples per operation (``EXAMPLES``); set
-``ACCESSPLAN_SCHEMATHESIS_EXAMPLES`` for a longer one (the ``slow`` run of
-``test_schema_long`` takes 200).
+``ACCESSPLAN_SCHEMATHESIS_EXAMPLES`` for a longer one, or ``ACCESSPLAN_WEB_LONG=1`` for
+``test_schema_long`` (200).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
-from tests.web.conftest import WALK, Site, build_county, open_site, run_scenario
+from tests.web.conftest import WALK, Site, build_county, long_run, open_site, run_scenario
 
-EXAMPLES = int(os.environ.get("ACCESSPLAN_SCHEMATHESIS_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ACCESSPLAN_SCHEMATHESIS_EXAMPLES", "10"))
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,7 @@ def test_api_keeps_to_its_schema(fuzzed_site: tuple[Site, str]) -> None:
 
 
 @pytest.mark.slow
+@long_run
 def test_schema_long(fuzzed_site: tuple[Site, str]) -> None:
     """The same with 200 examples per operation."""
     assert fuzz(*fuzzed_site, 200) == {}

@@ -56,8 +56,34 @@ from accessplan.web.store import Store
 GEOJSON = "application/geo+json"
 #: What the region build from OpenStreetMap takes besides the extract, by form field.
 OSM_FILES = ("dem", "population", "settlements", "facilities", "boundary", "tiers")
+#: Media types of the files of a run folder.
+MEDIA = {
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".tif": "image/tiff",
+}
 #: The report is our own page, with no script: allow nothing else to run in it.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
+
+
+def _send(request: Request, data: bytes, media_type: str, **headers: str) -> Response:
+    """``data`` as the answer, gzip-compressed (once, then from memory) when the client takes
+    it: layers and tables are read many times by many users."""
+    accepts = "gzip" in request.headers.get("accept-encoding", "")
+    if accepts and len(data) > 2048:
+        headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        data = results.gzipped(data)
+    return Response(data, media_type=media_type, headers=headers)
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for a download named ``name`` (RFC 6266, UTF-8 names too)."""
+    from urllib.parse import quote
+
+    return f"attachment; filename*=utf-8''{quote(name)}"
 
 
 def _where(values: list[str] | None) -> dict[str, str]:
@@ -85,7 +111,8 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         with store.session() as session:
             yield session
 
-    DB = Annotated[Session, Depends(db)]
+    # committed before the answer is sent: a client never reads what is not yet stored
+    DB = Annotated[Session, Depends(db, scope="function")]
 
     # ------------------------------------------------------------------ helpers
     def job_out(job: Job | None) -> JobOut | None:
@@ -425,9 +452,11 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {GEOJSON: {}}}},
     )
-    def region_layer(region_id: int, layer: str, me: Viewer, session: DB) -> Response:
+    def region_layer(
+        region_id: int, layer: str, request: Request, me: Viewer, session: DB
+    ) -> Response:
         gpkg = ready_region(session, region_id)
-        return Response(results.geojson(gpkg, layer), media_type=GEOJSON)
+        return _send(request, results.geojson(gpkg, layer), GEOJSON)
 
     # ------------------------------------------------------------------ scenarios
     @api.get("/scenarios", tags=["scenarios"])
@@ -619,10 +648,10 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {GEOJSON: {}}}},
     )
-    def run_layer(run_id: int, layer: str, me: Viewer, session: DB) -> Response:
+    def run_layer(run_id: int, layer: str, request: Request, me: Viewer, session: DB) -> Response:
         """A layer of the run's results.gpkg as GeoJSON (EPSG:4326)."""
         folder = finished_run(session, run_id)
-        return Response(results.geojson(folder / "results.gpkg", layer), media_type=GEOJSON)
+        return _send(request, results.geojson(folder / "results.gpkg", layer), GEOJSON)
 
     @api.get("/runs/{run_id}/tables", tags=["results"])
     def run_tables(run_id: int, me: Viewer, session: DB) -> list[TableInfo]:
@@ -653,20 +682,25 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"application/octet-stream": {}}}},
     )
-    def run_file(run_id: int, name: str, me: Viewer, session: DB) -> FileResponse:
+    def run_file(run_id: int, name: str, request: Request, me: Viewer, session: DB) -> Response:
         """A file of the run folder, as its manifest lists it: a table's CSV, tables.xlsx,
         results.gpkg, report.html, manifest.json, a raster."""
         path = results.listed(finished_run(session, run_id), name)
         headers = {"X-Content-Type-Options": "nosniff"}
+        media = MEDIA.get(path.suffix.lower(), "application/octet-stream")
         if path.suffix == ".html":
             headers["Content-Security-Policy"] = REPORT_CSP
-            return FileResponse(path, media_type="text/html; charset=utf-8", headers=headers)
-        return FileResponse(path, filename=path.name, headers=headers)
+        else:
+            headers["Content-Disposition"] = _attachment(path.name)
+        text = results.text_file(path)
+        if text is not None:
+            return _send(request, text, media, **headers)
+        return FileResponse(path, media_type=media, headers=headers)
 
-    @api.get("/runs/{run_id}/report", tags=["results"], response_class=FileResponse)
-    def run_report(run_id: int, me: Viewer, session: DB) -> FileResponse:
+    @api.get("/runs/{run_id}/report", tags=["results"], response_class=Response)
+    def run_report(run_id: int, request: Request, me: Viewer, session: DB) -> Response:
         """The run's report (report.html), shown in the browser."""
-        return run_file(run_id, "report.html", me, session)
+        return run_file(run_id, "report.html", request, me, session)
 
     @api.get("/compare", tags=["results"])
     def compare(a: int, b: int, me: Viewer, session: DB) -> CompareOut:

@@ -152,7 +152,8 @@ def create_app(
     if settings.basemap_dir is not None:
         app.mount("/basemap", StaticFiles(directory=settings.basemap_dir), name="basemap")
     _page(app, settings)
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(PageHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 1024 * 1024)
     return app
 
@@ -184,14 +185,33 @@ def _page(app: FastAPI, settings: WebSettings) -> None:
 
     app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="page")
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        if not request.url.path.startswith("/api/"):
-            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+
+class PageHeaders:
+    """Security headers: the page's content security policy on everything outside /api/,
+    no content sniffing and no referrer to other sites everywhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = not str(scope.get("path", "")).startswith("/api/")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff")]
+                extra.append((b"referrer-policy", b"same-origin"))
+                if page:
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                headers += [(name, value) for name, value in extra if name not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def add_user(

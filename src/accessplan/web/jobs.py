@@ -32,7 +32,7 @@ from collections.abc import Callable
 from multiprocessing.context import SpawnProcess
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from accessplan._errors import AccessPlanError
 from accessplan.web.models import OPEN, Job, Region, Run, Status, now
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between looks for queued work.
 POLL_S = 0.5
+#: Finished jobs whose layers a starting server converts before anyone asks.
+WARM_AT_START = 10
 #: Stages every run passes through after its steps (see accessplan.run.write_run_folder).
 WRITING = ("writing tables", "writing results.gpkg", "writing report")
 
@@ -248,12 +250,16 @@ class Supervisor:
         self._workers: list[SpawnProcess] = []
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._warmed = 0  # jobs up to this id have had their layers converted
 
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self._workers if w.pid is not None]
 
     def start(self) -> None:
+        with self.store.session() as session:  # at start, warm only the latest few
+            last = session.scalar(select(func.max(Job.id)).where(Job.status == "done"))
+        self._warmed = max(0, (last or 0) - WARM_AT_START)
         self._workers = [self._spawn() for _ in range(self.count)]
         self._thread = threading.Thread(target=self._watch, name="job-supervisor", daemon=True)
         self._thread.start()
@@ -273,8 +279,31 @@ class Supervisor:
         while not self._stopping.wait(self.poll_s):
             try:
                 self.check()
+                self.warm()
             except Exception:  # the watch must go on; the next round retries
                 logger.exception("job supervisor: check failed")
+
+    def warm(self) -> None:
+        """Convert the map layers of runs and regions that finished since the last look, so
+        that the first readers of a new run (often many at once) find them ready."""
+        from accessplan.web import results
+
+        with self.store.session() as session:
+            done = session.execute(
+                select(Job.id, Run.id, Region.id)
+                .outerjoin(Run, Run.job_id == Job.id)
+                .outerjoin(Region, Region.job_id == Job.id)
+                .where(Job.status == Status.DONE.value, Job.id > self._warmed)
+                .order_by(Job.id)
+            ).all()
+        for job_id, run_id, region_id in done:
+            if run_id is not None:
+                gpkg = self.store.run_dir(run_id) / "results.gpkg"
+            else:
+                gpkg = self.store.region_file(region_id) if region_id else None
+            if gpkg is not None and gpkg.is_file():
+                results.warm(gpkg)
+            self._warmed = job_id
 
     def check(self) -> None:
         """Replace dead workers (failing their jobs) and stop workers whose job was

@@ -10,10 +10,13 @@ go to the page as GeoJSON in EPSG:4326 (the region works in a metric CRS), unrea
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import math
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,34 @@ MAX_ROWS = 5000
 #: A float column is a key of a comparison when both runs hold the same few values in it
 #: (thresholds, years), at most this many.
 KEY_VALUES = 50
+
+
+R = TypeVar("R")
+
+
+def single_flight(maxsize: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """An LRU cache whose misses are computed once: callers asking for the same key while it
+    is computed wait for that result instead of each computing it (fifty users opening a
+    new run at once convert its layers once, not fifty times)."""
+
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        cached = functools.lru_cache(maxsize=maxsize)(func)
+        guard = threading.Lock()
+        pending: dict[Any, threading.Lock] = {}
+
+        @functools.wraps(func)
+        def wrapper(*args: Any) -> R:
+            with guard:
+                lock = pending.setdefault(args, threading.Lock())
+            with lock:
+                value = cached(*args)
+            with guard:
+                pending.pop(args, None)
+            return value
+
+        return wrapper
+
+    return decorate
 
 
 class NotFoundError(LookupError):
@@ -92,7 +123,7 @@ def table(
     }
 
 
-@functools.lru_cache(maxsize=64)
+@single_flight(maxsize=64)
 def _csv(path: Path, _mtime: int, _size: int) -> pd.DataFrame:
     # ids and administrative codes stay text, as the CLI wrote them
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -154,7 +185,7 @@ def geojson(gpkg: Path, layer: str) -> bytes:
     return _geojson(gpkg, layer, stat.st_mtime_ns, stat.st_size)
 
 
-@functools.lru_cache(maxsize=128)
+@single_flight(maxsize=128)
 def _geojson(gpkg: Path, layer: str, _mtime: int, _size: int) -> bytes:
     frame = pyogrio.read_dataframe(gpkg, layer=layer)
     if frame.crs is not None:
@@ -186,6 +217,41 @@ def _json_value(value: Any) -> Any:
     if value is not None and pd.isna(value):
         return None
     return value
+
+
+#: Files served compressed from memory (text, up to this size); others are streamed.
+TEXT = (".csv", ".json", ".html", ".txt")
+MAX_CACHED = 32 * 1024 * 1024
+
+
+def text_file(path: Path) -> bytes | None:
+    """The bytes of a text file of a run folder (kept in memory while it is unchanged), or
+    None for other files and large ones."""
+    stat = path.stat()
+    if path.suffix.lower() not in TEXT or stat.st_size > MAX_CACHED:
+        return None
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read(path: Path, _mtime: int, _size: int) -> bytes:
+    return path.read_bytes()
+
+
+@functools.lru_cache(maxsize=128)
+def gzipped(data: bytes) -> bytes:
+    """``data`` compressed with gzip, once: the same bytes object (a cached layer or file)
+    is compressed on its first request only (bytes keep their hash)."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def warm(gpkg: Path) -> int:
+    """Convert every layer of ``gpkg`` now (into the cache, compressed too), before anyone
+    asks; how many layers."""
+    names = [name for name, geometry in pyogrio.list_layers(gpkg) if geometry is not None]
+    for name in names:
+        gzipped(geojson(gpkg, str(name)))
+    return len(names)
 
 
 def summaries(folder: Path) -> list[dict[str, Any]]:

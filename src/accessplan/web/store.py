@@ -47,7 +47,10 @@ class Store:
     def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
         self.data_dir = Path(data_dir).resolve()
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        # the page's threads (40) and the supervisor share the pool: room for them all
+        self.engine: Engine = create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=40, pool_timeout=60
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
