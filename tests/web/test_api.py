@@ -465,3 +465,79 @@ def test_security_headers(county: County) -> None:
     api = anonymous.get("/api/health")
     assert api.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in api.headers
+
+
+def test_a_region_from_openstreetmap(
+    sqlite_site: Site, andorra_pbf: Path, andorra_dem: Path, tmp_path: Path
+) -> None:
+    """A region built from an uploaded OSM extract and DEM (a job) is the one
+    `accessplan region build` makes of the same files; a broken extract fails the job with
+    the message the CLI prints for it."""
+    site = sqlite_site
+    files = {
+        "osm": ("andorra.osm.pbf", andorra_pbf.read_bytes()),
+        "dem": ("N42E001.hgt.zip", andorra_dem.read_bytes()),
+    }
+    answer = site.post("planner", "/api/regions/osm", files=files, data={"seed": "0"})
+    assert answer.status_code == 202, answer.text
+    assert site.run_jobs() == 1
+    region = site.as_("viewer").get(f"/api/regions/{answer.json()['id']}").json()
+    assert region["status"] == "ready", region["job"]
+    result = CliRunner().invoke(
+        cli,
+        ["region", "build", "--osm", str(andorra_pbf), "--dem", str(andorra_dem), "--out",
+         str(tmp_path / "andorra.gpkg")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert region["summary"] == Region.read(tmp_path / "andorra.gpkg").summary()
+
+    broken = b"not an extract at all\n"
+    (tmp_path / "broken.osm.pbf").write_bytes(broken)
+    expected = cli_error(tmp_path, "region", "build", "--osm", "broken.osm.pbf", "--out", "b.gpkg")
+    answer = site.post("planner", "/api/regions/osm", files={"osm": ("broken.osm.pbf", broken)})
+    assert answer.status_code == 202
+    site.run_jobs()
+    job = site.as_("viewer").get(f"/api/regions/{answer.json()['id']}").json()["job"]
+    assert job["status"] == "failed"
+    assert job["error"] == expected
+    assert not site.store.region_file(answer.json()["id"]).exists()
+
+
+def test_the_monitor_mounted_beside(tmp_path: Path) -> None:
+    """With a monitor database the app also serves the monitor's API under /monitor, with
+    the monitor's own users: a planner of the page is no user there, the monitor's admin is."""
+    import pandas as pd_
+    from tests.web._server import FAST, PASSWORD
+    from tests.web.conftest import open_site
+
+    from accessplan.monitor.db import init
+    from accessplan.monitor.register import create_user, load_areas
+
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    areas = pd_.DataFrame(
+        [
+            ("53", "P", "province", ""),
+            ("5301", "C", "city", "53"),
+            ("530102", "X", "county", "5301"),
+        ],
+        columns=["code", "name", "level", "parent"],
+    )
+    monitor = init(url)
+    with monitor.session("setup") as session:
+        load_areas(session, areas)
+        create_user(session, "officer", PASSWORD, "county_admin", "530102", passwords=FAST)
+    monitor.dispose()
+    for site in open_site(tmp_path / "data", monitor_database=url):
+        anonymous = site.as_("anonymous")
+        planner = anonymous.post(
+            "/monitor/token", json={"username": "planner", "password": PASSWORD}
+        )
+        assert planner.status_code == 401
+        officer = anonymous.post(
+            "/monitor/token", json={"username": "officer", "password": PASSWORD}
+        )
+        assert officer.status_code == 200
+        bearer = {"Authorization": f"Bearer {officer.json()['access_token']}"}
+        assert anonymous.get("/monitor/households", headers=bearer).json() == []
+        assert anonymous.get("/monitor/households").status_code == 401
+        assert "/monitor/households" in site.app.openapi()["paths"]

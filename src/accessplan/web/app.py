@@ -149,6 +149,8 @@ def create_app(
     app.state.store, app.state.auth, app.state.settings = store, auth, settings
     _errors(app)
     app.include_router(router(store, auth, settings))
+    if settings.monitor_database:
+        _monitor(app, settings.monitor_database, passwords)
     if settings.basemap_dir is not None:
         app.mount("/basemap", StaticFiles(directory=settings.basemap_dir), name="basemap")
     _page(app, settings)
@@ -156,6 +158,15 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 1024 * 1024)
     return app
+
+
+def _monitor(app: FastAPI, url: str, passwords: Passwords | None) -> None:
+    """The monitor's own API under /monitor: field staff log in there with the monitor's
+    users (roles scoped by area) and tokens; the planner's page and its roles are apart."""
+    from accessplan.monitor.api import router as monitor_router
+    from accessplan.monitor.db import Database
+
+    app.include_router(monitor_router(Database(url), passwords=passwords), prefix="/monitor")
 
 
 def _errors(app: FastAPI) -> None:
@@ -197,7 +208,7 @@ class PageHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        page = not str(scope.get("path", "")).startswith("/api/")
+        page = not str(scope.get("path", "")).startswith(("/api/", "/monitor/"))
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -42,6 +42,9 @@ class WebSettings:
         under ``/basemap/``; without it the map shows the region's own layers only.
     workers
         Worker processes running jobs (each runs one job at a time).
+    monitor_database
+        URL of a monitor database (:mod:`accessplan.monitor`) whose API to serve under
+        ``/monitor`` (its own users, roles by area and tokens); none when empty.
     """
 
     data_dir: Path
@@ -53,6 +56,7 @@ class WebSettings:
     basemap_dir: Path | None = None
     workers: int = 1
     secret_file: Path | None = field(default=None)
+    monitor_database: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).resolve())

@@ -101,21 +101,16 @@ class Store:
         return self.data_dir / "tmp"
 
     def scrub(self, message: str) -> str:
-        """``message`` without the data folder's absolute path (errors shown to users name
-        files as they uploaded them, not where the server keeps them)."""
-        for folder in sorted(
-            {str(p) for p in (self.data_dir / "inputs", self.data_dir / "run-inputs")}, key=len
-        ):
-            message = _drop_folders(message, folder)
+        """``message`` without the data folder's absolute path: files are named as they were
+        uploaded (``dem.tif``, not ``<data>/inputs/3/dem.tif``), as the CLI names a file given
+        by its bare name, and never by where the server keeps them."""
+        data = re.escape(str(self.data_dir))
+        uploads = rf"{data}/(?:inputs/\d+|run-inputs/\d+|regions/\d+/sources|tmp/[^/\s']+)/"
+        message = re.sub(uploads, "", message)
         return message.replace(str(self.data_dir) + "/", "").replace(str(self.data_dir), "")
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _drop_folders(message: str, root: str) -> str:
-    """Remove ``<root>/<number>/`` prefixes from paths in ``message``."""
-    return re.sub(re.escape(root) + r"/\d+/", "", message)
 
 
 def _config(connection: Connection) -> Config:
