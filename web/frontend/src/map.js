@@ -161,7 +161,7 @@ export class MapView {
       const sized = info.columns.includes("population");
       const radius = sized
         ? ["interpolate", ["linear"], ["sqrt", ["max", 0, ["to-number", ["get", "population"], 0]]], 0, 2.5, 100, 12]
-        : group === "region" ? 3.5 : 5;
+        : group === "region" ? 3.5 : 4;
       this.map.addLayer({
         id: `${id}-point`, type: "circle", source: id, layout,
         paint: { "circle-radius": radius, "circle-stroke-color": sized ? "#ffffff" : "#222222", "circle-stroke-width": sized ? 0.6 : 1 },
