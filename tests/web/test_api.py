@@ -541,3 +541,13 @@ def test_the_monitor_mounted_beside(tmp_path: Path) -> None:
         assert anonymous.get("/monitor/households", headers=bearer).json() == []
         assert anonymous.get("/monitor/households").status_code == 401
         assert "/monitor/households" in site.app.openapi()["paths"]
+
+
+def test_a_json_body_is_small(sqlite_site: Site) -> None:
+    """A request that is no upload may carry at most 1 MiB (a scenario is a few kB): a huge
+    JSON body is refused before it is parsed, and nothing is stored."""
+    site = sqlite_site
+    huge = {"name": "x", "steps": [{"kind": "access", "options": {"x": "y" * 2_000_000}}]}
+    answer = site.post("planner", "/api/scenarios", json=huge)
+    assert answer.status_code == 413
+    assert site.as_("viewer").get("/api/scenarios").json() == []

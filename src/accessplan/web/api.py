@@ -278,7 +278,7 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         if body.active is not None:
             user.active = body.active
         if body.password is not None:
-            user.password_hash = auth.passwords.hash(body.password)
+            user.password_hash = auth.hash(body.password)
         if body.model_fields_set:
             user.session_epoch += 1  # what the user may do changed: log in again
         return UserOut.model_validate(user)

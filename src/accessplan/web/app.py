@@ -55,20 +55,28 @@ build</code> in web/frontend) and restart <code>accessplan serve</code>. The API
 <code>/api</code>; its schema at <code>/api/openapi.json</code>.</p>"""
 
 
+#: Largest body of a request that is no upload (JSON): a scenario is a few kilobytes.
+MAX_JSON = 1024 * 1024
+
+
 class BodyLimit:
-    """Refuse a request body longer than ``limit`` bytes with 413, by its Content-Length at
-    once, or while it streams (chunked uploads) — before a multipart parser spools it."""
+    """Refuse a request body longer than ``limit`` bytes (an upload; other requests
+    :data:`MAX_JSON`) with 413, by its Content-Length at once, or while it streams (chunked
+    uploads) — before a parser reads it."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+        self.app, self.upload_limit = app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await _too_large(self.limit)(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.upload_limit if upload else min(self.upload_limit, MAX_JSON)
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(limit)(scope, receive, send)
             return
         seen = 0
 
@@ -76,8 +84,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise HTTPException(413, _too_large_text(self.limit))
+            if seen > limit:
+                raise HTTPException(413, _too_large_text(limit))
             return message
 
         await self.app(scope, counted, send)

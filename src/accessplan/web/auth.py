@@ -3,7 +3,9 @@
 * **Passwords** are hashed with Argon2id by the monitor's
   :class:`~accessplan.monitor.security.Passwords` (one password scheme in the package). An
   unknown username costs a verification too, so timing does not tell which names exist; five
-  failed logins for a name within five minutes lock it for a minute.
+  failed logins for a name within five minutes lock it for a minute. At most
+  :data:`HASHING` hashes run at once (each takes 64 MiB by default): a burst of logins waits
+  instead of exhausting the memory.
 * **Sessions** live in a cookie signed with the server's key (itsdangerous, HMAC-SHA1 over
   the user id, the user's session epoch and a CSRF token; ``HttpOnly``, ``SameSite=Strict``,
   ``Secure`` behind TLS) and expire after ``session_hours``. Logging out, a new password, a
@@ -51,6 +53,10 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_FAILURES = 5
 LOCK_WINDOW_S = 300.0
 LOCK_S = 60.0
+#: Argon2 computations at once.
+HASHING = 2
+#: Names whose failures are remembered before the expired ones are dropped.
+MAX_NAMES = 10_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ class Throttle:
 
     def failed(self, username: str) -> None:
         with self._lock:
+            if len(self._failures) > MAX_NAMES:  # made-up names must not fill the memory
+                for name in list(self._failures):
+                    if not self._recent(name):
+                        del self._failures[name]
             self._recent(username).append(time.monotonic())
 
     def succeeded(self, username: str) -> None:
@@ -110,6 +120,7 @@ class Auth:
         self.max_age = int(session_hours * 3600)
         self.secure = secure_cookies
         self.throttle = Throttle()
+        self._hashing = threading.BoundedSemaphore(HASHING)
         self._signer = URLSafeTimedSerializer(secret, salt="accessplan.web.session")
         # verified for unknown usernames so that they cost as long as known ones
         self._dummy = self.passwords.hash("nobody's password at all")
@@ -128,7 +139,7 @@ class Auth:
             raise InputError(f"a user named {username!r} exists; choose another name.")
         user = User(
             username=username,
-            password_hash=self.passwords.hash(password),
+            password_hash=self.hash(password),
             role=role,
             active=True,
             session_epoch=0,
@@ -137,11 +148,17 @@ class Auth:
         session.flush()
         return user
 
+    def hash(self, password: str) -> str:
+        """The Argon2id hash of ``password`` (at most :data:`HASHING` at once)."""
+        with self._hashing:
+            return self.passwords.hash(password)
+
     def verify(self, session: Any, username: str, password: str) -> User | None:
         """The active user with this name and password, or None."""
         user = session.scalar(select(User).where(User.username == username))
         stored = user.password_hash if user is not None and user.active else self._dummy
-        ok = self.passwords.verify(stored, password)
+        with self._hashing:
+            ok = self.passwords.verify(stored, password)
         return user if ok and user is not None and user.active else None
 
     # ---------------------------------------------------------------- sessions
