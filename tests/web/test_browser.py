@@ -190,3 +190,16 @@ def test_a_planners_day(page: Any, server: Server) -> None:
     assert row.nth(3).text_content() == one_decimal(100 * by_car["share_within_15"]) + "%"
     page.wait_for_selector("[data-test=compare-table]")
     screenshot(page, "4-compare")
+
+
+def test_a_viewer_reads_only(page: Any) -> None:
+    """A viewer's page offers no way to change anything: no building, no new scenario, no
+    run, no users tab."""
+    log_in(page, "viewer")
+    assert page.text_content("[data-test=who]") == "viewer · viewer"
+    assert page.locator("[data-test=build-demo]").count() == 0
+    assert page.locator("[data-tab=users]").count() == 0
+    page.click("[data-tab=scenarios]")
+    assert page.locator("[data-test=new-scenario]").count() == 0
+    page.click("[data-tab=runs]")
+    assert page.locator("[data-run] button.danger").count() == 0
