@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from pyproj import Transformer
+from affine import Affine
+from pyproj import CRS, Transformer
 from tests.web.conftest import WALK, County, Site, build_county, run_scenario
 from typer.testing import CliRunner
 
 from accessplan import synth
+from accessplan._result import Raster
 from accessplan.analyses import ANALYSES, Analysis
 from accessplan.analyses import _options as o
 from accessplan.cli import app as cli
@@ -195,6 +198,20 @@ def test_every_analysis_has_a_form(county: County) -> None:
                     option.parse("no such choice", o.Where("x"))
 
 
+#: A 4 x 5 grid of minutes in UTM zone 48N, 1 km cells: each service-circle class, and
+#: unreachable (inf) and unknown (NaN) cells.
+MINUTES = np.array(
+    [
+        [5.0, 20.0, 45.0, 90.0, np.inf],
+        [5.0, 20.0, 45.0, 90.0, np.nan],
+        [10.0, 25.0, 50.0, 120.0, 14.9],
+        [1.0, 29.0, 59.0, 61.0, 15.0],
+    ]
+)
+GRID = Affine(1000.0, 0.0, 500_000.0, 0.0, -1000.0, 2_800_000.0)
+CRS_UTM = CRS.from_epsg(32648)
+
+
 @dataclass(frozen=True)
 class Greeting:
     """The result of an analysis the web has never heard of."""
@@ -209,7 +226,7 @@ class Greeting:
         return {"places": gpd.GeoDataFrame({"n": range(self.count)}, geometry=points)}
 
     def rasters(self) -> dict[str, Any]:
-        return {}
+        return {"minutes": Raster(MINUTES, GRID, CRS_UTM, "minutes")} if self.count > 1 else {}
 
     def summary(self) -> dict[str, Any]:
         return {"greetings": self.count}
@@ -251,6 +268,33 @@ def test_a_new_analysis_appears_without_web_code(
     assert table["rows"] == [[0, "hello"], [1, "hello"], [2, "hello"]]
     places = viewer.get(f"/api/runs/{run}/layers/places").json()
     assert [f["geometry"]["coordinates"] for f in places["features"]] == [[0, 0], [1, 0], [2, 0]]
+    check_raster(viewer, run)
+
+
+def check_raster(viewer: Any, run: int) -> None:
+    """The raster on the map: each cell's centre, placed by pyproj within the image's
+    corners, has its class's colour; unreachable and unknown cells are transparent."""
+    import io
+
+    from PIL import Image
+
+    [info] = viewer.get(f"/api/runs/{run}/rasters").json()
+    assert info["name"] == "minutes.tif" and info["units"] == "minutes"
+    assert [x["colour"] for x in info["legend"]] == ["#1a9850", "#a6d96a", "#fdae61", "#d73027"]
+    png = Image.open(io.BytesIO(viewer.get(f"/api/runs/{run}/raster/minutes.tif").content))
+    pixels = np.asarray(png.convert("RGBA"))
+    mercator = Transformer.from_crs(4326, 3857, always_xy=True)
+    (x0, y0), (x1, _), (_, y1) = (mercator.transform(*c) for c in info["corners"][:3])
+    to_mercator = Transformer.from_crs(CRS_UTM, 3857, always_xy=True)
+    height, width = pixels.shape[:2]
+    for (row, col), minutes in np.ndenumerate(MINUTES):
+        x, y = to_mercator.transform(*(GRID * (col + 0.5, row + 0.5)))
+        pixel = pixels[int((y0 - y) / (y0 - y1) * height), int((x - x0) / (x1 - x0) * width)]
+        if not np.isfinite(minutes):
+            assert pixel[3] == 0, (row, col)
+            continue
+        expected = info["legend"][int(np.digitize(minutes, [15, 30, 60]))]["colour"]
+        assert "#" + "".join(f"{v:02x}" for v in pixel[:3]) == expected, (row, col, minutes)
 
 
 # ---------------------------------------------------------------------- the CLI's messages
@@ -551,3 +595,81 @@ def test_a_json_body_is_small(sqlite_site: Site) -> None:
     answer = site.post("planner", "/api/scenarios", json=huge)
     assert answer.status_code == 413
     assert site.as_("viewer").get("/api/scenarios").json() == []
+
+
+def test_a_raster_surface_from_uploaded_files(sqlite_site: Site, tmp_path: Path) -> None:
+    """AccessMod's demo uploaded to a scenario and run as a raster step: the run's tables are
+    `accessplan surface`'s for the same files, and its travel-time raster is on the map in the
+    service-circle colours, cell by cell (a sample of cells, placed by pyproj)."""
+    import io
+
+    import rasterio
+    from PIL import Image
+    from tests.conftest import shared_file
+
+    demo = Path(shared_file("accessmod-demo"))
+    files = {
+        "dem": demo / "DEM" / "dem__dem.GeoTIFF",
+        "landcover": demo / "land_cover__demo" / "land_cover__demo.GeoTIFF",
+        "scenario_table": demo / "table_model__demo" / "table_model__demo.xlsx",
+    }
+    shapefile = demo / "health_facilities__demo" / "health_facilities__demo"
+    site = sqlite_site
+    draft = site.post("planner", "/api/scenarios", json={"name": "raster", "steps": []}).json()
+    for path in [*files.values(), *sorted(shapefile.iterdir())]:
+        upload = site.post(
+            "planner",
+            f"/api/scenarios/{draft['id']}/files",
+            files={"file": (path.name, path.read_bytes())},
+        )
+        assert upload.status_code == 201, upload.text
+    options = {key: path.name for key, path in files.items()}
+    # anisotropy given on both sides: the CLI's default (isotropic) is not the step's
+    options |= {"facilities": "health_facilities__demo.shp", "max_minutes": 60, "anisotropic": True}
+    body = {"name": "raster", "steps": [{"kind": "surface", "options": options}]}
+    assert site.put("planner", f"/api/scenarios/{draft['id']}", json=body).status_code == 200
+    run = site.post("planner", f"/api/scenarios/{draft['id']}/runs").json()["id"]
+    site.run_jobs()
+    viewer = site.as_("viewer")
+    assert viewer.get(f"/api/runs/{run}").json()["job"]["status"] == "done"
+
+    cli_run = CliRunner().invoke(
+        cli,
+        ["surface", "--dem", str(files["dem"]), "--landcover", str(files["landcover"]),
+         "--scenario", str(files["scenario_table"]), "--facilities",
+         str(shapefile / "health_facilities__demo.shp"), "--max-minutes", "60",
+         "--anisotropic", "--out", str(tmp_path / "cli")],
+    )  # fmt: skip
+    assert cli_run.exit_code == 0, cli_run.output
+    web = json.loads((site.store.run_dir(run) / "manifest.json").read_text())["outputs"]
+    assert web == json.loads((tmp_path / "cli" / "manifest.json").read_text())["outputs"]
+
+    rasters = {r["name"]: r for r in viewer.get(f"/api/runs/{run}/rasters").json()}
+    assert rasters["travel_time.tif"]["units"] == "minutes"
+    assert rasters["land_cover_merged.tif"]["units"] == "class"
+    info = rasters["travel_time.tif"]
+    png = viewer.get(f"/api/runs/{run}/raster/travel_time.tif").content
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+    mercator = Transformer.from_crs(4326, 3857, always_xy=True)
+    (x0, y0), (x1, _), (_, y1) = (mercator.transform(*c) for c in info["corners"][:3])
+    with rasterio.open(site.store.run_dir(run) / "travel_time.tif") as src:
+        values = src.read(1, masked=True).filled(np.nan)
+        to_mercator = Transformer.from_crs(src.crs, 3857, always_xy=True)
+        transform = src.transform
+    height, width = pixels.shape[:2]
+    cells = np.random.default_rng(0).integers(0, values.shape, size=(300, 2))
+    checked = 0
+    for row, col in cells:
+        x, y = to_mercator.transform(*(transform * (col + 0.5, row + 0.5)))
+        i, j = (y0 - y) / (y0 - y1) * height, (x - x0) / (x1 - x0) * width
+        if min(i % 1, 1 - i % 1, j % 1, 1 - j % 1) < 0.2:  # near a pixel's edge: either side
+            continue
+        pixel = pixels[int(i), int(j)]
+        minutes = values[row, col]
+        if not np.isfinite(minutes):
+            assert pixel[3] == 0
+        else:
+            expected = info["legend"][int(np.digitize(minutes, [15, 30, 60]))]["colour"]
+            assert "#" + "".join(f"{v:02x}" for v in pixel[:3]) == expected, (row, col)
+        checked += 1
+    assert checked > 100

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pyogrio
 import pytest
@@ -203,3 +204,48 @@ def test_a_viewer_reads_only(page: Any) -> None:
     assert page.locator("[data-test=new-scenario]").count() == 0
     page.click("[data-tab=runs]")
     assert page.locator("[data-run] button.danger").count() == 0
+
+
+def test_a_raster_on_the_map(page: Any, server: Server) -> None:
+    """A raster run (AccessMod's demo, uploaded through the API) shows its travel-time grid
+    on the map under its legend, for a viewer too."""
+    from tests.conftest import shared_file
+
+    demo = Path(shared_file("accessmod-demo"))
+    files = [
+        demo / "DEM" / "dem__dem.GeoTIFF",
+        demo / "land_cover__demo" / "land_cover__demo.GeoTIFF",
+        demo / "table_model__demo" / "table_model__demo.xlsx",
+        *sorted((demo / "health_facilities__demo" / "health_facilities__demo").iterdir()),
+    ]
+    with httpx.Client(base_url=server.url, timeout=60) as api:
+        login = api.post("/api/session", json={"username": "planner", "password": PASSWORD})
+        api.headers["X-CSRF-Token"] = login.json()["csrf"]
+        draft = api.post("/api/scenarios", json={"name": "Raster", "steps": []}).json()
+        for path in files:
+            sent = api.post(
+                f"/api/scenarios/{draft['id']}/files",
+                files={"file": (path.name, path.read_bytes())},
+            )
+            assert sent.status_code == 201, sent.text
+        options = {
+            "dem": files[0].name,
+            "landcover": files[1].name,
+            "scenario_table": files[2].name,
+            "facilities": "health_facilities__demo.shp",
+            "max_minutes": 60,
+        }
+        step = {"kind": "surface", "options": options}
+        saved = api.put(f"/api/scenarios/{draft['id']}", json={"name": "Raster", "steps": [step]})
+        assert saved.status_code == 200, saved.text
+        run = api.post(f"/api/scenarios/{draft['id']}/runs").json()
+    log_in(page, "viewer")
+    page.click("[data-tab=runs]")
+    card = page.locator(f"[data-run='{run['id']}']")
+    card.locator("[data-test=status]:has-text('done')").wait_for(timeout=LONG)
+    card.locator("[data-test=show-run]").click()
+    until(page, "window.__accessplan.maps()[0].entries.some((e) => e.kind === 'raster')")
+    assert "raster:travel_time.tif" in map_layers(page)
+    legend = page.text_content("[data-test=legend]")
+    assert "travel time" in legend and "15–30" in legend
+    screenshot(page, "5-raster")

@@ -38,6 +38,7 @@ from accessplan.web.schemas import (
     NewToken,
     NewTokenOut,
     NewUser,
+    RasterInfo,
     RegionOut,
     RunOut,
     ScenarioIn,
@@ -652,6 +653,25 @@ def router(store: Store, auth: Auth, settings: WebSettings) -> APIRouter:
         """A layer of the run's results.gpkg as GeoJSON (EPSG:4326)."""
         folder = finished_run(session, run_id)
         return _send(request, results.geojson(folder / "results.gpkg", layer), GEOJSON)
+
+    @api.get("/runs/{run_id}/rasters", tags=["results"])
+    def run_rasters(run_id: int, me: Viewer, session: DB) -> list[RasterInfo]:
+        """The run's rasters (GeoTIFFs) as the map draws them: corners and legend."""
+        folder = finished_run(session, run_id)
+        return [RasterInfo.model_validate(x) for x in results.rasters(folder)]
+
+    @api.get(
+        "/runs/{run_id}/raster/{name:path}",
+        tags=["results"],
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    def run_raster(run_id: int, name: str, me: Viewer, session: DB) -> Response:
+        """A raster of the run coloured as its legend says, a PNG in Web Mercator."""
+        if not name.endswith(".tif"):
+            raise HTTPException(404, f"no raster {name!r}")
+        path = results.listed(finished_run(session, run_id), name)
+        return Response(results.raster_png(path), media_type="image/png")
 
     @api.get("/runs/{run_id}/tables", tags=["results"])
     def run_tables(run_id: int, me: Viewer, session: DB) -> list[TableInfo]:

@@ -254,6 +254,118 @@ def warm(gpkg: Path) -> int:
     return len(names)
 
 
+#: Colours of the service circle (minutes below 15, 30, 60, above) and of unreachable cells,
+#: the page's own (web/frontend/src/map.js); a ramp for other quantities; a palette for classes.
+MINUTE_BREAKS = (15.0, 30.0, 60.0)
+MINUTE_COLOURS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")
+RAMP = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+)  # fmt: skip
+#: Longest side of a raster drawn on the map, in pixels (a 100 M-cell grid is shrunk).
+MAX_PIXELS = 2048
+
+
+def rasters(folder: Path) -> list[dict[str, Any]]:
+    """The GeoTIFFs of a run folder, as the map shows them: name (the file), unit, the
+    corners of the image in longitude and latitude (top left, top right, bottom right,
+    bottom left) and the legend (colour, from, to)."""
+    out = []
+    for name in manifest(folder)["files"]:
+        if name.endswith(".tif"):
+            path = folder / name
+            image = _raster(path, path.stat().st_mtime_ns, path.stat().st_size)
+            out.append({"name": name, **{k: v for k, v in image.items() if k != "png"}})
+    return out
+
+
+def raster_png(path: Path) -> bytes:
+    """The raster coloured as :func:`rasters` describes it, as a PNG in Web Mercator (the
+    map's own projection: its corners place it exactly); no-data transparent."""
+    return bytes(_raster(path, path.stat().st_mtime_ns, path.stat().st_size)["png"])
+
+
+@single_flight(maxsize=16)
+def _raster(path: Path, _mtime: int, _size: int) -> dict[str, Any]:
+    import io
+
+    import rasterio
+    from PIL import Image
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    with rasterio.open(path) as src:
+        units = str(src.tags(1).get("units", ""))
+        crs = "EPSG:3857"
+        transform, width, height = calculate_default_transform(
+            src.crs, crs, src.width, src.height, *src.bounds
+        )
+        shrink = max(1.0, max(width, height) / MAX_PIXELS)
+        width, height = max(1, int(width / shrink)), max(1, int(height / shrink))
+        transform = transform * transform.scale(shrink, shrink)
+        values = np.full((height, width), np.nan, dtype=np.float32)
+        reproject(
+            source=rasterio.band(src, 1),
+            destination=values,
+            src_nodata=src.nodata,
+            dst_transform=transform,
+            dst_crs=crs,
+            dst_nodata=np.nan,
+            resampling=Resampling.nearest,
+        )
+    colours, legend = _colour(values, units)
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    known = np.isfinite(values)
+    rgba[known, :3] = colours[known]
+    rgba[known, 3] = 200
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+    to_lonlat = Transformer.from_crs(crs, 4326, always_xy=True)
+    corners = [transform * (0, 0), transform * (width, 0), transform * (width, height)]
+    corners.append(transform * (0, height))
+    return {
+        "units": units,
+        "corners": [[round(c, 7) for c in to_lonlat.transform(x, y)] for x, y in corners],
+        "legend": legend,
+        "png": buffer.getvalue(),
+    }
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _colour(values: np.ndarray, units: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """RGB per cell and the legend: minutes in the service-circle classes, classes (land
+    cover) on the palette, anything else on a five-class quantile ramp."""
+    finite = values[np.isfinite(values)]
+    if units == "minutes":
+        colours = np.array([_rgb(c) for c in MINUTE_COLOURS], dtype=np.uint8)
+        index = np.digitize(np.nan_to_num(values, nan=0.0), MINUTE_BREAKS)
+        edges = [0.0, *MINUTE_BREAKS, None]
+        legend = [
+            {"colour": c, "from": edges[i], "to": edges[i + 1]}
+            for i, c in enumerate(MINUTE_COLOURS)
+        ]
+        return colours[index], legend
+    if units == "class":
+        classes = np.unique(finite)[: len(PALETTE)]
+        colours = np.array([_rgb(PALETTE[i]) for i in range(len(classes))] + [_rgb("#b0b0b0")])
+        index = np.searchsorted(classes, np.nan_to_num(values, nan=0.0))
+        index[~np.isin(values, classes)] = len(classes)
+        legend = [{"colour": PALETTE[i], "from": float(v), "to": float(v)}
+                  for i, v in enumerate(classes)]  # fmt: skip
+        return colours.astype(np.uint8)[index], legend
+    breaks = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8])) if finite.size else np.zeros(0)
+    colours = np.array([_rgb(c) for c in RAMP], dtype=np.uint8)
+    index = np.digitize(np.nan_to_num(values, nan=0.0), breaks)
+    low = [float(finite.min()) if finite.size else 0.0, *map(float, breaks)]
+    high = [*map(float, breaks), float(finite.max()) if finite.size else 0.0]
+    legend = [{"colour": RAMP[i], "from": low[i], "to": high[i]} for i in range(len(low))]
+    return colours[index], legend
+
+
 def summaries(folder: Path) -> list[dict[str, Any]]:
     """Each step's name, kind and summary, from the manifest."""
     return [

@@ -172,6 +172,16 @@ class LayerInfo(BaseModel):
     columns: list[str]
 
 
+class RasterInfo(BaseModel):
+    name: str = Field(description="The GeoTIFF of the run folder.")
+    units: str
+    corners: list[list[float]] = Field(
+        description="Longitude and latitude of the image's top left, top right, bottom right "
+        "and bottom left corners (GET .../rasters/{name}.png)."
+    )
+    legend: list[dict[str, Any]]
+
+
 class TableInfo(BaseModel):
     name: str
     step: str

@@ -114,7 +114,7 @@ function redraw() {
   fill($("who"), `${state.user.username} · ${t(state.user.role)}`);
   for (const view of [mapA, mapB]) {
     for (const entry of view?.entries ?? []) {
-      entry.title = layerTitle(entry.info.name, entry.group); // in the language now chosen
+      if (entry.kind !== "raster") entry.title = layerTitle(entry.info.name, entry.group); // in the language now chosen
       view.colour(entry.id, entry.colourBy); // legends too
     }
   }
@@ -310,6 +310,13 @@ async function drawRunOn(map, runId) {
     await addLayers(map, `/regions/${regionId}`, regionLayers.filter((l) => /Line/.test(l.geometry)), "region");
   }
   await addLayers(map, `/runs/${runId}`, await get(`/runs/${runId}/layers`), "run");
+  const rasters = await get(`/runs/${runId}/rasters`);
+  // one shown (a grid of minutes when there is one), the others ticked on demand
+  const shown = Math.max(0, rasters.findIndex((r) => r.units === "minutes"));
+  for (const [i, raster] of rasters.entries()) {
+    const url = `/api/runs/${runId}/raster/${raster.name}`;
+    await map.addRaster(`raster:${raster.name}`, tableName(raster.name.replace(/\.tif$/, "")), raster, url, { visible: i === shown });
+  }
   map.fit();
 }
 
@@ -362,7 +369,7 @@ function drawLayers() {
       type: "checkbox", checked: entry.visible,
       onchange: (e) => { for (const m of maps) m.visible(entry.id, e.target.checked); drawLegend(); },
     }), ` ${entry.title}`),
-    entry.group === "run" || entry.kind === "point" ? h("select", {
+    entry.kind !== "raster" && (entry.group === "run" || entry.kind === "point") ? h("select", {
       "data-test": "colour-by", title: t("colourBy"),
       onchange: (e) => { for (const m of maps) m.colour(entry.id, alike(m, entry.id, e.target.value)); drawLegend(); },
     }, h("option", { value: "" }, t("none")), entry.columns.map((c) => h("option", { value: c, selected: c === entry.colourBy }, columnName(c)))) : null)));
@@ -379,9 +386,9 @@ function alike(view, id, column) {
 }
 
 function drawLegend() {
-  const shown = (mapA?.entries ?? []).filter((e) => e.visible && e.colourBy).reverse().slice(0, 2);
+  const shown = (mapA?.entries ?? []).filter((e) => e.visible && (e.colourBy || e.kind === "raster")).reverse().slice(0, 2);
   fill($("legend"), shown.map((entry) => h("div", {},
-    h("strong", {}, `${entry.title}: ${columnName(entry.colourBy)}`),
+    h("strong", {}, entry.colourBy ? `${entry.title}: ${columnName(entry.colourBy)}` : entry.title),
     entry.legend.map((item) => h("div", { class: "item" }, h("span", { class: "swatch", style: `background:${item.colour}` }), item.text)))));
 }
 

@@ -174,9 +174,32 @@ export class MapView {
     return entry;
   }
 
-  /** The first layer drawn above layers of `kind` (polygons under lines under points). */
+  /** Add a raster of a run (GET .../rasters): a PNG placed by its corners, under every
+   *  other layer, with the legend the server made for it. */
+  async addRaster(id, title, info, url, { visible = true } = {}) {
+    const generation = this.generation;
+    await this.loaded;
+    if (generation !== this.generation) return null;
+    const entry = {
+      id, title, info, kind: "raster", group: "run", visible, columns: [], colourBy: null, order: -1,
+      data: { features: [] }, layerIds: [`${id}-raster`],
+      legend: info.legend.map((item) => ({
+        colour: item.colour,
+        text: item.to === null ? `> ${formatValue(info.units, item.from)}` : item.from === item.to
+          ? valueName(info.units, item.from) : `${formatValue(info.units, item.from)}–${formatValue(info.units, item.to)}`,
+      })),
+    };
+    this.map.addSource(id, { type: "image", url, coordinates: info.corners });
+    const layout = { visibility: visible ? "visible" : "none" };
+    this.map.addLayer({ id: `${id}-raster`, type: "raster", source: id, layout, paint: { "raster-opacity": 0.8 } }, this.firstAbove("raster"));
+    this.entries.push(entry);
+    return entry;
+  }
+
+  /** The first layer drawn above layers of `kind` (rasters under polygons under lines under
+   *  points). */
   firstAbove(kind) {
-    const order = { polygon: 0, line: 1, point: 2 }[kind];
+    const order = { raster: -1, polygon: 0, line: 1, point: 2 }[kind];
     const above = this.entries.find((e) => e.order > order);
     return above ? above.layerIds[0] : undefined;
   }
@@ -188,7 +211,7 @@ export class MapView {
   /** Colour layer `id` by `column` (null: one colour). */
   colour(id, column) {
     const entry = this.entry(id);
-    if (!entry) return;
+    if (!entry || entry.kind === "raster") return;
     entry.colourBy = column || null;
     const { colour, legend } = colouring(entry, entry.colourBy, entry.fallback);
     entry.legend = legend;
@@ -215,13 +238,16 @@ export class MapView {
         south = Math.min(south, c[1]); north = Math.max(north, c[1]);
       } else for (const x of c) visit(x);
     };
-    for (const entry of this.entries) for (const f of entry.data.features) if (f.geometry) visit(f.geometry.coordinates);
+    for (const entry of this.entries) {
+      for (const f of entry.data.features) if (f.geometry) visit(f.geometry.coordinates);
+      if (entry.kind === "raster") visit(entry.info.corners);
+    }
     if (west < east) this.map.fitBounds([[west, south], [east, north]], { padding: 30, duration: 0 });
   }
 
   /** Show the attributes of the topmost feature near `point` (pixels). */
   pick(point) {
-    const layers = this.entries.filter((e) => e.visible).flatMap((e) => e.layerIds);
+    const layers = this.entries.filter((e) => e.visible && e.kind !== "raster").flatMap((e) => e.layerIds);
     if (!layers.length) return;
     const box = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
     const [feature] = this.map.queryRenderedFeatures(box, { layers });
