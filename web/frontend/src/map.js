@@ -23,7 +23,7 @@ const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 const RAMP = ["#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
 const OTHER = "#b0b0b0";
 /** Text columns preferred for colouring, in order. */
-const CATEGORIES = ["tier", "status", "vehicle", "day", "profile", "service", "kind"];
+const CATEGORIES = ["status", "tier", "vehicle", "day", "profile", "service", "kind"];
 
 const isMinutes = (column) => /minute/.test(column);
 
