@@ -673,3 +673,20 @@ def test_a_raster_surface_from_uploaded_files(sqlite_site: Site, tmp_path: Path)
             assert "#" + "".join(f"{v:02x}" for v in pixel[:3]) == expected, (row, col)
         checked += 1
     assert checked > 100
+
+
+def test_a_local_basemap(tmp_path: Path) -> None:
+    """With a basemap folder, the page is told its style's address and the style is served
+    from this server (no tile server on the internet)."""
+    from tests.web.conftest import open_site
+
+    folder = tmp_path / "basemap"
+    folder.mkdir()
+    style = {"version": 8, "sources": {}, "layers": []}
+    (folder / "style.json").write_text(json.dumps(style))
+    for site in open_site(tmp_path / "data", basemap_dir=folder):
+        viewer = site.as_("viewer")
+        assert viewer.get("/api/config").json()["basemap"] == "/basemap/style.json"
+        assert viewer.get("/basemap/style.json").json() == style
+    for site in open_site(tmp_path / "other"):
+        assert site.as_("viewer").get("/api/config").json()["basemap"] is None
