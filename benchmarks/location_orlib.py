@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import time
@@ -262,9 +264,28 @@ def capacitated_compact(inst: Instance, reference: float, limit: float) -> dict[
 
 
 def capacitated_spopt(inst: Instance, solver: str, limit: float) -> dict[str, Any]:
-    """spopt's capacitated p-median (split demand, demand-weighted distances)."""
+    """spopt's capacitated p-median (split demand, demand-weighted distances), in a child
+    process killed with its solver after ``limit`` + ``_BUILD_ALLOWANCE`` seconds: CBC
+    overran its 120 s time limit on lin318_005 by 15 minutes."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_spopt_child, args=(inst, solver, limit, queue))
+    start = time.perf_counter()
+    child.start()
+    child.join(limit + _BUILD_ALLOWANCE)
+    if child.is_alive():
+        os.killpg(child.pid, signal.SIGKILL)  # the child and the CBC/HiGHS it started
+        child.join()
+        return {"time": time.perf_counter() - start, "objective": None, "status": "killed"}
+    return queue.get()
+
+
+_BUILD_ALLOWANCE = 120.0  # seconds for spopt to build its PuLP model (u724: 524,176 pairs)
+
+
+def _spopt_child(inst: Instance, solver: str, limit: float, queue: Any) -> None:
     from spopt.locate import PMedian as SPMedian
 
+    os.setpgrp()  # a process group of its own, so that its solver can be killed with it
     demand, capacity = inst.demand, inst.capacity
     assert demand is not None and capacity is not None
 
@@ -273,7 +294,7 @@ def capacitated_spopt(inst: Instance, solver: str, limit: float) -> dict[str, An
             inst.cost, demand, p_facilities=inst.p, facility_capacities=capacity
         )
 
-    return peer(build, solver, limit)
+    queue.put(peer(build, solver, limit))
 
 
 def _s(value: float) -> str:
