@@ -30,13 +30,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from tests.conftest import absent
-from tests.web._server import FAST, PASSWORD, USERS
 
 from accessplan.web import jobs
 from accessplan.web.app import add_user, create_app
 from accessplan.web.config import STATIC, WebSettings
 from accessplan.web.store import Store
+from tests.conftest import absent
+from tests.web._server import FAST, PASSWORD, USERS
 
 POSTGRES = os.environ.get(
     "ACCESSPLAN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -17,7 +17,6 @@ import pyogrio
 import pytest
 from affine import Affine
 from pyproj import CRS, Transformer
-from tests.web.conftest import WALK, County, Site, build_county, run_scenario
 from typer.testing import CliRunner
 
 from accessplan import synth
@@ -28,6 +27,7 @@ from accessplan.cli import app as cli
 from accessplan.region import Region
 from accessplan.report.blocks import Part, Section, Text
 from accessplan.web.scenarios import STEP_KEYS
+from tests.web.conftest import WALK, County, Site, build_county, run_scenario
 
 
 def cli_error(folder: Path, *args: str) -> str:
@@ -551,11 +551,11 @@ def test_the_monitor_mounted_beside(tmp_path: Path) -> None:
     """With a monitor database the app also serves the monitor's API under /monitor, with
     the monitor's own users: a planner of the page is no user there, the monitor's admin is."""
     import pandas as pd_
-    from tests.web._server import FAST, PASSWORD
-    from tests.web.conftest import open_site
 
     from accessplan.monitor.db import init
     from accessplan.monitor.register import create_user, load_areas
+    from tests.web._server import FAST, PASSWORD
+    from tests.web.conftest import open_site
 
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     areas = pd_.DataFrame(
@@ -605,6 +605,7 @@ def test_a_raster_surface_from_uploaded_files(sqlite_site: Site, tmp_path: Path)
 
     import rasterio
     from PIL import Image
+
     from tests.conftest import shared_file
 
     demo = Path(shared_file("accessmod-demo"))

@@ -17,6 +17,7 @@ import httpx
 import pandas as pd
 import pyogrio
 import pytest
+
 from tests.web._server import PASSWORD
 from tests.web.conftest import Server, screenshot
 

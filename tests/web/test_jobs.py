@@ -16,14 +16,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.web._server import FAST
-from tests.web.conftest import database_url
 
 from accessplan.web import jobs
 from accessplan.web.app import create_app
 from accessplan.web.config import WebSettings
 from accessplan.web.models import Base, Job, Region
 from accessplan.web.store import VERSION_TABLE, Store, head_revision
+from tests.web._server import FAST
+from tests.web.conftest import database_url
 
 
 @pytest.fixture

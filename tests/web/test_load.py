@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from tests.web.conftest import long_run
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "web_load.py"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from tests.web._server import PASSWORD
 from tests.web.conftest import WALK, County, Site, build_county, run_scenario
 

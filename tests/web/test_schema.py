@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
+
 from tests.web.conftest import WALK, Site, build_county, long_run, open_site, run_scenario
 
 EXAMPLES = int(os.environ.get("ACCESSPLAN_SCHEMATHESIS_EXAMPLES", "10"))
