@@ -195,6 +195,18 @@ class PartitionedEngine:
                 "passes": {p.code: by_index[p.index]["passes"] for p in self.partitions},
             }
         )
+        grown = {c: p for c, p in self.reports[-1]["passes"].items() if len(p) > 1}
+        if grown:
+            logger.info(
+                "%s: %d of %d partitions had answers that could depend on roads beyond their "
+                "first buffer (%.0f m) and computed again, up to %.0f m (e.g. %s)",
+                label,
+                len(grown),
+                len(self.partitions),
+                min(p[0]["radius_m"] for p in grown.values()),
+                max(p[-1]["radius_m"] for p in grown.values()),
+                sorted(grown)[:3],
+            )
         for query in queries:
             parts = [by_index[p.index]["answers"][query.key()] for p in self.partitions]
             self.answers[query.key()] = _merge(query, parts)

@@ -353,6 +353,7 @@ class _cluster:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",  # any free port: Dask's dashboard shows progress
+                silence_logs=logging.WARNING,
             )
             self.client = Client(self.cluster)
         else:
