@@ -17,6 +17,7 @@ import pytest
 
 from accessplan import scale, synth
 from accessplan.analyses import Context, analysis
+from accessplan.measures.equity import DEFAULT_METHODS
 from accessplan.region import Region
 from accessplan.run import as_table
 from accessplan.scale.partition import Query, _answer, buffer_box
@@ -35,7 +36,8 @@ def province() -> Region:
 
 def scenario() -> Scenario:
     access = Scenario.one_step("access", {"profiles": ["walk", "car"], "thresholds": [15, 30]})
-    equity = Scenario.one_step("equity", {"profile": "car", "catchment": 30})
+    methods = [*DEFAULT_METHODS, "fca"]  # fca: settlements to settlements too
+    equity = Scenario.one_step("equity", {"profile": "car", "catchment": 30, "methods": methods})
     return Scenario(region=None, steps=(access.steps[0], equity.steps[0]), name="province")
 
 
