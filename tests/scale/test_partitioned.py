@@ -9,6 +9,7 @@ every 1 km), so that it builds in two seconds.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from accessplan.region import Region
 from accessplan.run import as_table
 from accessplan.scale.partition import Query, _answer, buffer_box
 from accessplan.settings import Scenario
-from accessplan.travel.matrix import LocalEngine
+from accessplan.travel.matrix import LocalEngine, nearest
 from accessplan.travel.network import build_network
 from accessplan.travel.profiles import get_profile
 
@@ -187,3 +188,27 @@ def test_site_selection_runs_once_per_county(tmp_path: Path) -> None:
             Scenario(region=None, steps=(step,), name="site"),
         )[0][1]
         assert csv_tables([(named, result)]) == csv_tables([(named, again)])
+
+
+def test_a_store_written_again_with_other_inputs_never_serves_old_answers(
+    tmp_path: Path,
+) -> None:
+    """Partitions keep their answers in the store (a rerun resumes); writing into the same
+    store a region that differs only in where its facilities stand (the same searches by
+    number) changes the inputs' digest, so its answers are computed afresh, not served
+    from the first region's. (``nearest`` is not sent ahead: a round per tier.)"""
+    first = synth.province(4, seed=5, road_node_spacing_m=1000.0, n_townships=2, n_villages=20)
+    moved = first.facilities.copy()
+    moved["geometry"] = moved.geometry.translate(xoff=700.0)
+    answers = []
+    for region in (first, dataclasses.replace(first, facilities=moved)):
+        expected = nearest(region, "car")
+        run = scale.partition_region(region, tmp_path / "store", scale.SerialRunner())
+        try:
+            got = nearest(region, "car")
+        finally:
+            scale.release(run)
+        pd.testing.assert_frame_equal(got, expected)
+        answers.append(got)
+    assert not answers[0].equals(answers[1])
+    assert len(list((tmp_path / "store" / "results").iterdir())) == 12  # 6 tiers x 2 regions

@@ -2,7 +2,7 @@
 
 Layout (a folder every worker can read, e.g. on a shared file system)::
 
-    meta.json                  region name, CRS, tiers, catalogue, counts, partitions
+    meta.json                  region name, CRS, tiers, catalogue, counts, partitions, digest
     settlements.parquet        GeoParquet; ``row`` (region order) and ``owner`` added
     facilities.parquet         the same
     admin_units.parquet
@@ -10,7 +10,8 @@ Layout (a folder every worker can read, e.g. on a shared file system)::
     road_edges.parquet         edge, owner, every edge column, and its box minx..maxy
     joins/<profile>.parquet    place, edge, frac, snap_m (where places join the roads)
     place_z.parquet            elevation of every place (settlements, then facilities)
-    results/<round>/<partition>.pkl   a partition's answers (written whole, then renamed)
+    results/<round>/<partition>.pkl   a partition's answers (written whole, then renamed);
+                               a round's name holds the inputs' digest and its searches
 
 Road tables are sorted along a coarse grid before writing, so that a partition reading its
 box (``filters`` on the box columns) touches few row groups; rows keep their region
@@ -19,6 +20,7 @@ numbers in ``node`` / ``edge`` and are put back in that order when read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -38,6 +40,16 @@ from accessplan.scale._plan import Ownership, Partition
 from accessplan.services import Catalogue
 from accessplan.travel.network import Joins
 
+#: The input files, whose digest (``meta.json``'s ``digest``) names the results computed from
+#: them: a store written again with other inputs never serves a partition's old answers.
+_INPUTS = (
+    "settlements.parquet",
+    "facilities.parquet",
+    "admin_units.parquet",
+    "road_nodes.parquet",
+    "road_edges.parquet",
+    "place_z.parquet",
+)
 #: Rows per row group of the road tables (a few MB each).
 _ROW_GROUP = 50_000
 #: Grid cell (m) the road tables are sorted by.
@@ -133,6 +145,12 @@ class Store:
             "extent": [float(x.min()), float(y.min()), float(x.max()), float(y.max())],
             "partitions": [p.__dict__ for p in ownership.partitions],
         }
+        digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+        for name in _INPUTS:  # what the partitions compute from
+            with (self.root / name).open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        meta["digest"] = digest.hexdigest()
         (self.root / "meta.json").write_text(json.dumps(meta), "utf-8")
 
     def write_joins(self, key: str, joins: Joins) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan.scale._plan import Partition
+from accessplan.scale._store import Store
 from accessplan.scale.partition import Query, solve_partition
 from accessplan.travel._contract import Progress
 from accessplan.travel.network import TravelNetwork, network_layers
@@ -169,7 +170,8 @@ class PartitionedEngine:
 
     def _round(self, queries: list[Query]) -> None:
         keys = sorted(q.key() for q in queries)
-        digest = hashlib.sha256(("|".join([self.joins_key, *keys])).encode()).hexdigest()
+        inputs = Store(self.store_root).meta()["digest"]
+        digest = hashlib.sha256("|".join([inputs, self.joins_key, *keys]).encode()).hexdigest()
         round_key = f"{self.profile.name}-{digest[:16]}"
         calls = [
             (
