@@ -39,7 +39,18 @@ $(SYSTEM_STAMP): | $(BIN)/python
 	fi
 	touch $(SYSTEM_STAMP)
 
-demo: $(STAMP) $(SYSTEM_STAMP)
+# The planner's page (web/frontend: plain JS + MapLibre from npm) bundled into the package.
+FRONTEND := web/frontend
+PAGE := src/accessplan/web/static/index.html
+$(PAGE): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*)
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "install Node.js and npm to build the page (web/frontend)"; exit 1; fi; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+demo: $(STAMP) $(SYSTEM_STAMP) $(PAGE)
 	$(BIN)/accessplan demo --out demo-output
 
 lint: $(STAMP)
@@ -66,7 +77,7 @@ postgres:
 	su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='test'\"" | grep -q 1 \
 	  || su postgres -c "createdb test"
 
-test: $(STAMP) $(SYSTEM_STAMP) lint postgres
+test: $(STAMP) $(SYSTEM_STAMP) $(PAGE) lint postgres
 	ACCESSPLAN_TEST_POSTGRES=$(PG_TEST_URL) $(BIN)/python -m pytest -q
 
 # Peers for the benchmarks (networkx, igraph, pandana, spopt) and GRASS GIS for surface.py
@@ -84,4 +95,5 @@ bench: $(STAMP)
 	@echo "benchmarks: python benchmarks/travel_times.py | location_orlib.py | surface.py (see benchmarks/)"
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info src/*.egg-info
+	rm -rf $(VENV) demo-output build *.egg-info src/*.egg-info src/accessplan/web/static \
+	  $(FRONTEND)/node_modules test-output

@@ -480,8 +480,11 @@ def surface_cmd(
     zone_field: Annotated[str | None, typer.Option(help="Field naming the zones.")] = None,
     direction: Annotated[str, typer.Option(help="towards or from the facilities.")] = "towards",
     anisotropic: Annotated[
-        bool, typer.Option("--anisotropic/--isotropic", help="Slope-dependent speeds.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--anisotropic/--isotropic", help="Slope-dependent speeds (default: anisotropic)."
+        ),
+    ] = None,
     knight: Annotated[
         bool, typer.Option("--knight", help="16 neighbours (knight's move).")
     ] = False,
@@ -810,6 +813,66 @@ def monitor_export_notice(
 
     table = run_safely(work)
     out.print(f"wrote {out_path} ({len(table)} households)")
+
+
+@app.command("serve")
+def serve_cmd(
+    data: Annotated[
+        Path, typer.Option(help="Data folder: the store, regions, uploads and run folders.")
+    ] = Path("accessplan-data"),
+    database: Annotated[
+        str,
+        typer.Option(
+            help="Store URL, e.g. postgresql+psycopg://user@host/planning "
+            "(default: SQLite in the data folder)."
+        ),
+    ] = "",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0: the office network).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes running analyses.")] = 1,
+    admin: Annotated[
+        str | None, typer.Option(help="Add this admin first (asks for the password).")
+    ] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted (MB).")] = 200.0,
+    basemap: Annotated[
+        Path | None, typer.Option(help="Folder with a local MapLibre style.json and its tiles.")
+    ] = None,
+    monitor_db: Annotated[
+        str | None,
+        typer.Option("--monitor-db", help="Monitor database (file or URL) served under /monitor."),
+    ] = None,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Send the session cookie over HTTPS only (behind TLS).")
+    ] = False,
+) -> None:
+    """Serve the planner's page and API (uvicorn) until Ctrl-C."""
+    from accessplan.web.app import add_user, serve, user_count
+    from accessplan.web.config import WebSettings
+
+    def settings() -> WebSettings:
+        if basemap is not None:
+            _check_inputs({"--basemap style": basemap / "style.json"})
+        return WebSettings(
+            data_dir=data,
+            database_url=database,
+            workers=workers,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            basemap_dir=basemap,
+            secure_cookies=secure_cookies,
+            monitor_database=_monitor_url(monitor_db) if monitor_db else "",
+        )
+
+    config = run_safely(settings)
+    if admin:
+        password = typer.prompt(f"password for {admin}", hide_input=True, confirmation_prompt=True)
+        run_safely(lambda: add_user(config, admin, password, "admin"))
+    elif run_safely(lambda: user_count(config)) == 0:
+        _error("the store has no users yet; start once with --admin NAME to add the first admin.")
+        raise typer.Exit(EXIT_INPUT)
+    out.print(f"accessplan on http://{host}:{port} (data {config.data_dir}); Ctrl-C stops it")
+    run_safely(lambda: serve(config, host=host, port=port))
 
 
 def _check_lang(lang: str | None) -> None:

@@ -164,6 +164,15 @@ def _written(folder: Path) -> set[str] | None:
         return None
 
 
+def check_steps(scenario: Scenario, region: Region) -> None:
+    """Every step's options against the region (a tier it has, no more sites than it can
+    hold, a population group it counts), before any work, in the words the user used."""
+    for step in scenario.steps:
+        check = analysis(step.kind).check_region
+        if check is not None:
+            check(region, dict(step.options), step.naming)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -183,10 +192,8 @@ def run_scenario(
     if any(analysis(step.kind).needs_region for step in scenario.steps):
         say("region")
         loaded.append(load_region(scenario, progress))
-    for step in scenario.steps:  # every step's options against the region, before any work
-        check = analysis(step.kind).check_region
-        if check is not None:
-            check(loaded[0], dict(step.options), step.naming)
+    if loaded:
+        check_steps(scenario, loaded[0])
 
     def region() -> Region:
         return loaded[0]

@@ -20,6 +20,7 @@ from typing import Any
 from accessplan._errors import InputError
 from accessplan.analyses import analysis
 from accessplan.region import Region
+from accessplan.run import check_steps
 from accessplan.settings import Scenario
 from accessplan.web.store import Store
 
@@ -88,14 +89,10 @@ def check_region(scenario: Scenario) -> None:
     page hears at once what the run would refuse, in the same words."""
     if scenario.region is None or scenario.region.path is None:
         return
-    steps = [(s, analysis(s.kind).check_region) for s in scenario.steps]
-    if not any(check for _, check in steps):
+    if not any(analysis(s.kind).check_region for s in scenario.steps):
         return
     path = scenario.region.path
-    region = _region(path, path.stat().st_mtime_ns)
-    for step, check in steps:
-        if check is not None:
-            check(region, dict(step.options), step.naming)
+    check_steps(scenario, _region(path, path.stat().st_mtime_ns))
 
 
 @functools.lru_cache(maxsize=4)
