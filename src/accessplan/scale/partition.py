@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 #: A time counts as below ``tau`` when below ``tau * (1 - _MARGIN)``: sums in another
 #: order may differ in the last bits.
 _MARGIN = 1e-9
-KINDS = ("nearest", "bounded", "reach")
 
 
 @dataclass(frozen=True, eq=False)
