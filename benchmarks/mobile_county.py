@@ -20,6 +20,7 @@ import os
 import resource
 import time
 import warnings
+from typing import Any
 
 from accessplan import synth
 from accessplan.optimize.mobile import (
@@ -67,7 +68,7 @@ def main() -> None:
     )
     costs = setup.kwargs["costs"]
 
-    def figures(schedule, dropped):  # type: ignore[no-untyped-def]
+    def figures(schedule: Any, dropped: Any) -> dict[str, Any]:
         return plan_kpis(p, setup.villages, schedule, dropped, per_km=costs.per_km,
                          per_vehicle_day=costs.per_vehicle_day,
                          per_overtime_min=costs.per_overtime_min)  # fmt: skip
@@ -122,7 +123,7 @@ def main() -> None:
         f"{time.process_time() - cpu:.0f} s CPU):"
     )
     for row in sweep.to_dict("records"):
-        reasons = {}
+        reasons: dict[str, int] = {}
         for item in str(row["dropped"]).split():
             reason = item.split(":", 1)[1]
             reasons[reason] = reasons.get(reason, 0) + 1

@@ -95,7 +95,7 @@ def summary(label: str, rows: list[dict[str, object]]) -> None:
     if not rows:
         return
     gaps = [float(r["gap"]) for r in rows]  # type: ignore[arg-type]
-    by = {}
+    by: dict[object, list[float]] = {}
     for r in rows:
         by.setdefault(r["instance"], []).append(float(r["gap"]))  # type: ignore[arg-type]
     spread = max(max(v) - min(v) for v in by.values())

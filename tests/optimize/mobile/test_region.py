@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from accessplan import synth
 from accessplan._errors import InputError
-from accessplan.optimize.mobile import build_setup, working_calendar
+from accessplan.optimize.mobile import Setup, build_setup, working_calendar
 from accessplan.region import Region
 from accessplan.travel import nearest, network_for, place_times
 from accessplan.travel.network import DRIVE
@@ -25,11 +25,11 @@ def county() -> Region:
 
 
 @pytest.fixture(scope="module")
-def setup(county: Region):  # type: ignore[no-untyped-def]
+def setup(county: Region) -> Setup:
     return build_setup(county, days=10, vehicles={"township_health_center": 1})
 
 
-def test_villages_are_those_beyond_the_threshold(county: Region, setup) -> None:  # type: ignore[no-untyped-def]
+def test_villages_are_those_beyond_the_threshold(county: Region, setup: Setup) -> None:
     """Minutes to the nearest health centre or hospital on foot, from travel.nearest."""
     near = nearest(county, "walk").set_index("id")
     minutes = near[["minutes_to_township_health_center", "minutes_to_county_hospital"]].min(axis=1)
@@ -38,7 +38,7 @@ def test_villages_are_those_beyond_the_threshold(county: Region, setup) -> None:
     assert (setup.villages["visits"] >= 1).all()
 
 
-def test_times_come_from_place_times(county: Region, setup) -> None:  # type: ignore[no-untyped-def]
+def test_times_come_from_place_times(county: Region, setup: Setup) -> None:
     ids = [*setup.depots["id"], *setup.villages["id"]]
     times = place_times(county, "mobile_clinic", ids[:3], ids[-2:])
     for row in times.itertuples():
@@ -46,7 +46,7 @@ def test_times_come_from_place_times(county: Region, setup) -> None:  # type: ig
         assert setup.problem.duration[a, b] == pytest.approx(row.minutes)
 
 
-def test_km_is_the_drive_along_the_fastest_path(county: Region, setup) -> None:  # type: ignore[no-untyped-def]
+def test_km_is_the_drive_along_the_fastest_path(county: Region, setup: Setup) -> None:
     """Walk the predecessor chain of a few trips arc by arc and add each drive arc's length."""
     network = network_for(county, "mobile_clinic")
     g = network.graph

@@ -245,8 +245,8 @@ class Adapter:
         )
         window = np.asarray(windows, dtype="int64").reshape(-1, 2)
         lanes = np.zeros((len(customer), 2), dtype="int64")
-        for runs in runs_of:
-            for lo, hi, c in runs:
+        for of_client in runs_of:
+            for lo, hi, c in of_client:
                 lanes[c] = (lo, hi)
         return Induced(data, np.asarray(customer, dtype="int64"), window, runs_of, lanes)
 

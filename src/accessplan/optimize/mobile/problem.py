@@ -43,8 +43,8 @@ Pattern = tuple[int, ...]
 class PeriodicProblem:
     """A periodic vehicle routing problem (see the module docstring).
 
-    Build it with :meth:`from_cost_matrix` (arrays), :func:`.read_cordeau` (Cordeau's
-    benchmark files) or :func:`.build_setup` (a region).
+    Build it with :meth:`from_cost_matrix` (arrays), :meth:`from_region` (a region, through
+    :func:`.build_setup`) or :func:`.read_cordeau` (Cordeau's benchmark files).
 
     Attributes
     ----------
@@ -234,6 +234,15 @@ class PeriodicProblem:
             min_gap=None if min_gap is None else _per(min_gap, n, 0.0),
             max_gap=None if max_gap is None else _per(max_gap, n, math.inf),
         )
+
+    @classmethod
+    def from_region(cls, region: Any, **options: Any) -> PeriodicProblem:
+        """The problem of ``region``'s villages beyond the fixed network; ``options`` as for
+        :func:`~accessplan.optimize.mobile.region.build_setup`, which also returns what the
+        problem was built from (villages, depots, calendar, km)."""
+        from accessplan.optimize.mobile.region import build_setup
+
+        return build_setup(region, **options).problem
 
     # ------------------------------------------------------------------ views
     @property
