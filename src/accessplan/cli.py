@@ -352,13 +352,94 @@ def run_cmd(
         Path | None, typer.Option("--out", help="Run folder (default: [output] dir).")
     ] = None,
     lang: Lang = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Partition the region by county and run on Dask (a local cluster unless "
+            "--scheduler); the same run folder.",
+        ),
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--distributed)."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(help="Shared folder every worker reads and writes (needed with --scheduler)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
+    level: Annotated[
+        str, typer.Option(help="Administrative level partitions follow (--distributed).")
+    ] = "county",
 ) -> None:
     """Run a scenario file's steps into one run folder (tables, results.gpkg, report.html)."""
     from accessplan.settings import Scenario
 
-    folder = _run(lambda: Scenario.from_toml(scenario_path), out_dir, lang, "running")
+    if distributed:
+        folder = run_safely(
+            lambda: _run_distributed(
+                scenario_path, out_dir, lang, scheduler=scheduler, store=store,
+                workers=workers, level=level,
+            )
+        )  # fmt: skip
+    else:
+        if scheduler is not None or store is not None:
+            run_safely(lambda: _refuse("--scheduler and --store go with --distributed."))
+        folder = _run(lambda: Scenario.from_toml(scenario_path), out_dir, lang, "running")
     out.print(f"wrote {folder}")
     out.print(str(folder / "report.html"))
+
+
+def _refuse(msg: str) -> None:
+    raise InputError(msg)
+
+
+def _run_distributed(
+    scenario_path: Path,
+    out_dir: Path | None,
+    lang: str | None,
+    *,
+    scheduler: str | None,
+    store: Path | None,
+    workers: int,
+    level: str,
+) -> Path:
+    """``accessplan run --distributed``: the scenario on Dask, a bar per round of tasks."""
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from accessplan.scale import run_distributed
+    from accessplan.settings import Scenario
+
+    _check_lang(lang)
+    if workers < 1:
+        _refuse(f"--workers must be at least 1, got {workers}.")
+    scenario = Scenario.from_toml(scenario_path)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("distributed run", total=None)
+        return run_distributed(
+            scenario,
+            out=out_dir,
+            lang=lang,
+            scheduler=scheduler,
+            store=store,
+            workers=workers,
+            level=level,
+            progress=lambda stage: bar.update(
+                task, description=f"distributed run: {stage}", completed=0, total=None
+            ),
+            round_progress=lambda label, done, total: bar.update(
+                task, description=label, completed=done, total=total
+            ),
+        )
 
 
 @app.command("access")
@@ -873,6 +954,89 @@ def serve_cmd(
         raise typer.Exit(EXIT_INPUT)
     out.print(f"accessplan on http://{host}:{port} (data {config.data_dir}); Ctrl-C stops it")
     run_safely(lambda: serve(config, host=host, port=port))
+
+
+# ------------------------------------------------------------------------- synthetic inputs
+synth_app = typer.Typer(help="Synthetic regions at scale.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+SynthOut = Annotated[Path, typer.Option("--out", help="Region GeoPackage to write.")]
+Spacing = Annotated[float, typer.Option(help="Road node spacing (m).")]
+Counts = Annotated[int | None, typer.Option(help="Per county (default: drawn per county).")]
+
+
+@synth_app.command("province")
+def synth_province(
+    counties: Annotated[int, typer.Option(help="Number of counties.")],
+    out_path: SynthOut,
+    seed: Annotated[int, typer.Option(help="Seed of the province.")] = 0,
+    code: Annotated[str, typer.Option(help="Two-digit province code.")] = "53",
+    spacing: Spacing = 100.0,
+    townships: Counts = None,
+    villages: Counts = None,
+    border_roads: Annotated[
+        bool,
+        typer.Option(help="Tracks over the ridges between neighbouring counties."),
+    ] = True,
+    counties_per_city: Annotated[int, typer.Option(help="Counties per city.")] = 99,
+) -> None:
+    """A synthetic province of mountain counties, as one region GeoPackage."""
+    from accessplan import synth
+
+    def work() -> Any:
+        _check_output_file(out_path, {}, suffix=".gpkg", strict=True)
+        with stages("synthetic province") as update:
+            update(f"{counties} counties")
+            region = synth.province(
+                counties, seed, province_code=code, road_node_spacing_m=spacing,
+                n_townships=townships, n_villages=villages, border_roads=border_roads,
+                counties_per_city=counties_per_city,
+            )  # fmt: skip
+            update("writing")
+            region.write(out_path)
+        return region
+
+    region = run_safely(work)
+    out.print(f"wrote {out_path}: {_synth_counts(region)}")
+
+
+@synth_app.command("country")
+def synth_country(
+    provinces: Annotated[int, typer.Option(help="Number of provinces (codes 11, 12, ...).")],
+    counties: Annotated[int, typer.Option(help="Counties per province.")],
+    out_path: SynthOut,
+    seed: Annotated[int, typer.Option(help="Seed of the country.")] = 0,
+    spacing: Spacing = 100.0,
+    townships: Counts = None,
+    villages: Counts = None,
+    counties_per_city: Annotated[int, typer.Option(help="Counties per city.")] = 10,
+) -> None:
+    """A synthetic country: provinces of mountain counties on one grid, joined across
+    every county and province border."""
+    from accessplan import synth
+
+    def work() -> Any:
+        _check_output_file(out_path, {}, suffix=".gpkg", strict=True)
+        with stages("synthetic country") as update:
+            update(f"{provinces} x {counties} counties")
+            region = synth.country(
+                provinces, counties, seed, road_node_spacing_m=spacing,
+                counties_per_city=counties_per_city, n_townships=townships, n_villages=villages,
+            )  # fmt: skip
+            update("writing")
+            region.write(out_path)
+        return region
+
+    region = run_safely(work)
+    out.print(f"wrote {out_path}: {_synth_counts(region)}")
+
+
+def _synth_counts(region: Any) -> str:
+    counties = int((region.admin_units["level"] == "county").sum())
+    return (
+        f"{counties:,} counties, {len(region.settlements):,} settlements, "
+        f"{len(region.facilities):,} facilities, {len(region.roads.nodes):,} road nodes"
+    )
 
 
 def _check_lang(lang: str | None) -> None:

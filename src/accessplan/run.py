@@ -70,6 +70,8 @@ PACKAGES: tuple[str, ...] = (
     "openpyxl",
 )
 MANIFEST = "manifest.json"
+#: Rows of an Excel sheet, the header row included.
+EXCEL_ROWS = 1_048_576
 #: No-data value of the GeoTIFFs.
 NODATA = -9999.0
 
@@ -344,7 +346,8 @@ def write_geotiff(raster: Raster, path: Path) -> None:
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, byte-identical for identical tables.
+    """One sheet per table (but those too long for a spreadsheet), byte-identical for
+    identical tables.
 
     openpyxl stamps the time into the document properties and the zip entries; both are
     fixed here so reruns compare equal.
@@ -352,6 +355,14 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in tables.items():
+            if len(table) >= EXCEL_ROWS:  # a sheet Excel cannot open: the CSV holds it
+                logger.warning(
+                    "table %s has %d rows, more than a spreadsheet holds; it is in its CSV "
+                    "file only, not in tables.xlsx",
+                    name,
+                    len(table),
+                )
+                continue
             table.to_excel(writer, sheet_name=name, index=False)
     fixed = (1980, 1, 1, 0, 0, 0)
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
