@@ -704,6 +704,123 @@ def equity_cmd(
     _step("equity", options, out_dir, lang, region=region_path, title="measuring equity")
 
 
+@app.command("mobile")
+def mobile_cmd(
+    region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
+    out_dir: OutDir,
+    fleet: Annotated[
+        str | None, typer.Option(help="clinic (visits to chronic patients) or supply (vans).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Villages beyond these minutes of --tier (15).")
+    ] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="Fixed tier the villages are measured from.")
+    ] = None,
+    access_profile: Annotated[
+        str | None, typer.Option(help="Profile of the reach of fixed facilities (walk).")
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="Working days in the horizon (22).")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day, e.g. 2025-03-03: weekdays from it.")
+    ] = None,
+    holidays: Annotated[
+        str | None, typer.Option(help="Days off, comma-separated dates (needs --start).")
+    ] = None,
+    workday: Annotated[str | None, typer.Option(help="Workday: 8h, 7h30m or 480.")] = None,
+    overtime: Annotated[str | None, typer.Option(help="Overtime allowed per day.")] = None,
+    vehicles: Annotated[
+        str | None,
+        typer.Option(help="Vehicles per depot and day: township_health_center:1 or H003:2,H007:1."),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Profile of the vehicles (mobile_clinic).")
+    ] = None,
+    follow_up_days: Annotated[
+        float | None, typer.Option(help="Days between visits of a village (30).")
+    ] = None,
+    visits_column: Annotated[
+        str | None, typer.Option(help="Settlement column of visits needed (else from the above).")
+    ] = None,
+    setup_min: Annotated[str | None, typer.Option(help="Set-up time per stop.")] = None,
+    minutes_per_patient: Annotated[
+        str | None, typer.Option(help="Clinic: time per chronic patient (5).")
+    ] = None,
+    demand: Annotated[
+        str | None, typer.Option(help="Supply: amount per village and round, or a column.")
+    ] = None,
+    capacity: Annotated[float | None, typer.Option(help="Supply: what one van carries.")] = None,
+    continuity: Annotated[
+        bool | None, typer.Option("--continuity/--no-continuity", help="Same vehicle each visit.")
+    ] = None,
+    sweep: Annotated[
+        bool | None,
+        typer.Option("--sweep/--no-sweep", help="Find the fleet needed for full coverage."),
+    ] = None,
+    compare_fixed: Annotated[
+        int | None, typer.Option(help="Compare with 0..N new fixed sites (2; 0: no).")
+    ] = None,
+    coverage_target: Annotated[
+        str | None, typer.Option(help="Share of villages the fleet sweep must serve (1.0).")
+    ] = None,
+    cost_per_km: Annotated[float | None, typer.Option(help="Cost per km.")] = None,
+    cost_per_trip: Annotated[float | None, typer.Option(help="Cost per trip.")] = None,
+    cost_per_vehicle_day: Annotated[
+        float | None, typer.Option(help="Cost per vehicle and day.")
+    ] = None,
+    cost_per_overtime_min: Annotated[
+        float | None, typer.Option(help="Cost per minute of overtime.")
+    ] = None,
+    cost_per_site_year: Annotated[
+        float | None, typer.Option(help="Yearly cost of a fixed site (comparison).")
+    ] = None,
+    profiles_file: ProfilesFile = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the main solve.")] = None,
+    iterations: Annotated[int | None, typer.Option(help="Search iterations.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    lang: Lang = None,
+) -> None:
+    """Mobile clinic or supply van tours over weeks for villages fixed facilities do not reach.
+
+    Writes a run folder: schedule.csv (day, vehicle, stops and times), villages.csv,
+    routes.csv, coverage.csv, dropped.csv (with reasons), fleet.csv, tradeoff.csv,
+    summary.json, results.gpkg (tours) and report.html.
+    """
+    options = {
+        "fleet": fleet,
+        "threshold": threshold,
+        "tier": tier,
+        "access_profile": access_profile,
+        "days": days,
+        "start": start,
+        "holidays": holidays,
+        "workday": workday,
+        "overtime": overtime,
+        "vehicles": vehicles,
+        "profile": profile,
+        "follow_up_days": follow_up_days,
+        "visits_column": visits_column,
+        "setup_min": setup_min,
+        "minutes_per_patient": minutes_per_patient,
+        "demand": demand,
+        "capacity": capacity,
+        "continuity": continuity,
+        "sweep": sweep,
+        "compare_fixed": compare_fixed,
+        "coverage_target": coverage_target,
+        "cost_per_km": cost_per_km,
+        "cost_per_trip": cost_per_trip,
+        "cost_per_vehicle_day": cost_per_vehicle_day,
+        "cost_per_overtime_min": cost_per_overtime_min,
+        "cost_per_site_year": cost_per_site_year,
+        "profiles_file": profiles_file,
+        "time_limit": time_limit,
+        "iterations": iterations,
+        "seed": seed,
+    }
+    _step("mobile", options, out_dir, lang, region=region_path, seed=seed, title="planning tours")
+
+
 # ------------------------------------------------------------------------------- monitoring
 monitor_app = typer.Typer(
     help="Monitor households at risk of poverty relapse due to illness.", no_args_is_help=True

@@ -39,9 +39,7 @@ def test_init_import_evaluate_and_export_a_notice(tmp_path: Path) -> None:
         "import-register", str(register), "--user", "boss", "--db", db, "--key-file", str(key)
     )
     assert code == 0, text
-    claims = write_csv(
-        tmp_path / "claims.csv", [claim(1, 1, "2025-03-01", 30_000.0, 18_000.0)]
-    )
+    claims = write_csv(tmp_path / "claims.csv", [claim(1, 1, "2025-03-01", 30_000.0, 18_000.0)])
     args = ["import-claims", str(claims), "--user", "boss", "--db", db, "--key-file", str(key)]
     code, first = monitor(*args)
     assert code == 0, first

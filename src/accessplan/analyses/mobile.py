@@ -45,7 +45,7 @@ def positive_duration(value: Any, where: o.Where) -> float:
     return minutes
 
 
-def fleet(value: Any, where: o.Where) -> dict[str, int]:
+def depots(value: Any, where: o.Where) -> dict[str, int]:
     """Vehicles per depot: ``township_health_center:1`` or ``H003:2,H007:1`` (a tier or a
     facility id, then vehicles per working day); a table ``{township_health_center = 1}``."""
     expected = "depots and vehicles like township_health_center:1 or H003:2,H007:1"
@@ -144,10 +144,10 @@ OPTIONS = (
     o.Option("holidays", dates, "--holidays"),
     o.Option("workday", positive_duration, "--workday"),
     o.Option("overtime", duration, "--overtime"),
-    o.Option("vehicles", fleet, "--vehicles"),
+    o.Option("vehicles", depots, "--vehicles"),
     o.Option("profile", o.text, "--profile"),
     o.Option("profiles_file", o.file, "--profiles"),
-    o.Option("kind", o.choice("clinic", "supply"), "--kind"),
+    o.Option("fleet", o.choice("clinic", "supply"), "--fleet"),
     o.Option("follow_up_days", o.minutes, "--follow-up-days"),
     o.Option("visits_column", o.text, "--visits-column"),
     o.Option("setup_min", duration, "--setup-min"),
@@ -174,7 +174,7 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
     known = load_profiles(options.get("profiles_file"))
     for key, default in (("profile", DEFAULT_PROFILE), ("access_profile", DEFAULT_ACCESS_PROFILE)):
         o.known([options.get(key, default)], known, o.Where(naming(ANALYSIS.option(key))))
-    if options.get("kind") == "supply" and "capacity" not in options:
+    if options.get("fleet") == "supply" and "capacity" not in options:
         name = naming(ANALYSIS.option("capacity"))
         raise o.OptionError(f"supply vans need {name}: how much one van carries; add it.")
     if options.get("holidays") and "start" not in options:
@@ -207,6 +207,8 @@ def _run(context: Context, options: dict[str, Any]) -> MobilePlan:
     for key, default in (("profile", DEFAULT_PROFILE), ("access_profile", DEFAULT_ACCESS_PROFILE)):
         given[key] = get_profile(given.pop(key, default), profiles_file=profiles_file)
     costs = {COST_KEYS[k]: given.pop(k) for k in list(given) if k in COST_KEYS}
+    if "fleet" in given:  # a step's own ``kind`` names the analysis: the option is ``fleet``
+        given["kind"] = given.pop("fleet")
     given.setdefault("seed", context.seed)
     given.setdefault("compare_fixed", DEFAULT_COMPARE_FIXED)
     context.progress("mobile tours")

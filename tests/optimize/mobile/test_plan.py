@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from accessplan import synth
 from accessplan._errors import InputError
+from accessplan.cli import app
 from accessplan.optimize.mobile import MobilePlan, plan_tours, validate
 from accessplan.region import Region
 from accessplan.report import translator
@@ -149,3 +151,26 @@ def test_bad_input_leaves_no_run_folder(
         run_scenario(_scenario(region_file, **step), out=out)
     assert not out.exists()
     assert not list(tmp_path.glob(".out*"))
+
+
+def test_cli_plans_supply_vans_within_their_capacity(county: Region, tmp_path: Path) -> None:
+    """`accessplan mobile --fleet supply`: every van's route carries at most its capacity (the
+    routes' loads come from the schedule, the capacity from the command line), and the
+    command without a capacity stops before writing anything."""
+    region_file = county.write(tmp_path / "county.gpkg")
+    out = tmp_path / "vans"
+    args = ["mobile", str(region_file), "--fleet", "supply", "--demand", "40", "--days", "8",
+            "--iterations", "30", "--no-sweep", "--compare-fixed", "0", "--workday", "8h",
+            "--vehicles", "township_health_center:1", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--capacity", "200"])
+    assert result.exit_code == 0, result.output
+    routes = pd.read_csv(out / "routes.csv")
+    assert len(routes) > 0 and routes["load"].max() <= 200
+    assert (routes["load"] > 0).all()  # a van only leaves to deliver
+    assert json.loads((out / "summary.json").read_text())["valid"] is True
+    assert "Supply van tours" in (out / "report.html").read_text()
+
+    refused = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "none")])
+    assert refused.exit_code == 2
+    assert "supply vans need --capacity" in refused.output
+    assert not (tmp_path / "none").exists()
