@@ -764,14 +764,11 @@ SURFACE_ROWS = [
     c("sf-scenario-nan", SURFACE.replace("IN/scenario.csv", "IN/scenario_nan.csv")
       + " --out run", "scenario_nan.csv", "speed"),
     c("sf-scenario-inf", SURFACE.replace("IN/scenario.csv", "IN/scenario_inf.csv")
-      + " --out run", "scenario_inf.csv", "speed", xfail="io/accessmod.py read_scenario takes "
-      "an infinite speed (the run then reaches no cell); refuse it like a negative one"),
+      + " --out run", "scenario_inf.csv", "speed"),
     c("sf-scenario-header-only", SURFACE.replace("IN/scenario.csv", "IN/scenario_header.csv")
       + " --out run", "scenario table", "class(es) [1]"),
     c("sf-scenario-all-zero", SURFACE.replace("IN/scenario.csv", "IN/scenario_zero.csv")
-      + " --out run", "speed", absent=("CRS",), xfail="measures/surface.py: when every "
-      "class of the scenario table has speed 0 the facilities are all 'impassable' and the "
-      "message says 'check their CRS'; say that the speeds are 0 and name the classes"),
+      + " --out run", "speed 0", absent=("CRS",)),
     c("sf-scenario-zero-bytes", SURFACE.replace("IN/scenario.csv", "IN/zero.csv")
       + " --out run", "zero.csv", "empty"),
     c("sf-scenario-tif", SURFACE.replace("IN/scenario.csv", "IN/pop.tif") + " --out run",
@@ -779,9 +776,7 @@ SURFACE_ROWS = [
     c("sf-facilities-duplicate", SURFACE.replace("IN/fac.gpkg", "IN/fac_dup.gpkg")
       + " --out run", "duplicate", "a"),
     c("sf-facilities-none", SURFACE.replace("IN/fac.gpkg", "IN/fac_none.gpkg") + " --out run",
-      "fac_none.gpkg", "no", xfail="io/accessmod.py read_facilities / measures/surface.py: "
-      "a facilities file with no rows gives 'no facility lies on a passable cell ... check "
-      "their CRS'; say that the file holds no facilities, naming it"),
+      "fac_none.gpkg", "holds no facilities", absent=("CRS",)),
     c("sf-facilities-text", SURFACE.replace("IN/fac.gpkg", "IN/text.gpkg") + " --out run",
       "text.gpkg", "cannot be read"),
     c("sf-id-field-unknown", f"{SURFACE} --id-field code --out run", "'code'", "id field"),

@@ -104,17 +104,24 @@ def read_scenario(path: PathArg) -> pd.DataFrame:
     speed = pd.to_numeric(table["speed"], errors="coerce")
     mode = table["mode"].fillna("").str.strip().str.upper()
     bad_class = classes.isna() | (classes != classes.round())
-    bad_speed = speed.isna() | (speed < 0)
+    bad_speed = speed.isna() | ~(speed >= 0) | ~np.isfinite(speed)
     bad_mode = ~mode.isin(MODES)
     for bad, what in (
         (bad_class, "an integer class"),
-        (bad_speed, "a speed in km/h >= 0"),
+        (bad_speed, "a finite speed in km/h >= 0"),
         (bad_mode, f"a mode among {list(MODES)}"),
     ):
         if bad.any():
             lines = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
             msg = f"scenario table {str(path)!r}: line(s) {lines} need {what}; fix those cells."
             raise InputError(msg)
+    if len(speed) and (speed == 0).all():
+        msg = (
+            f"scenario table {str(path)!r}: every class ({classes.astype('int64').tolist()[:10]}) "
+            "has speed 0, so no cell can be crossed; give the classes people travel through a "
+            "speed above 0 (km/h)."
+        )
+        raise InputError(msg)
     out = pd.DataFrame(
         {
             "class": classes.astype("int64"),
@@ -700,6 +707,13 @@ def read_facilities(facilities: PathArg | gpd.GeoDataFrame, *, id_field: str) ->
         if isinstance(facilities, gpd.GeoDataFrame)
         else read_points(facilities, what="facilities")
     )
+    if frame.empty:
+        name = (
+            "the facilities table"
+            if isinstance(facilities, gpd.GeoDataFrame)
+            else (f"facilities file {str(facilities)!r}")
+        )
+        raise InputError(f"{name} holds no facilities (no rows); give at least one point.")
     if id_field not in frame.columns:
         msg = (
             f"facilities have no {id_field!r} field (found "
