@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 PASSWORD = "correct horse battery"
 #: The long jobs: a scenario's steps.
