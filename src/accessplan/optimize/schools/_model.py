@@ -1,0 +1,182 @@
+"""The school problem's usable pairs and its MILP on HiGHS, built as sparse blocks in one call.
+
+Columns: ``y`` (one per school) then one per usable pair (a pupil group at a school, by day
+or as boarders). Pairs beyond a band's day limit exist only as boarding pairs (band old
+enough, school with hostel room): the model never holds a pair that no plan may use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from accessplan.optimize.location._highs import Model
+from accessplan.optimize.schools.problem import SchoolProblem
+
+DAY, BOARD = 0, 1
+
+
+@dataclass(frozen=True, eq=False)
+class Pairs:
+    """Pupil groups (settlement, band with pupils) and the pairs each may use."""
+
+    settlement: np.ndarray  # per group
+    band: np.ndarray  # per group
+    q: np.ndarray  # pupils per group
+    group: np.ndarray  # per pair
+    school: np.ndarray  # per pair
+    minutes: np.ndarray  # per pair
+    mode: np.ndarray  # per pair: DAY or BOARD
+    cost: np.ndarray  # per pair: its objective coefficient
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.q)
+
+
+def pairs(problem: SchoolProblem) -> Pairs:
+    """Every usable pair of a group and a school, with its cost, ordered by group."""
+    q = problem.pupils
+    s_idx, b_idx = np.nonzero(q > 0)
+    order = np.lexsort((b_idx, s_idx))
+    s_idx, b_idx = s_idx[order], b_idx[order]
+    t = problem.minutes[b_idx, s_idx, :]  # groups x schools
+    limit = problem.max_minutes[b_idx][:, None]
+    day = np.isfinite(t) & (t <= limit)
+    board = (
+        np.isfinite(t)
+        & (t > limit)
+        & problem.boarding[b_idx][:, None]
+        & (problem.hostel[None, :] > 0)
+    )
+    g_day, j_day = np.nonzero(day)
+    g_board, j_board = np.nonzero(board)
+    group = np.concatenate([g_day, g_board])
+    school = np.concatenate([j_day, j_board])
+    mode = np.concatenate([np.full(len(g_day), DAY), np.full(len(g_board), BOARD)])
+    order = np.lexsort((school, group))
+    group, school, mode = group[order], school[order], mode[order]
+    minutes = t[group, school]
+    pupils = q[s_idx, b_idx]
+    weight = problem.trip_weights[s_idx, b_idx]
+    moved = problem.current[b_idx[group], s_idx[group]] != school
+    cost = np.where(mode == DAY, weight[group] * minutes, pupils[group] * problem.boarder_cost)
+    cost = cost + problem.move_cost * pupils[group] * moved
+    return Pairs(s_idx, b_idx, pupils, group, school, minutes, mode, cost)
+
+
+def model(
+    problem: SchoolProblem,
+    p: Pairs,
+    *,
+    count: int | None,
+    seed: int,
+    closest: bool | None = None,
+    min_size: bool = True,
+    budget: bool = True,
+) -> Model:
+    """The MILP: fewest schools when ``count`` is None, else least cost with ``count`` open.
+
+    ``closest``, ``min_size`` and ``budget`` may drop a rule (to find which one makes a
+    setting infeasible).
+    """
+    m, n_pairs, n_groups = problem.n_schools, len(p.group), p.n_groups
+    cols = m + np.arange(n_pairs)
+    q_pair = p.q[p.group]
+    blocks: list[tuple[sp.csr_array, np.ndarray, np.ndarray]] = []
+
+    def rows(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, lo: Any, hi: Any) -> None:
+        matrix = sp.csr_array((v, (r, c)), shape=(n_rows, m + n_pairs))
+        blocks.append((matrix, np.broadcast_to(lo, n_rows), np.broadcast_to(hi, n_rows)))
+
+    # every group placed once
+    rows(p.group, cols, np.ones(n_pairs), n_groups, 1.0, 1.0)
+    # capacity and hostel: sum q v - Q y <= 0
+    for room, use in (
+        (problem.capacity, np.ones(n_pairs, bool)),
+        (problem.hostel, p.mode == BOARD),
+    ):
+        r = np.concatenate([p.school[use], np.arange(m)])
+        c = np.concatenate([cols[use], np.arange(m)])
+        rows(r, c, np.concatenate([q_pair[use], -room]), m, -np.inf, 0.0)
+    # a pair only at an open school
+    rows(
+        np.concatenate([np.arange(n_pairs)] * 2),
+        np.concatenate([cols, p.school]),
+        np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+        n_pairs,
+        -np.inf,
+        0.0,
+    )
+    sized = problem.closable & ~problem.teaching_point
+    if min_size and problem.min_size > 0 and sized.any():
+        at = sized[p.school]
+        schools = np.flatnonzero(sized)
+        where = np.full(m, -1)
+        where[schools] = np.arange(len(schools))
+        r = np.concatenate([where[p.school[at]], np.arange(len(schools))])
+        c = np.concatenate([cols[at], schools])
+        v = np.concatenate([q_pair[at], np.full(len(schools), -problem.min_size)])
+        rows(r, c, v, len(schools), 0.0, np.inf)
+    if budget and problem.max_closures is not None and problem.closable.any():
+        closable = np.flatnonzero(problem.closable)
+        least = len(closable) - problem.max_closures
+        rows(np.zeros(len(closable), int), closable, np.ones(len(closable)), 1, least, np.inf)
+    if count is not None:
+        rows(np.zeros(m, int), np.arange(m), np.ones(m), 1, count, count)
+    if problem.closest if closest is None else closest:
+        blocks.append(_closest_rows(p, m))
+    matrix = sp.vstack([b[0] for b in blocks], format="csr")
+    lower = np.concatenate([b[1] for b in blocks])
+    upper = np.concatenate([b[2] for b in blocks])
+    kept = problem.protected | ~problem.closable
+    col_lower = np.concatenate([kept.astype(float), np.zeros(n_pairs)])
+    col_upper = np.ones(m + n_pairs)
+    if count is None:
+        cost = np.concatenate([np.ones(m), np.zeros(n_pairs)])
+    else:
+        cost = np.concatenate([np.zeros(m), p.cost])
+    integral = bool(np.all(cost == np.round(cost)))
+    integer = np.ones(m + n_pairs, dtype=bool)
+    return Model(
+        cost,
+        col_lower,
+        col_upper,
+        matrix,
+        lower,
+        upper,
+        integer=integer,
+        integral_objective=integral,
+        seed=seed,
+    )
+
+
+def _closest_rows(p: Pairs, m: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``sum over the group's pairs at least as near as j of v - y_j >= 0`` per pair (k, j):
+    if ``j`` is open, the group goes to ``j`` or somewhere no farther."""
+    r_all, c_all = [], []
+    starts = np.searchsorted(p.group, np.arange(p.n_groups + 1))
+    for k in range(p.n_groups):
+        own = np.arange(starts[k], starts[k + 1])
+        t = p.minutes[own]
+        near = t[None, :] <= t[:, None]  # row: pair, column: pairs at least as near
+        r, c = np.nonzero(near)
+        r_all.append(own[r])
+        c_all.append(m + own[c])
+    n_pairs = len(p.group)
+    r = np.concatenate([*r_all, np.arange(n_pairs)])
+    c = np.concatenate([*c_all, p.school])
+    v = np.concatenate([np.ones(len(r) - n_pairs), -np.ones(n_pairs)])
+    matrix = sp.csr_array((v, (r, c)), shape=(n_pairs, m + n_pairs))
+    return matrix, np.zeros(n_pairs), np.full(n_pairs, np.inf)
+
+
+def start(p: Pairs, m: int, open_schools: np.ndarray, choice: np.ndarray) -> np.ndarray:
+    """A column vector from open schools and one chosen pair per group."""
+    x = np.zeros(m + len(p.group))
+    x[open_schools] = 1.0
+    x[m + choice] = 1.0
+    return x

@@ -1,0 +1,436 @@
+"""``solve_schools(problem)``: the consolidation plan, lexicographically optimal and proven.
+
+Two stages, one deadline:
+
+1. **Fewest schools** (when ``p`` is not given): HiGHS on the model of usable pairs with
+   ``min sum y``; its optimum ``p*`` fixes the count of the next stage.
+2. **Least cost with ``p`` schools open.** Without boarding pairs the problem with its rules
+   dropped (minimum size, closest assignment) is a capacitated p-median on the usable pairs:
+   the capacitated engine (Lagrangian bound, heuristics, corners, HiGHS on reduced models)
+   solves it. Its bound holds for the model with the rules (they only remove plans); when
+   its plan keeps the rules as well it is proven optimal for them too, and when there are no
+   rules at all, the problem *is* that p-median. Otherwise HiGHS solves the full model from
+   the best plan known (the engine's if it keeps the rules, else the first stage's), with
+   the engine's bound kept when higher.
+
+A setting with no plan raises :class:`InfeasibleError` naming the settlements no school can
+take (their band, the nearest school's minutes and the limit) or the rule whose removal
+would let a plan exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from accessplan._errors import InputError
+from accessplan.optimize.location._highs import Deadline, Outcome
+from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanError, SolverTimeout
+from accessplan.optimize.location.problems import CapacitatedPMedian
+from accessplan.optimize.location.solve import solve as solve_location
+from accessplan.optimize.schools import _model
+from accessplan.optimize.schools._model import BOARD, Pairs
+from accessplan.optimize.schools.problem import SchoolProblem
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["auto", "highs"]
+
+
+@dataclass(frozen=True, eq=False)
+class SchoolSolution:
+    """A solved :class:`SchoolProblem`.
+
+    Attributes
+    ----------
+    open
+        Per school, whether it stays open.
+    school, boarding
+        Per pupil group (settlement and band with pupils, see :meth:`plan`): its school and
+        whether it boards there.
+    objective, bound, gap, is_optimal
+        Cost of the plan (pupil-minutes, boarding and moves) with ``p`` schools open, a
+        proven lower bound and whether it is proven optimal.
+    count_bound
+        Proven lower bound on the number of open schools (equal to it when the first stage
+        was proven); ``p`` itself when ``p`` was given.
+    method
+        ``"engine"`` (the capacitated engine's plan, proven for the rules too) or
+        ``"highs"`` (the full model on HiGHS).
+    runtime
+        Seconds, both stages.
+    """
+
+    open: np.ndarray
+    settlement: np.ndarray
+    band: np.ndarray
+    pupils: np.ndarray
+    school: np.ndarray
+    boarding: np.ndarray
+    minutes: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    is_optimal: bool
+    count_bound: int
+    method: str
+    runtime: float
+
+    @property
+    def n_open(self) -> int:
+        return int(self.open.sum())
+
+    def plan(self, problem: SchoolProblem) -> pd.DataFrame:
+        """``settlement_id, band, pupils, school_id, minutes, boarding, moved``: one row per
+        pupil group."""
+        current = problem.current[self.band, self.settlement]
+        return pd.DataFrame(
+            {
+                "settlement_id": [problem.settlement_ids[i] for i in self.settlement],
+                "band": [problem.bands[b] for b in self.band],
+                "pupils": self.pupils,
+                "school_id": [problem.school_ids[j] for j in self.school],
+                "minutes": self.minutes,
+                "boarding": self.boarding,
+                "moved": current != self.school,
+            }
+        )
+
+
+def solve_schools(
+    problem: SchoolProblem,
+    *,
+    p: int | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    method: Method = "auto",
+) -> SchoolSolution:
+    """Solve the consolidation problem (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The schools, pupils, times and rules.
+    p
+        Number of schools open; None for the fewest the rules allow (then least cost).
+    time_limit
+        Seconds for both stages; the best plan so far comes back unproven when it runs out.
+    seed
+        Seeds the engine's heuristics and HiGHS.
+    method
+        ``"auto"`` (the capacitated engine where it applies) or ``"highs"`` (the full model
+        on HiGHS alone: the plain formulation, for comparison).
+
+    Raises
+    ------
+    InfeasibleError
+        No plan keeps the rules; the message names the settlements or the rule.
+    SolverTimeout
+        No plan was found within the time limit.
+    """
+    if method not in ("auto", "highs"):
+        msg = f"method must be 'auto' or 'highs', got {method!r}."
+        raise InputError(msg)
+    if time_limit is not None and not time_limit > 0:
+        msg = f"time_limit must be a positive number of seconds, got {time_limit!r}."
+        raise InputError(msg)
+    deadline = Deadline(time_limit)
+    pairs = _model.pairs(problem)
+    _check_reach(problem, pairs)
+    m = problem.n_schools
+    kept = int((problem.protected | ~problem.closable).sum())
+    first: Outcome | None = None
+    if p is None:
+        first = _model.model(problem, pairs, count=None, seed=seed).solve(deadline)
+        if first.x is None:
+            _no_plan(problem, pairs, first, count=None, seed=seed)
+        count = round(first.objective)
+        count_bound = int(np.ceil(first.bound - 1e-6)) if np.isfinite(first.bound) else 0
+    else:
+        _check_count(problem, p, kept)
+        count, count_bound = int(p), int(p)
+    engine = None
+    if method == "auto" and not (pairs.mode == BOARD).any():
+        engine = _engine(problem, pairs, count, deadline, seed)
+    rules = _rules_broken(problem, pairs, *engine[:2]) if engine is not None else ["no plan"]
+    if engine is not None and not rules and engine[3]:
+        sites, choice, bound, _ = engine
+        method_used = "engine"
+    else:
+        x0 = None
+        if engine is not None and not rules:
+            x0 = _model.start(pairs, m, engine[0], engine[1])
+        elif first is not None:
+            x0 = first.x
+        out = _model.model(problem, pairs, count=count, seed=seed).solve(deadline, start=x0)
+        if out.x is None:
+            if out.infeasible:
+                _no_plan(problem, pairs, out, count=count, seed=seed)
+            msg = f"no school plan with {count} schools was found within the time limit; raise it."
+            raise SolverTimeout(msg)
+        sites, choice = _decode(pairs, out.x, m)
+        bound = max(out.bound, engine[2]) if engine is not None else out.bound
+        method_used = "highs"
+    return _result(problem, pairs, sites, choice, bound, count, count_bound, method_used, deadline)
+
+
+def tradeoff(
+    problem: SchoolProblem,
+    counts: list[int],
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The trade-off between the number of schools and travel: for each count, the least
+    cost plan (``schools, objective, bound, proven, pupil_minutes, mean_minutes, max_minutes,
+    boarders, moved``), NaN where no plan keeps the rules. ``time_limit`` is per count."""
+    rows = []
+    for count in counts:
+        row: dict[str, float | int | bool] = {"schools": int(count)}
+        try:
+            s = solve_schools(problem, p=count, time_limit=time_limit, seed=seed)
+        except (InfeasibleError, SolverTimeout):
+            rows.append(row)
+            continue
+        day = ~s.boarding
+        row.update(
+            objective=s.objective,
+            bound=s.bound,
+            proven=s.is_optimal,
+            pupil_minutes=float(s.pupils[day] @ s.minutes[day]),
+            mean_minutes=float(s.pupils[day] @ s.minutes[day] / max(s.pupils[day].sum(), 1e-12)),
+            max_minutes=float(s.minutes[day].max(initial=0.0)),
+            boarders=float(s.pupils[s.boarding].sum()),
+            moved=float(s.pupils[problem.current[s.band, s.settlement] != s.school].sum()),
+        )
+        rows.append(row)
+    columns = [
+        "schools", "objective", "bound", "proven", "pupil_minutes", "mean_minutes",
+        "max_minutes", "boarders", "moved",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _engine(
+    problem: SchoolProblem, pairs: Pairs, count: int, deadline: Deadline, seed: int
+) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
+    """The capacitated p-median of the usable pairs (the rules dropped) on the engine:
+    ``(open schools, chosen pair per group, bound, proven)``, None if it has no plan."""
+    m = problem.n_schools
+    cost = np.full((pairs.n_groups, m), np.inf)
+    cost[pairs.group, pairs.school] = pairs.cost
+    kept = np.flatnonzero(problem.protected | ~problem.closable)
+    try:
+        cpmp = CapacitatedPMedian.from_cost_matrix(
+            cost, p=count, capacity=problem.capacity, demand=pairs.q, fixed=kept
+        )
+        left = deadline.left()
+        result = solve_location(cpmp, time_limit=left if np.isfinite(left) else None, seed=seed)
+    except (InfeasibleError, SolverTimeout):
+        return None
+    where = {
+        (int(g), int(j)): k for k, (g, j) in enumerate(zip(pairs.group, pairs.school, strict=True))
+    }
+    choice = np.array([where[(g, int(j))] for g, j in enumerate(result.assignment)])
+    return np.asarray(result.open_sites), choice, result.bound, result.is_optimal
+
+
+def _decode(pairs: Pairs, x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    sites = np.flatnonzero(x[:m] > 0.5)
+    used = np.flatnonzero(x[m:] > 0.5)
+    choice = np.full(pairs.n_groups, -1)
+    choice[pairs.group[used]] = used
+    return sites, choice
+
+
+def _loads(problem: SchoolProblem, pairs: Pairs, choice: np.ndarray) -> np.ndarray:
+    return np.bincount(pairs.school[choice], pairs.q, minlength=problem.n_schools)
+
+
+def _rules_broken(
+    problem: SchoolProblem, pairs: Pairs, sites: np.ndarray, choice: np.ndarray
+) -> list[str]:
+    """The rules a plan breaks, in words (capacities, time limits and counts aside, which the
+    engine's model holds): the minimum size and closest assignment."""
+    faults = []
+    is_open = np.zeros(problem.n_schools, dtype=bool)
+    is_open[sites] = True
+    load = _loads(problem, pairs, choice)
+    sized = problem.closable & ~problem.teaching_point & is_open
+    if problem.min_size > 0 and (small := np.flatnonzero(sized & (load < problem.min_size))).size:
+        faults.append(f"schools {small.tolist()} are open below the minimum size")
+    if problem.closest:
+        at_open = is_open[pairs.school]
+        nearest = np.full(pairs.n_groups, np.inf)
+        np.minimum.at(nearest, pairs.group[at_open], pairs.minutes[at_open])
+        if (pairs.minutes[choice] > nearest + 1e-9).any():
+            faults.append("groups pass a nearer open school")
+    return faults
+
+
+def _result(
+    problem: SchoolProblem,
+    pairs: Pairs,
+    sites: np.ndarray,
+    choice: np.ndarray,
+    bound: float,
+    count: int,
+    count_bound: int,
+    method: str,
+    deadline: Deadline,
+) -> SchoolSolution:
+    """The solution, after checking the plan keeps every rule (else it is withheld)."""
+    m = problem.n_schools
+    is_open = np.zeros(m, dtype=bool)
+    is_open[sites] = True
+    faults = _rules_broken(problem, pairs, sites, choice)
+    if (choice < 0).any():
+        faults.append("groups are left without a school")
+    else:
+        if not is_open[pairs.school[choice]].all():
+            faults.append("groups are sent to closed schools")
+        load = _loads(problem, pairs, choice)
+        if (load > problem.capacity + 1e-9).any():
+            faults.append("schools are over capacity")
+        boarders = np.bincount(
+            pairs.school[choice], pairs.q * (pairs.mode[choice] == BOARD), minlength=m
+        )
+        if (boarders > problem.hostel + 1e-9).any():
+            faults.append("hostels are over capacity")
+    if int(is_open.sum()) != count or not is_open[problem.protected | ~problem.closable].all():
+        faults.append("the open schools break the count or the kept schools")
+    if faults:
+        msg = (
+            f"the school solver produced a plan that breaks the rules ({'; '.join(faults)}); "
+            "it is withheld. This is a bug in accessplan: please report it with the problem."
+        )
+        raise InvalidPlanError(msg)
+    objective = float(pairs.cost[choice].sum())
+    bound = min(float(bound), objective)
+    gap = (objective - bound) / max(abs(objective), 1e-12) if objective != bound else 0.0
+    for array in (is_open,):
+        array.setflags(write=False)
+    solution = SchoolSolution(
+        open=is_open,
+        settlement=pairs.settlement,
+        band=pairs.band,
+        pupils=pairs.q,
+        school=pairs.school[choice],
+        boarding=pairs.mode[choice] == BOARD,
+        minutes=pairs.minutes[choice],
+        objective=objective,
+        bound=bound,
+        gap=float(gap),
+        is_optimal=bool(gap <= 1e-9) and count_bound == count,
+        count_bound=count_bound,
+        method=method,
+        runtime=deadline.elapsed(),
+    )
+    logger.info(
+        "schools: %d open (bound %d), cost %.6g, bound %.6g, %s, %.1f s",
+        count, count_bound, objective, bound, method, solution.runtime,
+    )  # fmt: skip
+    return solution
+
+
+def _check_count(problem: SchoolProblem, p: int, kept: int) -> None:
+    if isinstance(p, bool) or not isinstance(p, int | np.integer):
+        msg = f"p must be a whole number of schools, got {p!r}."
+        raise InputError(msg)
+    m = problem.n_schools
+    least = kept
+    if problem.max_closures is not None:
+        least = max(least, m - problem.max_closures)
+    if not max(least, 1) <= p <= m:
+        msg = (
+            f"p must be between {max(least, 1)} (the {kept} schools kept open"
+            + (f", at most {problem.max_closures} closures" if problem.max_closures else "")
+            + f") and the {m} schools, got p={p}; change p or the rules."
+        )
+        raise InfeasibleError(msg)
+
+
+def _check_reach(problem: SchoolProblem, pairs: Pairs) -> None:
+    """Every pupil group has a school it may attend, by day or as boarders; else name them."""
+    has = np.zeros(pairs.n_groups, dtype=bool)
+    has[pairs.group] = True
+    lost = np.flatnonzero(~has)
+    if len(lost):
+        lines = []
+        for g in lost[:5]:
+            i, b = int(pairs.settlement[g]), int(pairs.band[g])
+            t = problem.minutes[b, i]
+            nearest = float(t.min())
+            band, limit = problem.bands[b], float(problem.max_minutes[b])
+            near = (
+                "no school teaching it in reach"
+                if not np.isfinite(nearest)
+                else (f"nearest school {nearest:.1f} min")
+            )
+            if not problem.boarding[b]:
+                board = f"{band} pupils may not board"
+            else:
+                board = "no school in reach has a hostel"
+            lines.append(
+                f"{problem.settlement_ids[i]!r} ({band}: {near}, day limit {limit:g} min, {board})"
+            )
+        bands = sorted({problem.bands[int(pairs.band[g])] for g in lost})
+        msg = (
+            f"{len(lost)} pupil group(s) have no school in reach: {'; '.join(lines)}. The rule "
+            f"that cannot be met: the maximum one-way time of {', '.join(bands)}; raise it, "
+            "allow boarding at a school with a hostel, or keep a teaching point there."
+        )
+        raise InfeasibleError(msg)
+    total = float(pairs.q.sum())
+    if float(problem.capacity.sum()) < total:
+        msg = (
+            f"the schools hold {problem.capacity.sum():g} pupils but there are {total:g}: the "
+            "capacity rule cannot be met; raise capacities."
+        )
+        raise InfeasibleError(msg)
+
+
+_RULES = {
+    "closest": "the closest-assignment rule (pupils go to the nearest open school)",
+    "min_size": "the minimum school size",
+    "budget": "the closure budget",
+}
+
+
+def _no_plan(
+    problem: SchoolProblem, pairs: Pairs, out: Outcome, *, count: int | None, seed: int
+) -> None:
+    """Raise why no plan exists: the rule whose removal lets one exist, if one does."""
+    if not out.infeasible:
+        msg = "no school plan was found within the time limit (none is known impossible)."
+        raise SolverTimeout(msg)
+    present = {
+        "closest": problem.closest,
+        "min_size": problem.min_size > 0
+        and bool((problem.closable & ~problem.teaching_point).any()),
+        "budget": problem.max_closures is not None,
+    }
+    culprits = []
+    for rule, active in present.items():
+        if not active:
+            continue
+        relaxed = _model.model(problem, pairs, count=count, seed=seed, **{rule: False})
+        if relaxed.solve(Deadline(30.0)).x is not None:
+            culprits.append(_RULES[rule])
+    with_count = f" with {count} schools open" if count is not None else ""
+    if culprits:
+        msg = (
+            f"no school plan{with_count} keeps every rule: the rule that cannot be met is "
+            f"{' or '.join(culprits)} (without it a plan exists); relax it."
+        )
+    else:
+        msg = (
+            f"no school plan{with_count} fits every pupil group within the capacities, the "
+            "time limits and the other rules together; raise capacities or time limits, or "
+            "allow boarding."
+        )
+    raise InfeasibleError(msg)

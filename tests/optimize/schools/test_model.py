@@ -1,0 +1,116 @@
+"""The consolidation model on hand-made cases worked out on paper, each plan re-checked by
+the independent checker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accessplan.optimize.location.errors import InfeasibleError
+from accessplan.optimize.schools import SchoolProblem, solve_schools
+from tests.optimize.schools.checker import check
+
+# Three villages of 10 pupils, three schools; one-way minutes:
+#
+#          S1   S2   S3
+#     A     1    9    5
+#     B     2    6    4
+#     C     9    1    6
+#
+# S1 holds 15 pupils, S2 and S3 100. With two schools open (10 pupils x minutes):
+#   {S1, S2}: A->S1 1, B->S2 6 (S1 is full), C->S2 1  = 80   <- B passes S1, 2 min away
+#   {S1, S3}: A->S1 1, B->S3 4, C->S3 6               = 110
+#   {S2, S3}: A->S3 5, B->S3 4, C->S2 1               = 100
+# With the closest rule A and B both go to S1 whenever it is open (20 pupils > 15), so only
+# {S2, S3} is left: 100.
+HAND = np.array([[1.0, 9.0, 5.0], [2.0, 6.0, 4.0], [9.0, 1.0, 6.0]])
+PUPILS = [10.0, 10.0, 10.0]
+CAPACITY = [15.0, 100.0, 100.0]
+
+
+def hand(**rules: object) -> SchoolProblem:
+    return SchoolProblem.from_arrays(HAND, PUPILS, CAPACITY, **rules)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["auto", "highs"])
+def test_without_the_closest_rule_a_pupil_passes_a_nearer_open_school(method: str) -> None:
+    # the p-median plan above ({S1, S2}, 80), by the engine and by HiGHS alike
+    problem = hand()
+    s = solve_schools(problem, p=2, method=method)  # type: ignore[arg-type]
+    assert s.is_optimal and s.objective == 80 and check(problem, s) == 80
+    assert s.open.tolist() == [True, True, False]
+    b = s.settlement.tolist().index(1)
+    assert s.school[b] == 1 and HAND[1, 0] < s.minutes[b]  # B rides 6 min past S1 (2 min)
+
+
+def test_the_closest_rule_changes_the_plan() -> None:
+    # only {S2, S3} lets every village go to its nearest open school: 100 (see the table)
+    problem = hand(closest=True)
+    s = solve_schools(problem, p=2)
+    assert s.is_optimal and s.objective == 100 and check(problem, s) == 100
+    assert s.open.tolist() == [False, True, True] and s.method == "highs"
+    # the plan without the rule fails the checker's closest test under the rule
+    loose = solve_schools(hand(), p=2)
+    with pytest.raises(AssertionError, match="passes open school 0"):
+        check(problem, loose)
+
+
+def test_fewest_schools_then_least_travel() -> None:
+    # within 5 minutes: A reaches S1 and S3, B S1 and S3, C only S2. No one school reaches
+    # both A and C, so two schools at least; S2 must open (for C) and then:
+    #   {S1, S2}: S1 holds 15, so A or B would have to go to S2 (9, 6 > 5): not allowed
+    #   {S2, S3}: A -> S3 5, B -> S3 4, C -> S2 1 = 100
+    problem = hand(max_minutes=[5.0])
+    s = solve_schools(problem)
+    assert s.n_open == 2 and s.count_bound == 2 and s.objective == 100 and s.is_optimal
+    assert check(problem, s) == 100
+
+
+def test_minimum_size_closes_a_small_school() -> None:
+    # enrolment now by nearest school: S1 has A and B (20), S2 has C (10), S3 none. With a
+    # minimum size of 15, S1 (20 now) is kept; S2 and S3 (below it) may close, and if open
+    # must hold 15. S1 alone holds 15 < 30, so two schools; the second needs two villages:
+    #   S1 {A}, S2 {B, C}: 10 (1 + 6 + 1) = 80;  S1 {B}, S2 {A, C}: 10 (2 + 9 + 1) = 120
+    #   S1 {A}, S3 {B, C}: 10 (1 + 4 + 6) = 110; S1 {B}, S3 {A, C}: 10 (2 + 5 + 6) = 130
+    problem = hand(min_size=15.0)
+    assert problem.closable.tolist() == [False, True, True]
+    s = solve_schools(problem)
+    assert s.n_open == 2 and s.objective == 80 and s.is_optimal and check(problem, s) == 80
+
+
+def test_boarding_beyond_the_day_limit_at_a_hostel() -> None:
+    # one band limited to 3 minutes: C reaches only S2 (1), A and B only S1 (1, 2) by day;
+    # S2 has a hostel of 20 and boarding costs 50 per pupil: with S2 alone, A and B board
+    # (2 x 10 x 50 = 1000) and C rides 1 min (10): one school, 1010
+    problem = hand(max_minutes=[3.0], boarding=[True], hostel=[0.0, 20.0, 0.0], boarder_cost=50.0)
+    s = solve_schools(problem)
+    assert s.n_open == 1 and s.open[1] and s.objective == 1010 and s.is_optimal
+    assert s.boarding.sum() == 2 and check(problem, s) == 1010
+
+
+def test_unreachable_settlements_are_named_with_the_rule() -> None:
+    # within 1.5 minutes B reaches no school, and B's band may not board
+    problem = hand(max_minutes=[1.5], settlement_ids=["A", "B", "C"])
+    with pytest.raises(
+        InfeasibleError, match=r"'B' \(band0: nearest school 2.0 min, day limit 1.5"
+    ):
+        solve_schools(problem)
+
+
+def test_an_impossible_rule_is_named() -> None:
+    # with S1 protected (always open), A and B both have S1 as their nearest school (1 and 2
+    # min), so the closest rule sends 20 pupils to S1, which holds 15; without the rule
+    # {S1, S2} works (80)
+    problem = hand(closest=True, protected=[True, False, False])
+    with pytest.raises(InfeasibleError, match="closest-assignment rule"):
+        solve_schools(problem, p=2)
+
+
+def test_closure_budget_keeps_schools_open() -> None:
+    # without a budget one school (S2 or S3, 100 pupils) serves all; S3 alone: 10 (5+4+6)
+    # = 150, S2 alone: 10 (9+6+1) = 160. With at most one closure, two schools stay: 80
+    problem = hand()
+    assert solve_schools(problem).objective == 150
+    budget = hand(max_closures=1)
+    s = solve_schools(budget)
+    assert s.n_open == 2 and s.objective == 80 and check(budget, s) == 80
