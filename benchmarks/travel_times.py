@@ -50,13 +50,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-ANDORRA_PBF = "/work/shared/data/andorra/andorra.osm.pbf"
-ANDORRA_DEM = "/work/shared/data/andorra/N42E001.hgt.zip"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the clone
+ANDORRA_PBF = str(SHARED / "andorra" / "andorra.osm.pbf")
+ANDORRA_DEM = str(SHARED / "andorra" / "N42E001.hgt.zip")
 CUTOFF = 60.0
 #: pandana's contraction hierarchy stores each edge as an integer of 1/1000 of its unit and a
 #: path as a 32-bit unsigned int: minutes x 1000 gives 1e-6 min per edge and paths up to 4,294
@@ -280,15 +281,18 @@ def worker_accessplan(d: Data, rec: Recorder, repeats: int) -> None:
 
     from accessplan.travel._contract import SearchGraph
     from accessplan.travel.matrix import bounded_times, nearest_times
-    from accessplan.travel.network import TravelNetwork
+    from accessplan.travel.network import GraphParts, TravelNetwork
     from accessplan.travel.profiles import get_profile
 
     position = np.full(d.n, -1, dtype=np.int64)
     position[d.search_nodes] = np.arange(len(d.search_nodes))
-    known = {
-        "search": SearchGraph(graph=d.search, nodes=d.search_nodes, position=position),
+    # nearest_times and bounded_times search the search graph only: the parts the full graph
+    # is built from (for isochrones and routes) are not needed here and stay None
+    search = SearchGraph(graph=d.search, nodes=d.search_nodes, position=position)
+    others = {f.name: None for f in dataclasses.fields(GraphParts) if f.name != "search"}
+    known: dict[str, Any] = {
+        "parts": GraphParts(search=search, **cast(dict[str, Any], others)),
         "profile": get_profile(d.meta["profile"]),
-        "graph": d.fwd,
         "settlement_nodes": d.settlement_nodes,
         "facility_nodes": d.facility_nodes,
         "snaps": pd.DataFrame(),
@@ -296,7 +300,6 @@ def worker_accessplan(d: Data, rec: Recorder, repeats: int) -> None:
     }
     fields = [f for f in dataclasses.fields(TravelNetwork) if f.init]
     net = TravelNetwork(**{f.name: known.get(f.name) for f in fields})
-    net.__dict__["reverse"] = d.rev  # the cached_property, as the parent computed it
 
     def task_a() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         out = np.empty((len(d.tiers), len(d.settlement_nodes)))
