@@ -32,7 +32,8 @@ def check(problem: SchoolProblem, solution: SchoolSolution) -> float:
         if not closable[j]:
             assert opened[j], f"school {j} is protected or at least the minimum size, but closed"
     if problem.max_closures is not None:
-        closed = sum(1 for j in range(m) if closable[j] and not opened[j])
+        # a new school (a candidate teaching point) left shut is no closure
+        closed = sum(1 for j in range(m) if closable[j] and not opened[j] and not problem.new[j])
         assert closed <= problem.max_closures, f"{closed} closures, budget {problem.max_closures}"
 
     # every group with pupils placed exactly once
@@ -63,6 +64,13 @@ def check(problem: SchoolProblem, solution: SchoolSolution) -> float:
             total += weights[i][b] * t
         if current[b][i] != j:
             total += problem.move_cost * q
+        if problem.teaching_point[j] and problem.new[j]:  # only pupils no school takes by day
+            for other in range(m):
+                if opened[other] and not problem.teaching_point[other]:
+                    assert not minutes[b][i][other] <= limit[b], (
+                        f"group {(i, b)} at teaching point {j} though school {other} is open "
+                        f"{minutes[b][i][other]} min away"
+                    )
         if problem.closest:
             for other in range(m):
                 if opened[other] and usable(b, i, other):
@@ -71,9 +79,19 @@ def check(problem: SchoolProblem, solution: SchoolSolution) -> float:
                         f"({minutes[b][i][other]} < {t} min)"
                     )
     for j in range(m):
+        if opened[j]:
+            total += float(problem.open_cost[j])
         assert load[j] <= problem.capacity[j] + 1e-9, f"school {j} over capacity"
         assert boarders[j] <= problem.hostel[j] + 1e-9, f"hostel of school {j} over capacity"
         exempt = bool(problem.teaching_point[j]) or not closable[j]
+        if solution.downgraded[j]:  # a small school kept as a teaching point, at a cost
+            assert opened[j] and closable[j] and problem.downgrade_cost is not None
+            assert problem.min_size > 0 and not problem.teaching_point[j]
+            assert all(
+                not math.isfinite(t) for band in minutes[1:] for row in band for t in [row[j]]
+            )
+            total += problem.downgrade_cost
+            exempt = True
         if opened[j] and problem.min_size > 0 and not exempt:
             assert load[j] >= problem.min_size, f"school {j} open with {load[j]} pupils"
     return total

@@ -114,3 +114,35 @@ def test_closure_budget_keeps_schools_open() -> None:
     budget = hand(max_closures=1)
     s = solve_schools(budget)
     assert s.n_open == 2 and s.objective == 80 and check(budget, s) == 80
+
+
+def test_a_teaching_point_where_no_school_is_in_reach() -> None:
+    # within 1.5 minutes A reaches S1 (1), C reaches S2 (1), B nothing (S1 is 2 min). A new
+    # teaching point at B (column 4: 0 min from B, room for B's 10, exempt from sizes, opening
+    # cost 100) may take B since no school is within 1.5 min of B: S1 + S2 + the point,
+    # costing 10 x 1 + 10 x 1 + 0 + 100 = 120
+    minutes = np.column_stack([HAND, [np.inf, 0.0, np.inf]])
+    problem = SchoolProblem.from_arrays(
+        minutes,
+        PUPILS,
+        [*CAPACITY, 10.0],
+        max_minutes=[1.5],
+        teaching_point=[False, False, False, True],
+        new=[False, False, False, True],
+        open_cost=[0.0, 0.0, 0.0, 100.0],
+    )
+    s = solve_schools(problem)
+    assert s.open.tolist() == [True, True, False, True] and s.objective == 120
+    assert s.is_optimal and check(problem, s) == 120
+    # with a 2-minute limit S1 is within reach of B, so the point may not take B while S1 is
+    # open; S1 must open for A (nothing else within 2 min), so B goes to S1 as well: 20 > 15
+    near = SchoolProblem.from_arrays(
+        minutes,
+        PUPILS,
+        [*CAPACITY, 10.0],
+        max_minutes=[2.0],
+        teaching_point=[False, False, False, True],
+        new=[False, False, False, True],
+    )
+    with pytest.raises(InfeasibleError):
+        solve_schools(near)

@@ -80,16 +80,24 @@ def model(
 ) -> Model:
     """The MILP: fewest schools when ``count`` is None, else least cost with ``count`` open.
 
+    Columns: ``y`` per school, one per pair, then ``u`` per school held to the minimum size
+    when small schools may stay as teaching points (``downgrade_cost`` set): ``u = 1`` lets
+    it stay open below the size.
+
     ``closest``, ``min_size`` and ``budget`` may drop a rule (to find which one makes a
     setting infeasible).
     """
     m, n_pairs, n_groups = problem.n_schools, len(p.group), p.n_groups
     cols = m + np.arange(n_pairs)
+    sized = problem.closable & ~problem.teaching_point
+    sized = sized if min_size and problem.min_size > 0 else np.zeros(m, dtype=bool)
+    down = downgradable(problem) if min_size else np.zeros(0, dtype=np.int64)
+    n_cols = m + n_pairs + len(down)
     q_pair = p.q[p.group]
     blocks: list[tuple[sp.csr_array, np.ndarray, np.ndarray]] = []
 
     def rows(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, lo: Any, hi: Any) -> None:
-        matrix = sp.csr_array((v, (r, c)), shape=(n_rows, m + n_pairs))
+        matrix = sp.csr_array((v, (r, c)), shape=(n_rows, n_cols))
         blocks.append((matrix, np.broadcast_to(lo, n_rows), np.broadcast_to(hi, n_rows)))
 
     # every group placed once
@@ -111,36 +119,57 @@ def model(
         -np.inf,
         0.0,
     )
-    sized = problem.closable & ~problem.teaching_point
-    if min_size and problem.min_size > 0 and sized.any():
+    if sized.any():
+        # sum q v - S y + S u >= 0: at least the minimum size, unless a teaching point (u)
         at = sized[p.school]
         schools = np.flatnonzero(sized)
         where = np.full(m, -1)
         where[schools] = np.arange(len(schools))
-        r = np.concatenate([where[p.school[at]], np.arange(len(schools))])
-        c = np.concatenate([cols[at], schools])
-        v = np.concatenate([q_pair[at], np.full(len(schools), -problem.min_size)])
+        r = np.concatenate([where[p.school[at]], np.arange(len(schools)), where[down]])
+        c = np.concatenate([cols[at], schools, m + n_pairs + np.arange(len(down))])
+        v = np.concatenate(
+            [
+                q_pair[at],
+                np.full(len(schools), -problem.min_size),
+                np.full(len(down), problem.min_size),
+            ]
+        )
         rows(r, c, v, len(schools), 0.0, np.inf)
-    if budget and problem.max_closures is not None and problem.closable.any():
-        closable = np.flatnonzero(problem.closable)
+    if len(down):  # a teaching point only in an open school: u <= y
+        k = np.arange(len(down))
+        u = m + n_pairs + k
+        rows(
+            np.concatenate([k, k]),
+            np.concatenate([u, down]),
+            np.repeat([1.0, -1.0], len(k)),
+            len(k),
+            -np.inf,
+            0.0,
+        )
+    existing = problem.closable & ~problem.new  # new schools left shut are no closures
+    if budget and problem.max_closures is not None and existing.any():
+        closable = np.flatnonzero(existing)
         least = len(closable) - problem.max_closures
         rows(np.zeros(len(closable), int), closable, np.ones(len(closable)), 1, least, np.inf)
     if count is not None:
         rows(np.zeros(m, int), np.arange(m), np.ones(m), 1, count, count)
+    if new_points(problem)[p.school].any():
+        blocks.append(_point_rows(problem, p, n_cols))
     if problem.closest if closest is None else closest:
-        blocks.append(_closest_rows(p, m))
+        blocks.append(_closest_rows(p, m, n_cols))
     matrix = sp.vstack([b[0] for b in blocks], format="csr")
     lower = np.concatenate([b[1] for b in blocks])
     upper = np.concatenate([b[2] for b in blocks])
     kept = problem.protected | ~problem.closable
-    col_lower = np.concatenate([kept.astype(float), np.zeros(n_pairs)])
-    col_upper = np.ones(m + n_pairs)
+    col_lower = np.concatenate([kept.astype(float), np.zeros(n_pairs + len(down))])
+    col_upper = np.ones(n_cols)
     if count is None:
-        cost = np.concatenate([np.ones(m), np.zeros(n_pairs)])
+        cost = np.concatenate([np.ones(m), np.zeros(n_pairs + len(down))])
     else:
-        cost = np.concatenate([np.zeros(m), p.cost])
+        fee = np.full(len(down), problem.downgrade_cost or 0.0)
+        cost = np.concatenate([problem.open_cost, p.cost, fee])
     integral = bool(np.all(cost == np.round(cost)))
-    integer = np.ones(m + n_pairs, dtype=bool)
+    integer = np.ones(n_cols, dtype=bool)
     return Model(
         cost,
         col_lower,
@@ -154,7 +183,43 @@ def model(
     )
 
 
-def _closest_rows(p: Pairs, m: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+def _point_rows(
+    problem: SchoolProblem, p: Pairs, n_cols: int
+) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``v_kt + y_j <= 1`` for a group ``k`` at a new teaching point ``t`` and every school
+    ``j`` (not a teaching point) the group reaches within its day limit: a new teaching
+    point takes only pupils no open school can take by day. (Existing teaching points keep
+    their pupils as they can: the school within reach may have no room for them.)"""
+    m = problem.n_schools
+    regular = (p.mode == DAY) & ~problem.teaching_point[p.school]
+    starts = np.searchsorted(p.group, np.arange(p.n_groups + 1))
+    rows, cols = [], []
+    for row, pair in enumerate(np.flatnonzero(new_points(problem)[p.school])):
+        own = np.arange(starts[p.group[pair]], starts[p.group[pair] + 1])
+        others = p.school[own[regular[own]]]
+        rows.append(np.full(len(others) + 1, row))
+        cols.append(np.append(others, m + pair))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    n_rows = len(rows)
+    matrix = sp.csr_array((np.ones(len(r)), (r, c)), shape=(n_rows, n_cols))
+    return matrix, np.full(n_rows, -np.inf), np.ones(n_rows)
+
+
+def downgradable(problem: SchoolProblem) -> np.ndarray:
+    """Schools held to the minimum size that may stay below it as teaching points: those
+    teaching the youngest band (band 0) alone."""
+    if problem.min_size <= 0 or problem.downgrade_cost is None:
+        return np.zeros(0, dtype=np.int64)
+    youngest_only = np.isinf(problem.minutes[1:]).all(axis=(0, 1))
+    return np.flatnonzero(problem.closable & ~problem.teaching_point & youngest_only)
+
+
+def new_points(problem: SchoolProblem) -> np.ndarray:
+    """The new teaching points (candidates), to which the rule of :func:`_point_rows` applies."""
+    return problem.teaching_point & problem.new
+
+
+def _closest_rows(p: Pairs, m: int, n_cols: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
     """``sum over the group's pairs at least as near as j of v - y_j >= 0`` per pair (k, j):
     if ``j`` is open, the group goes to ``j`` or somewhere no farther."""
     r_all, c_all = [], []
@@ -170,13 +235,16 @@ def _closest_rows(p: Pairs, m: int) -> tuple[sp.csr_array, np.ndarray, np.ndarra
     r = np.concatenate([*r_all, np.arange(n_pairs)])
     c = np.concatenate([*c_all, p.school])
     v = np.concatenate([np.ones(len(r) - n_pairs), -np.ones(n_pairs)])
-    matrix = sp.csr_array((v, (r, c)), shape=(n_pairs, m + n_pairs))
+    matrix = sp.csr_array((v, (r, c)), shape=(n_pairs, n_cols))
     return matrix, np.zeros(n_pairs), np.full(n_pairs, np.inf)
 
 
-def start(p: Pairs, m: int, open_schools: np.ndarray, choice: np.ndarray) -> np.ndarray:
-    """A column vector from open schools and one chosen pair per group."""
-    x = np.zeros(m + len(p.group))
+def start(
+    p: Pairs, n_cols: int, m: int, open_schools: np.ndarray, choice: np.ndarray
+) -> np.ndarray:
+    """A column vector from open schools and one chosen pair per group (no teaching point
+    among the small schools)."""
+    x = np.zeros(n_cols)
     x[open_schools] = 1.0
     x[m + choice] = 1.0
     return x

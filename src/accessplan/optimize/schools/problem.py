@@ -107,16 +107,29 @@ class SchoolProblem:
     current
         ``(bands, settlements)`` the school each group attends now (-1: none).
     protected, teaching_point
-        Schools that stay open; schools exempt from the minimum size (teaching points).
+        Schools that stay open; teaching points, exempt from the minimum size. New ones
+        (``new``) take only pupils with no other open school within their day limit (a
+        teaching point is opened where neither travel nor boarding is acceptable).
+    new
+        Schools that do not exist yet (candidate teaching points): left shut, they are no
+        closure.
+    open_cost
+        Per school, the cost of keeping it open (a new teaching point's), in the objective's
+        unit.
     min_size
         Minimum pupils of an open school that may close (0: no minimum).
+    downgrade_cost
+        When set, a school held to the minimum size that teaches the youngest band (band 0)
+        alone may instead stay open below it as a teaching point, at this cost (None: it
+        may not).
     closable
         Schools that may close: with a minimum size those below it now, otherwise all,
         never protected ones.
     closest
         Whether every group goes to its nearest open school teaching its band.
     max_closures
-        Most schools that may close (None: no budget).
+        Most schools that may close (None: no budget); new schools left shut are no
+        closures.
     settlement_ids, school_ids
         Labels.
     """
@@ -134,7 +147,10 @@ class SchoolProblem:
     current: np.ndarray
     protected: np.ndarray
     teaching_point: np.ndarray
+    new: np.ndarray
+    open_cost: np.ndarray
     min_size: float
+    downgrade_cost: float | None
     closable: np.ndarray
     closest: bool
     max_closures: int | None
@@ -173,7 +189,10 @@ class SchoolProblem:
         current: Any = None,
         protected: Any = None,
         teaching_point: Any = None,
+        new: Any = None,
+        open_cost: Any = None,
         min_size: float = 0.0,
+        downgrade_cost: float | None = None,
         closest: bool = False,
         max_closures: int | None = None,
         trip_weights: Any = None,
@@ -224,10 +243,13 @@ class SchoolProblem:
                 raise InputError(msg)
         keep = _mask(protected, "protected", m)
         exempt = _mask(teaching_point, "teaching_point", m)
+        candidate = _mask(new, "new", m)
+        fee = _numbers(np.zeros(m) if open_cost is None else open_cost, "open_cost", (m,))
         for name, value in (
             ("boarder_cost", boarder_cost),
             ("move_cost", move_cost),
             ("min_size", min_size),
+            ("downgrade_cost", 0.0 if downgrade_cost is None else downgrade_cost),
         ):
             if not (np.isfinite(value) and value >= 0):
                 msg = f"{name} must be a finite non-negative number, got {value!r}."
@@ -263,7 +285,10 @@ class SchoolProblem:
             current=_readonly(now),
             protected=keep,
             teaching_point=exempt,
+            new=candidate,
+            open_cost=fee,
             min_size=float(min_size),
+            downgrade_cost=None if downgrade_cost is None else float(downgrade_cost),
             closable=_readonly(np.zeros(m, dtype=bool)),
             closest=bool(closest),
             max_closures=None if max_closures is None else int(max_closures),

@@ -33,7 +33,7 @@ from accessplan.optimize.location.errors import InfeasibleError, InvalidPlanErro
 from accessplan.optimize.location.problems import CapacitatedPMedian
 from accessplan.optimize.location.solve import solve as solve_location
 from accessplan.optimize.schools import _model
-from accessplan.optimize.schools._model import BOARD, Pairs
+from accessplan.optimize.schools._model import BOARD, DAY, Pairs
 from accessplan.optimize.schools.problem import SchoolProblem
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ class SchoolSolution:
     ----------
     open
         Per school, whether it stays open.
+    downgraded
+        Per school, whether it stays open below the minimum size as a teaching point.
     school, boarding
         Per pupil group (settlement and band with pupils, see :meth:`plan`): its school and
         whether it boards there.
@@ -66,6 +68,7 @@ class SchoolSolution:
     """
 
     open: np.ndarray
+    downgraded: np.ndarray
     settlement: np.ndarray
     band: np.ndarray
     pupils: np.ndarray
@@ -141,7 +144,6 @@ def solve_schools(
     deadline = Deadline(time_limit)
     pairs = _model.pairs(problem)
     _check_reach(problem, pairs)
-    m = problem.n_schools
     kept = int((problem.protected | ~problem.closable).sum())
     first: Outcome | None = None
     if p is None:
@@ -153,29 +155,46 @@ def solve_schools(
     else:
         _check_count(problem, p, kept)
         count, count_bound = int(p), int(p)
+    sites, choice, down, bound, used = _least_cost(
+        problem, pairs, count, first, deadline, seed, use_engine=method == "auto"
+    )
+    return _result(problem, pairs, sites, choice, down, bound, count, count_bound, used, deadline)
+
+
+def _least_cost(
+    problem: SchoolProblem,
+    pairs: Pairs,
+    count: int,
+    first: Outcome | None,
+    deadline: Deadline,
+    seed: int,
+    *,
+    use_engine: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
+    """The second stage: open schools, chosen pairs, small schools kept as teaching points,
+    bound and method (see the module docstring)."""
     engine = None
-    if method == "auto" and not (pairs.mode == BOARD).any():
+    if use_engine and _is_p_median(problem, pairs):
         engine = _engine(problem, pairs, count, deadline, seed)
     rules = _rules_broken(problem, pairs, *engine[:2]) if engine is not None else ["no plan"]
+    none = np.zeros(0, dtype=np.int64)
     if engine is not None and not rules and engine[3]:
-        sites, choice, bound, _ = engine
-        method_used = "engine"
-    else:
-        x0 = None
-        if engine is not None and not rules:
-            x0 = _model.start(pairs, m, engine[0], engine[1])
-        elif first is not None:
-            x0 = first.x
-        out = _model.model(problem, pairs, count=count, seed=seed).solve(deadline, start=x0)
-        if out.x is None:
-            if out.infeasible:
-                _no_plan(problem, pairs, out, count=count, seed=seed)
-            msg = f"no school plan with {count} schools was found within the time limit; raise it."
-            raise SolverTimeout(msg)
-        sites, choice = _decode(pairs, out.x, m)
-        bound = max(out.bound, engine[2]) if engine is not None else out.bound
-        method_used = "highs"
-    return _result(problem, pairs, sites, choice, bound, count, count_bound, method_used, deadline)
+        return engine[0], engine[1], none, engine[2], "engine"
+    model = _model.model(problem, pairs, count=count, seed=seed)
+    x0 = None
+    if engine is not None and not rules:
+        x0 = _model.start(pairs, model.highs.getNumCol(), problem.n_schools, *engine[:2])
+    elif first is not None:
+        x0 = first.x
+    out = model.solve(deadline, start=x0)
+    if out.x is None:
+        if out.infeasible:
+            _no_plan(problem, pairs, out, count=count, seed=seed)
+        msg = f"no school plan with {count} schools was found within the time limit; raise it."
+        raise SolverTimeout(msg)
+    sites, choice, down = _decode(problem, pairs, out.x)
+    bound = max(out.bound, engine[2]) if engine is not None else out.bound
+    return sites, choice, down, bound, "highs"
 
 
 def tradeoff(
@@ -224,6 +243,8 @@ def _engine(
     cost = np.full((pairs.n_groups, m), np.inf)
     cost[pairs.group, pairs.school] = pairs.cost
     kept = np.flatnonzero(problem.protected | ~problem.closable)
+    if deadline.left() <= 0:
+        return None
     try:
         cpmp = CapacitatedPMedian.from_cost_matrix(
             cost, p=count, capacity=problem.capacity, demand=pairs.q, fixed=kept
@@ -239,12 +260,28 @@ def _engine(
     return np.asarray(result.open_sites), choice, result.bound, result.is_optimal
 
 
-def _decode(pairs: Pairs, x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def _is_p_median(problem: SchoolProblem, pairs: Pairs) -> bool:
+    """Whether dropping the minimum size and closest rules leaves a capacitated p-median:
+    no boarding, no teaching point, no cost of opening."""
+    return not (
+        (pairs.mode == BOARD).any()
+        or problem.teaching_point[pairs.school].any()
+        or problem.open_cost.any()
+    )
+
+
+def _decode(
+    problem: SchoolProblem, pairs: Pairs, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open schools, the chosen pair per group and the small schools kept as teaching
+    points, from the model's columns (``y``, pairs, ``u``)."""
+    m, n_pairs = problem.n_schools, len(pairs.group)
     sites = np.flatnonzero(x[:m] > 0.5)
-    used = np.flatnonzero(x[m:] > 0.5)
+    used = np.flatnonzero(x[m : m + n_pairs] > 0.5)
     choice = np.full(pairs.n_groups, -1)
     choice[pairs.group[used]] = used
-    return sites, choice
+    down = _model.downgradable(problem)[x[m + n_pairs :] > 0.5]
+    return sites, choice, down
 
 
 def _loads(problem: SchoolProblem, pairs: Pairs, choice: np.ndarray) -> np.ndarray:
@@ -252,7 +289,11 @@ def _loads(problem: SchoolProblem, pairs: Pairs, choice: np.ndarray) -> np.ndarr
 
 
 def _rules_broken(
-    problem: SchoolProblem, pairs: Pairs, sites: np.ndarray, choice: np.ndarray
+    problem: SchoolProblem,
+    pairs: Pairs,
+    sites: np.ndarray,
+    choice: np.ndarray,
+    down: np.ndarray | None = None,
 ) -> list[str]:
     """The rules a plan breaks, in words (capacities, time limits and counts aside, which the
     engine's model holds): the minimum size and closest assignment."""
@@ -261,6 +302,8 @@ def _rules_broken(
     is_open[sites] = True
     load = _loads(problem, pairs, choice)
     sized = problem.closable & ~problem.teaching_point & is_open
+    if down is not None:
+        sized[down] = False
     if problem.min_size > 0 and (small := np.flatnonzero(sized & (load < problem.min_size))).size:
         faults.append(f"schools {small.tolist()} are open below the minimum size")
     if problem.closest:
@@ -269,6 +312,12 @@ def _rules_broken(
         np.minimum.at(nearest, pairs.group[at_open], pairs.minutes[at_open])
         if (pairs.minutes[choice] > nearest + 1e-9).any():
             faults.append("groups pass a nearer open school")
+    at_point = _model.new_points(problem)[pairs.school[choice]]
+    for g in np.flatnonzero(at_point):
+        own = (pairs.group == g) & (pairs.mode == DAY) & ~problem.teaching_point[pairs.school]
+        if is_open[pairs.school[own]].any():
+            faults.append(f"group {g} is at a teaching point beside an open school")
+            break
     return faults
 
 
@@ -277,6 +326,7 @@ def _result(
     pairs: Pairs,
     sites: np.ndarray,
     choice: np.ndarray,
+    down: np.ndarray,
     bound: float,
     count: int,
     count_bound: int,
@@ -287,7 +337,11 @@ def _result(
     m = problem.n_schools
     is_open = np.zeros(m, dtype=bool)
     is_open[sites] = True
-    faults = _rules_broken(problem, pairs, sites, choice)
+    faults = _rules_broken(problem, pairs, sites, choice, down)
+    downgraded = np.zeros(m, dtype=bool)
+    downgraded[down] = True
+    if (downgraded & ~is_open).any():
+        faults.append("closed schools are kept as teaching points")
     if (choice < 0).any():
         faults.append("groups are left without a school")
     else:
@@ -309,13 +363,18 @@ def _result(
             "it is withheld. This is a bug in accessplan: please report it with the problem."
         )
         raise InvalidPlanError(msg)
-    objective = float(pairs.cost[choice].sum())
+    objective = float(
+        pairs.cost[choice].sum()
+        + problem.open_cost[is_open].sum()
+        + (problem.downgrade_cost or 0.0) * len(down)
+    )
     bound = min(float(bound), objective)
     gap = (objective - bound) / max(abs(objective), 1e-12) if objective != bound else 0.0
-    for array in (is_open,):
+    for array in (is_open, downgraded):
         array.setflags(write=False)
     solution = SchoolSolution(
         open=is_open,
+        downgraded=downgraded,
         settlement=pairs.settlement,
         band=pairs.band,
         pupils=pairs.q,
@@ -344,7 +403,7 @@ def _check_count(problem: SchoolProblem, p: int, kept: int) -> None:
     m = problem.n_schools
     least = kept
     if problem.max_closures is not None:
-        least = max(least, m - problem.max_closures)
+        least = max(least, int((~problem.new).sum()) - problem.max_closures)
     if not max(least, 1) <= p <= m:
         msg = (
             f"p must be between {max(least, 1)} (the {kept} schools kept open"
@@ -385,6 +444,21 @@ def _check_reach(problem: SchoolProblem, pairs: Pairs) -> None:
             "allow boarding at a school with a hostel, or keep a teaching point there."
         )
         raise InfeasibleError(msg)
+    room = np.zeros(pairs.n_groups)
+    np.maximum.at(room, pairs.group, problem.capacity[pairs.school])
+    stuck = np.flatnonzero(pairs.q > room)
+    if len(stuck):
+        lines = [
+            f"{_group(problem, pairs, g)}: {pairs.q[g]:g} pupils, largest school in reach "
+            f"{room[g]:g})"
+            for g in stuck[:5]
+        ]
+        msg = (
+            f"{len(stuck)} pupil group(s) fit no school in reach: {'; '.join(lines)}. The rule "
+            "that cannot be met: school capacity (a village's pupils of a band go to one "
+            "school); raise those capacities or the time limits."
+        )
+        raise InfeasibleError(msg)
     total = float(pairs.q.sum())
     if float(problem.capacity.sum()) < total:
         msg = (
@@ -392,6 +466,12 @@ def _check_reach(problem: SchoolProblem, pairs: Pairs) -> None:
             "capacity rule cannot be met; raise capacities."
         )
         raise InfeasibleError(msg)
+
+
+def _group(problem: SchoolProblem, pairs: Pairs, g: int) -> str:
+    """A pupil group as ``'V0012' (primary`` (the caller closes the bracket)."""
+    settlement = problem.settlement_ids[int(pairs.settlement[g])]
+    return f"{settlement!r} ({problem.bands[int(pairs.band[g])]}"
 
 
 _RULES = {

@@ -1,0 +1,121 @@
+"""The school plan of a synthetic mountain county (300 settlements, 60 small village schools):
+proven within 60 s, re-checked independently, nobody beyond the day limit but boarders, and a
+setting without a plan refused with the settlements and the rule named."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessplan.measures.schools import catchments
+from accessplan.optimize.location.errors import InfeasibleError
+from accessplan.optimize.schools.plan import SchoolPlan, plan_schools
+from accessplan.region import Region
+from accessplan.synth_schools import school_county
+from tests.optimize.schools.checker import check
+
+LIMITS = {"primary": 30.0, "middle": 60.0}
+
+
+@cache
+def county() -> Region:
+    return school_county(0)
+
+
+@cache
+def plan() -> SchoolPlan:
+    return plan_schools(county(), min_size=100, max_minutes=LIMITS, curve_points=2)
+
+
+def test_the_county_has_about_sixty_small_schools() -> None:
+    # 60 village schools added to the county's township schools; most are below 100 pupils
+    region = county()
+    schools = region.facilities[region.facilities["service"] == "school"]
+    assert len(region.settlements) == 300
+    assert schools["name"].str.endswith("Village Primary School").sum() == 60
+    assert plan().summary()["small_before"] >= 50
+
+
+def test_the_plan_is_proven_within_a_minute_and_keeps_every_rule() -> None:
+    p = plan()
+    s = p.solution
+    assert s.is_optimal and s.count_bound == s.n_open and s.runtime < 60
+    # the independent checker recomputes the objective from the problem's arrays
+    assert check(p.problem, s) == pytest.approx(s.objective, rel=1e-9)
+
+
+def test_no_pupil_beyond_the_day_limit_unless_boarding() -> None:
+    a = plan().assignment
+    limit = a["band"].map(LIMITS).to_numpy()
+    day = ~a["boarding"].to_numpy()
+    assert (a["minutes_after"].to_numpy()[day] <= limit[day]).all()
+    # boarders are middle-school pupils (primary pupils are too young) beyond 60 minutes
+    boarders = a[a["boarding"]]
+    assert set(boarders["band"]) <= {"middle"}
+    assert (boarders["minutes_after"] > LIMITS["middle"]).all()
+    # before the plan 809 primary pupils walked beyond 30 minutes (or had no school)
+    assert plan().summary()["pupils_beyond_limit_primary_after"] == 0
+
+
+def test_every_closed_school_says_why_and_where_its_pupils_went() -> None:
+    s = plan().schools
+    closed = s[s["status"] == "closed"]
+    assert len(closed) > 0
+    assert set(closed["why"]) <= {"below_min_size", "not_needed"}
+    had = closed["pupils_before"] > 0
+    assert (closed.loc[had, "went_to"] != "").all()
+    kept = set(s.loc[s["status"] != "closed", "school_id"])
+    for went in closed.loc[had, "went_to"]:
+        assert set(went.split(";")) <= kept
+    # a school left open below the minimum size is protected, a teaching point or kept as one
+    small = s[(s["status"] != "closed") & (s["pupils_after"] < 100)]
+    assert (small["protected"] | small["teaching_point"] | small["downgraded"]).all()
+
+
+def test_without_teaching_points_or_boarding_the_remote_villages_are_named() -> None:
+    with pytest.raises(InfeasibleError) as error:
+        plan_schools(
+            county(),
+            bands=("primary",),
+            max_minutes={"primary": 30.0},
+            boarding=(),
+            teaching_points=False,
+            curve_points=0,
+        )
+    message = str(error.value)
+    # 29 villages walk more than 30 minutes to any primary school (see summary()'s 809
+    # pupils beyond the limit); the message names some and the rule
+    assert "29 pupil group(s) have no school in reach" in message
+    assert "maximum one-way time of primary" in message
+    assert "'V0003' (primary" in message
+
+
+def test_catchments_add_up_by_hand() -> None:
+    # two villages at school S006 (10 + 5 pupils, one at 40 min beyond the 30-minute limit)
+    # and one boarder at S001: S006 holds 15 pupils of its capacity, 5 of them beyond
+    region = county()
+    fac = region.facilities.set_index("id")
+    assignment = pd.DataFrame(
+        {
+            "settlement_id": ["V0001", "V0002", "V0003"],
+            "band": ["primary", "primary", "middle"],
+            "pupils": [10.0, 5.0, 7.0],
+            "school_id": ["S006", "S006", "S001"],
+            "minutes": [12.0, 40.0, 90.0],
+            "boarding": [False, False, True],
+        }
+    )
+    schools = pd.DataFrame(
+        {"school_id": ["S006", "S001"], "capacity": fac.loc[["S006", "S001"], "capacity"]}
+    )
+    per_school, per_town = catchments(region, assignment, schools, max_minutes=LIMITS)
+    row = per_school.set_index("school_id").loc["S006"]
+    assert row["pupils"] == 15 and row["pupils_beyond_limit"] == 5 and row["settlements"] == 2
+    assert row["utilisation"] == pytest.approx(15 / fac.at["S006", "capacity"])
+    # the boarder is never beyond the limit; townships add up to the 22 pupils
+    assert per_school.set_index("school_id").at["S001", "pupils_beyond_limit"] == 0
+    assert per_town["pupils"].sum() == 22
+    assert np.nansum(per_town["pupils_beyond_limit"]) == 5
