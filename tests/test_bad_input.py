@@ -978,8 +978,34 @@ OTHER = [
     c("verbose-bad-input", f"--verbose travel times {REGION} --cutoff -1 --out t.csv", "--cutoff"),
 ]
 
+EQUITY = [
+    c("eq-unknown-method", f"equity {REGION} --methods 2sfca,magic --out run", "--methods",
+      "magic", "2sfca"),
+    c("eq-unknown-resource", f"equity {REGION} --resource nurses --out run", "'nurses'",
+      "--resource", "beds"),
+    c("eq-negative-catchment", f"equity {REGION} --catchment -5 --out run", "--catchment",
+      "positive"),
+    c("eq-unknown-profile", f"equity {REGION} --profile rocket --out run", "--profile", "rocket"),
+]  # fmt: skip
+
+MOBILE = [
+    c("mb-no-days", f"mobile {REGION} --days 0 --out run", "--days", ">= 1"),
+    c("mb-depot-not-a-facility", f"mobile {REGION} --vehicles V0003:1 --out run", "--vehicles",
+      "'V0003' is not a facility"),
+    c("mb-workday-words", f"mobile {REGION} --workday eight --out run", "--workday", "8h"),
+    c("mb-supply-without-capacity", f"mobile {REGION} --fleet supply --out run", "--capacity"),
+    c("mb-unknown-fleet", f"mobile {REGION} --fleet bus --out run", "--fleet", "'bus'"),
+    c("mb-holidays-without-start", f"mobile {REGION} --holidays 2025-05-01 --out run",
+      "--holidays", "--start"),
+    c("mb-nobody-beyond", f"mobile {REGION} --threshold 900 --out run", "no village is beyond",
+      "--threshold", "--villages"),
+    c("mb-unknown-village", f"mobile {REGION} --villages nope,V0001 --out run", "--villages",
+      "'nope'"),
+    c("mb-unknown-tier", f"mobile {REGION} --tier palace --out run", "--tier", "'palace'"),
+]  # fmt: skip
+
 CATALOGUE = [*REGION_BUILD, *REGION_INFO, *TRAVEL, *ACCESS, *SITE, *SURFACE_ROWS, *RUN, *DEMO,
-             *OTHER]  # fmt: skip
+             *EQUITY, *MOBILE, *OTHER]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

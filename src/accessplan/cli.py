@@ -714,6 +714,9 @@ def mobile_cmd(
     threshold: Annotated[
         float | None, typer.Option(help="Villages beyond these minutes of --tier (15).")
     ] = None,
+    villages: Annotated[
+        str | None, typer.Option(help="Or these settlement ids, comma-separated.")
+    ] = None,
     tier: Annotated[
         str | None, typer.Option(help="Fixed tier the villages are measured from.")
     ] = None,
@@ -789,6 +792,7 @@ def mobile_cmd(
     options = {
         "fleet": fleet,
         "threshold": threshold,
+        "villages": villages,
         "tier": tier,
         "access_profile": access_profile,
         "days": days,
@@ -819,6 +823,87 @@ def mobile_cmd(
         "seed": seed,
     }
     _step("mobile", options, out_dir, lang, region=region_path, seed=seed, title="planning tours")
+
+
+@app.command("schools")
+def schools_cmd(
+    region_path: Annotated[Path, typer.Argument(help="Region GeoPackage.")],
+    out_dir: OutDir,
+    min_size: Annotated[
+        float | None, typer.Option(help="Schools below this many pupils may close (0: none).")
+    ] = None,
+    max_minutes: Annotated[
+        str | None, typer.Option(help="One-way limits per band, e.g. primary=30,middle=60.")
+    ] = None,
+    bands: Annotated[str | None, typer.Option(help="Grade bands (primary,middle).")] = None,
+    band_profiles: Annotated[
+        str | None, typer.Option(help="Travel profile per band (primary=walk,middle=motorcycle).")
+    ] = None,
+    boarding: Annotated[
+        str | None, typer.Option(help="Bands old enough to board (middle), or none.")
+    ] = None,
+    boarder_cost: Annotated[
+        float | None, typer.Option(help="Cost of a boarder in pupil-minutes (60).")
+    ] = None,
+    move_cost: Annotated[
+        float | None, typer.Option(help="Cost of a pupil moved in pupil-minutes (10).")
+    ] = None,
+    teaching_points: Annotated[
+        bool | None,
+        typer.Option("--teaching-points/--no-teaching-points", help="Allow teaching points."),
+    ] = None,
+    teaching_point_cost: Annotated[
+        float | None, typer.Option(help="Cost of a teaching point in pupil-minutes (600).")
+    ] = None,
+    protect_township: Annotated[
+        bool | None,
+        typer.Option(
+            "--protect-township/--no-protect-township",
+            help="Keep the only school of a band in its township (on).",
+        ),
+    ] = None,
+    protected: Annotated[
+        str | None, typer.Option(help="School ids that stay open, comma-separated.")
+    ] = None,
+    closest: Annotated[
+        bool | None,
+        typer.Option("--closest/--no-closest", help="Pupils go to the nearest open school."),
+    ] = None,
+    max_closures: Annotated[int | None, typer.Option(help="Most schools that may close.")] = None,
+    curve_points: Annotated[
+        int | None, typer.Option(help="Points of the schools-travel trade-off (5; 0: none).")
+    ] = None,
+    profiles_file: ProfilesFile = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the solver (60).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the solvers.")] = 0,
+    lang: Lang = None,
+) -> None:
+    """Consolidate small schools: which close, where their pupils go, boarding and teaching
+    points, within capacities and one-way limits per grade band.
+
+    Writes a run folder: schools.csv, pupil_assignment.csv, townships.csv, tradeoff.csv,
+    summary.json, results.gpkg (schools, pupil flows) and report.html.
+    """
+    options = {
+        "bands": bands,
+        "max_minutes": max_minutes,
+        "band_profiles": band_profiles,
+        "profiles_file": profiles_file,
+        "min_size": min_size,
+        "boarding": boarding,
+        "boarder_cost": boarder_cost,
+        "move_cost": move_cost,
+        "teaching_points": teaching_points,
+        "teaching_point_cost": teaching_point_cost,
+        "protect_township": protect_township,
+        "protected": protected,
+        "closest": closest,
+        "max_closures": max_closures,
+        "curve_points": curve_points,
+        "time_limit": time_limit,
+        "seed": seed,
+    }
+    _step("schools", options, out_dir, lang, region=region_path, seed=seed, title="planning schools")
 
 
 # ------------------------------------------------------------------------------- monitoring

@@ -137,6 +137,7 @@ COST_KEYS = {
 
 OPTIONS = (
     o.Option("threshold", o.minutes, "--threshold"),
+    o.Option("villages", o.names, "--villages"),
     o.Option("tier", o.text, "--tier"),
     o.Option("access_profile", o.text, "--access-profile"),
     o.Option("days", o.count, "--days"),

@@ -196,7 +196,8 @@ def build_setup(
         unknown = sorted(set(villages) - set(settle["id"]))
         if unknown:
             raise InputError(
-                f"unknown village id(s) {unknown[:5]}; use settlement ids of the region."
+                f"--villages: unknown village id(s) {unknown[:5]}; use settlement ids of the "
+                "region."
             )
         chosen = settle[settle["id"].isin(list(villages))]
     else:
@@ -204,7 +205,8 @@ def build_setup(
     if chosen.empty:
         msg = (
             f"no village is beyond {threshold:g} minutes of a {tier} by {circle_profile.name}: "
-            "there is nothing for mobile services to do. Lower --threshold or name villages."
+            "there is nothing for mobile services to do. Lower --threshold or name the villages "
+            "(--villages)."
         )
         raise InputError(msg)
     table = _village_table(
