@@ -903,7 +903,9 @@ def schools_cmd(
         "time_limit": time_limit,
         "seed": seed,
     }
-    _step("schools", options, out_dir, lang, region=region_path, seed=seed, title="planning schools")
+    _step(
+        "schools", options, out_dir, lang, region=region_path, seed=seed, title="planning schools"
+    )
 
 
 # ------------------------------------------------------------------------------- monitoring

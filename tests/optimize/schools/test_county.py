@@ -4,8 +4,6 @@ setting without a plan refused with the settlements and the rule named."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,41 +12,29 @@ from accessplan.measures.schools import catchments
 from accessplan.optimize.location.errors import InfeasibleError
 from accessplan.optimize.schools.plan import SchoolPlan, plan_schools
 from accessplan.region import Region
-from accessplan.synth_schools import school_county
 from tests.optimize.schools.checker import check
-
-LIMITS = {"primary": 30.0, "middle": 60.0}
-
-
-@cache
-def county() -> Region:
-    return school_county(0)
+from tests.optimize.schools.conftest import LIMITS
 
 
-@cache
-def plan() -> SchoolPlan:
-    return plan_schools(county(), min_size=100, max_minutes=LIMITS, curve_points=2)
-
-
-def test_the_county_has_about_sixty_small_schools() -> None:
+def test_the_county_has_about_sixty_small_schools(county: Region, county_plan: SchoolPlan) -> None:
     # 60 village schools added to the county's township schools; most are below 100 pupils
-    region = county()
+    region = county
     schools = region.facilities[region.facilities["service"] == "school"]
     assert len(region.settlements) == 300
     assert schools["name"].str.endswith("Village Primary School").sum() == 60
-    assert plan().summary()["small_before"] >= 50
+    assert county_plan.summary()["small_before"] >= 50
 
 
-def test_the_plan_is_proven_within_a_minute_and_keeps_every_rule() -> None:
-    p = plan()
+def test_the_plan_is_proven_within_a_minute_and_keeps_every_rule(county_plan: SchoolPlan) -> None:
+    p = county_plan
     s = p.solution
     assert s.is_optimal and s.count_bound == s.n_open and s.runtime < 60
     # the independent checker recomputes the objective from the problem's arrays
     assert check(p.problem, s) == pytest.approx(s.objective, rel=1e-9)
 
 
-def test_no_pupil_beyond_the_day_limit_unless_boarding() -> None:
-    a = plan().assignment
+def test_no_pupil_beyond_the_day_limit_unless_boarding(county_plan: SchoolPlan) -> None:
+    a = county_plan.assignment
     limit = a["band"].map(LIMITS).to_numpy()
     day = ~a["boarding"].to_numpy()
     assert (a["minutes_after"].to_numpy()[day] <= limit[day]).all()
@@ -57,11 +43,11 @@ def test_no_pupil_beyond_the_day_limit_unless_boarding() -> None:
     assert set(boarders["band"]) <= {"middle"}
     assert (boarders["minutes_after"] > LIMITS["middle"]).all()
     # before the plan 809 primary pupils walked beyond 30 minutes (or had no school)
-    assert plan().summary()["pupils_beyond_limit_primary_after"] == 0
+    assert county_plan.summary()["pupils_beyond_limit_primary_after"] == 0
 
 
-def test_every_closed_school_says_why_and_where_its_pupils_went() -> None:
-    s = plan().schools
+def test_every_closed_school_says_why_and_where_its_pupils_went(county_plan: SchoolPlan) -> None:
+    s = county_plan.schools
     closed = s[s["status"] == "closed"]
     assert len(closed) > 0
     assert set(closed["why"]) <= {"below_min_size", "not_needed"}
@@ -75,10 +61,10 @@ def test_every_closed_school_says_why_and_where_its_pupils_went() -> None:
     assert (small["protected"] | small["teaching_point"] | small["downgraded"]).all()
 
 
-def test_without_teaching_points_or_boarding_the_remote_villages_are_named() -> None:
+def test_without_teaching_points_or_boarding_the_remote_villages_are_named(county: Region) -> None:
     with pytest.raises(InfeasibleError) as error:
         plan_schools(
-            county(),
+            county,
             bands=("primary",),
             max_minutes={"primary": 30.0},
             boarding=(),
@@ -93,10 +79,10 @@ def test_without_teaching_points_or_boarding_the_remote_villages_are_named() -> 
     assert "'V0003' (primary" in message
 
 
-def test_catchments_add_up_by_hand() -> None:
+def test_catchments_add_up_by_hand(county: Region) -> None:
     # two villages at school S006 (10 + 5 pupils, one at 40 min beyond the 30-minute limit)
     # and one boarder at S001: S006 holds 15 pupils of its capacity, 5 of them beyond
-    region = county()
+    region = county
     fac = region.facilities.set_index("id")
     assignment = pd.DataFrame(
         {
@@ -119,3 +105,10 @@ def test_catchments_add_up_by_hand() -> None:
     assert per_school.set_index("school_id").at["S001", "pupils_beyond_limit"] == 0
     assert per_town["pupils"].sum() == 22
     assert np.nansum(per_town["pupils_beyond_limit"]) == 5
+
+
+def test_the_same_inputs_give_the_same_tables(county: Region, county_plan: SchoolPlan) -> None:
+    # a second run from scratch (travel times, both stages, the curve) writes the same tables
+    again = plan_schools(county, min_size=100, max_minutes=LIMITS, curve_points=2)
+    for name, table in county_plan.tables().items():
+        pd.testing.assert_frame_equal(table, again.tables()[name], check_exact=True)
