@@ -18,7 +18,7 @@ import pandas as pd
 
 from accessplan._errors import InputError
 from accessplan.region import Region
-from accessplan.synth import mountain_county
+from accessplan.synth import mountain_county, province
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +42,30 @@ def school_county(seed: int = 0, *, n_villages: int = 300, n_small: int = 60) ->
     settlements nearest to it in a straight line, or of all within 2.5 km if more (roads
     wind), and township schools for 1.6 times their township's. Township primary schools
     get a hostel for a quarter of their room, middle schools for half. Schools keep the
-    county's ids; the new ones follow them (``S`` + number).
+    county's ids; the new ones follow them (``S`` + number). The village schools' draws
+    come from a stream of their own (``[seed, 13]``).
     """
-    if n_small < 0:
+    region = mountain_county(seed, n_villages=n_villages)
+    return with_village_schools(region, np.random.default_rng([seed, 13]), n_small)
+
+
+def school_province(
+    n_counties: int, seed: int = 0, *, n_villages: int = 300, n_small: int = 40
+) -> Region:
+    """A province of ``n_counties`` mountain counties (:func:`accessplan.synth.province`, with
+    tracks over the ridges between neighbouring counties) of ``n_villages`` settlements each,
+    with ``n_small`` village primary schools per county placed as in :func:`school_county`.
+    10 counties: 3,000 settlements and about 650 schools."""
+    region = province(n_counties, seed, n_villages=n_villages, border_roads=True)
+    return with_village_schools(region, np.random.default_rng([seed, 13]), n_small * n_counties)
+
+
+def with_village_schools(region: Region, rng: np.random.Generator, n_small: int) -> Region:
+    """``region`` with ``n_small`` village primary schools, room and hostels (see
+    :func:`school_county`)."""
+    if isinstance(n_small, bool) or not isinstance(n_small, int) or n_small < 0:
         msg = f"n_small must be a whole number >= 0, got {n_small!r}."
         raise InputError(msg)
-    region = mountain_county(seed, n_villages=n_villages)
-    rng = np.random.default_rng([seed, 13])  # a stream apart from the county's own
     settle = region.settlements
     fac = region.facilities.copy()
     town_schools = fac[(fac["service"] == "school") & (fac["tier"] == "primary")]
@@ -66,12 +83,13 @@ def school_county(seed: int = 0, *, n_villages: int = 300, n_small: int = 60) ->
         room = max(20.0, np.ceil(by_village.sum()[code] * rng.uniform(1.2, 1.5) / 10) * 10)
         rows.append((at, code, room))
     n_schools = int((fac["service"] == "school").sum())
+    width = max(3, max((len(i) - 1 for i in fac["id"].astype(str) if i.startswith("S")), default=3))
     xy = np.column_stack([settle.geometry.x, settle.geometry.y])
     at = np.array([r[0] for r in rows], dtype=np.int64)
     spot = xy[at] + rng.uniform(-20, 20, (len(at), 2))
     new = gpd.GeoDataFrame(
         {
-            "id": [f"S{n_schools + i + 1:03d}" for i in range(len(rows))],
+            "id": [f"S{n_schools + i + 1:0{width}d}" for i in range(len(rows))],
             "name": settle["name"].to_numpy()[at] + " Village Primary School",
             "service": "school",
             "tier": "primary",
@@ -91,7 +109,7 @@ def school_county(seed: int = 0, *, n_villages: int = 300, n_small: int = 60) ->
         mask = (facilities["tier"] == tier) & (town if tier == "primary" else True)
         mask &= facilities["service"] == "school"
         facilities.loc[mask, "hostel"] = np.round(facilities.loc[mask, "capacity"] * share)
-    logger.debug("school county %d: %d small schools added", seed, len(rows))
+    logger.debug("%s: %d small schools added", region.name, len(rows))
     return Region(
         settlements=settle,
         facilities=facilities,

@@ -12,6 +12,7 @@ from accessplan.measures.schools import catchments
 from accessplan.optimize.location.errors import InfeasibleError
 from accessplan.optimize.schools.plan import SchoolPlan, plan_schools
 from accessplan.region import Region
+from accessplan.synth_schools import school_province
 from tests.optimize.schools.checker import check
 from tests.optimize.schools.conftest import LIMITS
 
@@ -112,3 +113,15 @@ def test_the_same_inputs_give_the_same_tables(county: Region, county_plan: Schoo
     again = plan_schools(county, min_size=100, max_minutes=LIMITS, curve_points=2)
     for name, table in county_plan.tables().items():
         pd.testing.assert_frame_equal(table, again.tables()[name], check_exact=True)
+
+
+def test_a_province_gets_its_village_schools_county_by_county() -> None:
+    # two counties of 100 settlements, 10 village schools each: 20 new schools, ids unique,
+    # every one at a village without a township seat and with room for 20 pupils at least
+    region = school_province(2, n_villages=100, n_small=10)
+    schools = region.facilities[region.facilities["service"] == "school"]
+    village = schools[schools["name"].str.endswith("Village Primary School")]
+    assert len(village) == 20 and region.facilities["id"].is_unique
+    assert (village["capacity"] >= 20).all() and (village["hostel"] == 0).all()
+    seats = set(schools.loc[schools["hostel"].gt(0) & schools["tier"].eq("primary"), "admin_code"])
+    assert not seats & set(village["admin_code"])

@@ -23,7 +23,7 @@ from accessplan._errors import InputError
 from accessplan._result import Raster
 from accessplan.measures.schools import catchments, nearest_schools, township_of
 from accessplan.optimize.schools.problem import SchoolProblem
-from accessplan.optimize.schools.solve import SchoolSolution, solve_schools, tradeoff
+from accessplan.optimize.schools.solve import Method, SchoolSolution, solve_schools, tradeoff
 from accessplan.region import Region
 from accessplan.travel.matrix import travel_times
 from accessplan.travel.profiles import Profile, get_profile
@@ -210,6 +210,8 @@ def plan_schools(
     teaching_points: bool = True,
     teaching_point_cost: float = DEFAULT_TEACHING_POINT_COST,
     curve_points: int = 5,
+    p: int | None = None,
+    method: Method = "auto",
     time_limit: float | None = 60.0,
     seed: int = 0,
     times: Mapping[str, pd.DataFrame] | None = None,
@@ -244,6 +246,9 @@ def plan_schools(
         pupil-minutes.
     curve_points
         Points of the schools-versus-travel trade-off (0: none).
+    p, method
+        Schools (teaching points included) to keep open instead of the fewest possible;
+        the solver (see :func:`~accessplan.optimize.schools.solve_schools`).
     time_limit
         Seconds for the plan (and as much again for the curve).
     times
@@ -287,7 +292,7 @@ def plan_schools(
         closest=closest,
         max_closures=max_closures,
     )
-    solution = solve_schools(problem, time_limit=time_limit, seed=seed)
+    solution = solve_schools(problem, p=p, time_limit=time_limit, seed=seed, method=method)
     curve = pd.DataFrame()
     if curve_points > 0:
         counts = _counts(solution, problem, curve_points)
@@ -310,6 +315,8 @@ def plan_schools(
         "teaching_points": bool(teaching_points),
         "teaching_point_cost": float(teaching_point_cost),
         "curve_points": int(curve_points),
+        "p": p,
+        "method": method,
         "time_limit_s": time_limit,
         "seed": seed,
     }
