@@ -16,8 +16,10 @@ from accessplan import synth
 from accessplan._errors import InputError
 from accessplan.cli import app
 from accessplan.optimize.mobile import MobilePlan, plan_tours, validate
+from accessplan.optimize.mobile.solve import REASONS
 from accessplan.region import Region
 from accessplan.report import translator
+from accessplan.report.blocks import Panel, Text
 from accessplan.report.sections.mobile import section
 from accessplan.run import run_scenario
 from accessplan.settings import Scenario
@@ -45,6 +47,30 @@ def test_every_village_gets_its_visits(plan: MobilePlan) -> None:
     villages = plan.villages()
     assert (villages["visits_planned"] == villages["visits_needed"]).all()
     assert (villages["status"] == "served").all()
+
+
+def test_one_vehicle_fewer_leaves_villages_out_with_reasons(plan: MobilePlan) -> None:
+    """The fleet sweep: the fewest vehicles serve every village; one fewer leaves villages
+    out, each reported with a reason the solver names."""
+    fleet = plan.fleet.set_index("vehicles")
+    needed = plan.kpis["vehicles_needed"]
+    assert fleet.loc[needed, "villages_dropped"] == 0
+    short = fleet.loc[needed - 1]
+    assert short["villages_dropped"] > 0
+    assert short["villages_dropped"] == plan.kpis["dropped_with_one_vehicle_fewer"]
+    items = str(short["dropped"]).split()
+    assert len(items) == short["villages_dropped"]
+    assert {item.split(":", 1)[1] for item in items} <= set(REASONS)
+    assert {item.split(":", 1)[0] for item in items} <= set(plan.setup.villages["id"])
+
+
+def test_km_per_person_visit_a_fifth_below_the_naive_plan(plan: MobilePlan) -> None:
+    """The issue's bar: at equal coverage (every village, the naive plan with the vehicles
+    it needs for that), at least 20 % fewer km per person-visit than the hand-drawn plan."""
+    k = plan.kpis
+    assert plan.naive["valid"]
+    assert k["naive_villages_served"] == k["villages_served"] == k["villages"]
+    assert k["km_per_person_visit"] <= 0.8 * k["naive_km_per_person_visit"]
 
 
 def test_coverage_by_township_adds_the_mobile_villages(plan: MobilePlan) -> None:
@@ -80,6 +106,24 @@ def test_tables_layers_summary_and_section(plan: MobilePlan) -> None:
     for lang in ("en", "zh_CN"):
         built = section(plan, translator(lang))
         assert built.title and len(built.parts) >= 6
+        parts = {part.id: part for part in built.parts}
+        # the map: all tours, then small multiples of single days; the calendar chart
+        assert [type(b) for b in parts["mobile-map"].blocks] == [Panel, Panel]
+        assert [type(b) for b in parts["mobile-calendar"].blocks] == [Panel]
+        # the fixed-or-mobile curve, and the cheapest mix named under it
+        curve, verdict = parts["mobile-tradeoff"].blocks[:2]
+        assert isinstance(curve, Panel) and "<svg" in curve.svg
+        assert isinstance(verdict, Text)
+        t, cheapest = translator(lang), plan.tradeoff.cheapest
+        assert cheapest is not None
+        assert verdict.paragraphs == [
+            t(
+                "mobile.tradeoff.cheapest",
+                k=t.number(cheapest["new_sites"]),
+                cost=t.number(cheapest["total_cost_year"] / 1e4, 1),
+                target=t.percent(plan.tradeoff.target),
+            )
+        ]
 
 
 def test_a_short_fleet_drops_villages_with_reasons(county: Region) -> None:
