@@ -85,7 +85,7 @@ def start(data: Path) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     process = subprocess.Popen([sys.executable, __file__, "--serve", str(data), str(port)])
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
@@ -93,7 +93,7 @@ def start(data: Path) -> tuple[str, subprocess.Popen[bytes]]:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the server did not start within 60 s")
+    raise RuntimeError("the server did not start within 180 s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
