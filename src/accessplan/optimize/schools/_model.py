@@ -237,14 +237,3 @@ def _closest_rows(p: Pairs, m: int, n_cols: int) -> tuple[sp.csr_array, np.ndarr
     v = np.concatenate([np.ones(len(r) - n_pairs), -np.ones(n_pairs)])
     matrix = sp.csr_array((v, (r, c)), shape=(n_pairs, n_cols))
     return matrix, np.zeros(n_pairs), np.full(n_pairs, np.inf)
-
-
-def start(
-    p: Pairs, n_cols: int, m: int, open_schools: np.ndarray, choice: np.ndarray
-) -> np.ndarray:
-    """A column vector from open schools and one chosen pair per group (no teaching point
-    among the small schools)."""
-    x = np.zeros(n_cols)
-    x[open_schools] = 1.0
-    x[m + choice] = 1.0
-    return x

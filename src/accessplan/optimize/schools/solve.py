@@ -4,14 +4,15 @@ Two stages, one deadline:
 
 1. **Fewest schools** (when ``p`` is not given): HiGHS on the model of usable pairs with
    ``min sum y``; its optimum ``p*`` fixes the count of the next stage.
-2. **Least cost with ``p`` schools open.** Without boarding pairs the problem with its rules
-   dropped (minimum size, closest assignment) is a capacitated p-median on the usable pairs:
-   the capacitated engine (Lagrangian bound, heuristics, corners, HiGHS on reduced models)
-   solves it. Its bound holds for the model with the rules (they only remove plans); when
-   its plan keeps the rules as well it is proven optimal for them too, and when there are no
-   rules at all, the problem *is* that p-median. Otherwise HiGHS solves the full model from
-   the best plan known (the engine's if it keeps the rules, else the first stage's), with
-   the engine's bound kept when higher.
+2. **Least cost with ``p`` schools open.** Without boarding pairs, teaching points or
+   opening costs, the problem with its rules dropped (minimum size, closest assignment) is a
+   capacitated p-median on the usable pairs: the capacitated engine (Lagrangian bound,
+   heuristics, corners, HiGHS on reduced models) solves it within the deadline. Its bound
+   holds for the model with the rules (they only remove plans); when its plan keeps the
+   rules as well, that plan is the answer (proven optimal for the rules too when the engine
+   proved it), and when there are no rules at all the problem *is* that p-median. Otherwise
+   HiGHS solves the full model from the first stage's plan (if any), with the engine's bound
+   kept when higher.
 
 A setting with no plan raises :class:`InfeasibleError` naming the settlements no school can
 take (their band, the nearest school's minutes and the limit) or the rule whose removal
@@ -177,16 +178,10 @@ def _least_cost(
     if use_engine and _is_p_median(problem, pairs):
         engine = _engine(problem, pairs, count, deadline, seed)
     rules = _rules_broken(problem, pairs, *engine[:2]) if engine is not None else ["no plan"]
-    none = np.zeros(0, dtype=np.int64)
-    if engine is not None and not rules and engine[3]:
-        return engine[0], engine[1], none, engine[2], "engine"
+    if engine is not None and not rules:  # proven, or the engine used the time up
+        return engine[0], engine[1], np.zeros(0, dtype=np.int64), engine[2], "engine"
     model = _model.model(problem, pairs, count=count, seed=seed)
-    x0 = None
-    if engine is not None and not rules:
-        x0 = _model.start(pairs, model.highs.getNumCol(), problem.n_schools, *engine[:2])
-    elif first is not None:
-        x0 = first.x
-    out = model.solve(deadline, start=x0)
+    out = model.solve(deadline, start=None if first is None else first.x)
     if out.x is None:
         if out.infeasible:
             _no_plan(problem, pairs, out, count=count, seed=seed)
