@@ -764,7 +764,11 @@ def mobile_cmd(
         int | None, typer.Option(help="Compare with 0..N new fixed sites (2; 0: no).")
     ] = None,
     coverage_target: Annotated[
-        str | None, typer.Option(help="Share of villages the fleet sweep must serve (1.0).")
+        str | None,
+        typer.Option(
+            help="Coverage the fixed-or-mobile comparison's cheapest mix must reach: the share "
+            "of people within the threshold or in a village served (1.0)."
+        ),
     ] = None,
     cost_per_km: Annotated[float | None, typer.Option(help="Cost per km.")] = None,
     cost_per_trip: Annotated[float | None, typer.Option(help="Cost per trip.")] = None,
