@@ -121,6 +121,28 @@ def seconds(value: Any, where: Where) -> float:
     return number
 
 
+def amount(expected: str, *, zero: bool = True) -> Parser:
+    """A parser of a finite number >= 0 (> 0 when not ``zero``) that names what it wants as
+    ``expected`` ("a number of pupils, 0 or more", "an amount of money >= 0")."""
+
+    def parse(value: Any, where: Where) -> float:
+        number = _number(value, where, expected)
+        if not (number >= 0 if zero else number > 0):
+            raise fail(where, expected, value)
+        return number
+
+    return parse
+
+
+def whole(value: Any, where: Where) -> int:
+    """A whole number >= 0."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise fail(where, "a whole number >= 0", value)
+    return value
+
+
 def count(value: Any, where: Where) -> int:
     """A whole number >= 1."""
     if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from accessplan.analyses import _options as o
@@ -16,19 +15,7 @@ from accessplan.measures.equity import (
 from accessplan.report.sections import equity as report_section
 from accessplan.travel.profiles import get_profile, load_profiles
 
-
-def per_1000(value: Any, where: o.Where) -> float:
-    """A positive number of units per 1,000 people."""
-    number = math.nan
-    if not isinstance(value, bool):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            pass
-    if not (math.isfinite(number) and number > 0):
-        raise o.fail(where, "a positive number per 1,000 people", value)
-    return number
-
+PER_1000 = o.amount("a positive number per 1,000 people", zero=False)
 
 OPTIONS = (
     o.Option("resource", o.text, "--resource"),
@@ -39,7 +26,7 @@ OPTIONS = (
     o.Option("service", o.text, "--service"),
     o.Option("tiers", o.names, "--tiers"),
     o.Option("order", o.text, "--order"),
-    o.Option("reference", per_1000, "--reference"),
+    o.Option("reference", PER_1000, "--reference"),
     o.Option("tau", o.minutes, "--tau"),
     o.Option("max_snap_m", o.metres, "--max-snap-m"),
 )

@@ -99,24 +99,8 @@ def share(value: Any, where: o.Where) -> float:
     return number
 
 
-def amount(value: Any, where: o.Where) -> float:
-    """A number >= 0 (a cost)."""
-    try:
-        number = float(value) if not isinstance(value, bool) else -1.0
-    except (TypeError, ValueError):
-        raise o.fail(where, "a number >= 0", value) from None
-    if not 0 <= number < float("inf"):
-        raise o.fail(where, "a number >= 0", value)
-    return number
-
-
-def count_or_zero(value: Any, where: o.Where) -> int:
-    """A whole number >= 0."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise o.fail(where, "a whole number >= 0", value)
-    return value
+#: A cost or an amount: a number >= 0.
+amount = o.amount("a number >= 0")
 
 
 def number_or_column(value: Any, where: o.Where) -> float | str:
@@ -157,7 +141,7 @@ OPTIONS = (
     o.Option("capacity", amount, "--capacity"),
     o.Option("continuity", o.flag, "--continuity"),
     o.Option("sweep", o.flag, "--sweep"),
-    o.Option("compare_fixed", count_or_zero, "--compare-fixed"),
+    o.Option("compare_fixed", o.whole, "--compare-fixed"),
     o.Option("coverage_target", share, "--coverage-target"),
     *(o.Option(key, amount, "--" + key.replace("_", "-")) for key in COST_KEYS),
     o.Option("time_limit", o.seconds, "--time-limit"),

@@ -7,7 +7,6 @@ financial-protection indicators by township, care within the county and the warn
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from accessplan.analyses import _options as o
@@ -23,25 +22,11 @@ def database(value: Any, where: o.Where) -> str:
     return f"sqlite:///{o.file(text, where).resolve()}"
 
 
-def amount(value: Any, where: o.Where) -> float:
-    """An amount of money >= 0."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise o.fail(where, "an amount of money", value) from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise o.fail(where, "an amount of money", value)
-    if not (math.isfinite(value) and value >= 0):
-        raise o.fail(where, "an amount >= 0", value)
-    return float(value)
-
-
 OPTIONS = (
     o.Option("database", database, "--database", required=True),
     o.Option("year", o.count, "--year", required=True),
     o.Option("indicators", o.file, "--indicators"),
-    o.Option("poverty_line", amount, "--poverty-line"),
+    o.Option("poverty_line", o.amount("an amount of money >= 0"), "--poverty-line"),
     o.Option("area", o.text, "--area"),
 )
 
