@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -57,39 +56,8 @@ def bands_or_none(value: Any, where: o.Where) -> tuple[str, ...]:
     return o.names(value, where)
 
 
-def pupils(value: Any, where: o.Where) -> float:
-    """A number of pupils (0 or more)."""
-    number = math.nan
-    if not isinstance(value, bool):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            pass
-    if not (math.isfinite(number) and number >= 0):
-        raise o.fail(where, "a number of pupils, 0 or more", value)
-    return number
-
-
-def cost(value: Any, where: o.Where) -> float:
-    """A cost in pupil-minutes (0 or more)."""
-    number = math.nan
-    if not isinstance(value, bool):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            pass
-    if not (math.isfinite(number) and number >= 0):
-        raise o.fail(where, "a cost in pupil-minutes, 0 or more", value)
-    return number
-
-
-def whole(value: Any, where: o.Where) -> int:
-    """A whole number, 0 or more."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise o.fail(where, "a whole number, 0 or more", value)
-    return value
+pupils = o.amount("a number of pupils, 0 or more")
+cost = o.amount("a cost in pupil-minutes, 0 or more")
 
 
 OPTIONS = (
@@ -106,8 +74,8 @@ OPTIONS = (
     o.Option("protect_township", o.flag, "--protect-township"),
     o.Option("protected", o.names, "--protected"),
     o.Option("closest", o.flag, "--closest"),
-    o.Option("max_closures", whole, "--max-closures"),
-    o.Option("curve_points", whole, "--curve-points"),
+    o.Option("max_closures", o.whole, "--max-closures"),
+    o.Option("curve_points", o.whole, "--curve-points"),
     o.Option("time_limit", o.seconds, "--time-limit"),
     o.Option("seed", o.seed, "--seed"),
 )
