@@ -62,3 +62,7 @@ class Analysis:
     def option(self, key: str) -> Option:
         """The option with ``key``."""
         return next(o for o in self.options if o.key == key)
+
+    def keywords(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Checked options by the library's keywords (:attr:`Option.keyword`)."""
+        return {self.option(k).keyword: v for k, v in options.items()}

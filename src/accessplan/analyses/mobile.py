@@ -132,7 +132,7 @@ OPTIONS = (
     o.Option("vehicles", depots, "--vehicles"),
     o.Option("profile", o.text, "--profile"),
     o.Option("profiles_file", o.file, "--profiles"),
-    o.Option("fleet", o.choice("clinic", "supply"), "--fleet"),
+    o.Option("fleet", o.choice("clinic", "supply"), "--fleet", arg="kind"),
     o.Option("follow_up_days", o.minutes, "--follow-up-days"),
     o.Option("visits_column", o.text, "--visits-column"),
     o.Option("setup_min", duration, "--setup-min"),
@@ -187,13 +187,11 @@ def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> 
 
 
 def _run(context: Context, options: dict[str, Any]) -> MobilePlan:
-    given = dict(options)
+    given = ANALYSIS.keywords(options)  # fleet -> kind
     profiles_file = given.pop("profiles_file", None)
     for key, default in (("profile", DEFAULT_PROFILE), ("access_profile", DEFAULT_ACCESS_PROFILE)):
         given[key] = get_profile(given.pop(key, default), profiles_file=profiles_file)
     costs = {COST_KEYS[k]: given.pop(k) for k in list(given) if k in COST_KEYS}
-    if "fleet" in given:  # a step's own ``kind`` names the analysis: the option is ``fleet``
-        given["kind"] = given.pop("fleet")
     given.setdefault("seed", context.seed)
     given.setdefault("compare_fixed", DEFAULT_COMPARE_FIXED)
     context.progress("mobile tours")

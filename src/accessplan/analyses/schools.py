@@ -102,7 +102,7 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
 
 
 def _run(context: Context, options: dict[str, Any]) -> SchoolPlan:
-    given = {ANALYSIS.option(k).keyword: v for k, v in options.items()}
+    given = ANALYSIS.keywords(options)
     profiles_file = given.pop("profiles_file", None)
     if profiles_file is not None:
         given["profiles"] = {

@@ -92,7 +92,7 @@ def _check_region(region: Region, options: dict[str, Any], naming: o.Naming) -> 
 
 
 def _run(context: Context, options: dict[str, Any]) -> SitePlan:
-    given = {ANALYSIS.option(k).keyword: v for k, v in options.items()}
+    given = ANALYSIS.keywords(options)
     profile = get_profile(
         given.pop("profile", DEFAULT_PROFILE), profiles_file=given.pop("profiles_file", None)
     )

@@ -75,7 +75,7 @@ def _check(options: dict[str, Any], naming: o.Naming) -> None:
 
 
 def _run(context: Context, options: dict[str, Any]) -> SurfaceResults:
-    given = {ANALYSIS.option(k).keyword: v for k, v in options.items()}
+    given = ANALYSIS.keywords(options)
     context.progress("raster accessibility")
     return measure_surface(
         given.pop("dem"),
