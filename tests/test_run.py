@@ -450,3 +450,23 @@ def test_a_scenario_builds_its_region_with_a_service_catalogue(tmp_path: Path) -
     alone.write_text('[region]\nsynthetic = "mountain_county"\nservices = "default"\n', "utf-8")
     code, text = run("run", str(alone), "--out", str(tmp_path / "x"))
     assert code == 2 and "go with osm" in " ".join(text.split())
+
+
+class _Documents:
+    """A result whose documents take the name of a file every run folder writes itself."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def documents(self) -> dict[str, object]:
+        return {name: {"n": 1} for name in self.names}
+
+
+def test_documents_may_not_overwrite_the_summary_or_the_manifest() -> None:
+    from accessplan._result import documents
+
+    assert documents(_Documents(["kpis"])) == {"kpis": {"n": 1}}
+    assert documents(object()) == {}  # type: ignore[arg-type]  # a result with none
+    for name in ("summary", "manifest"):
+        with pytest.raises(ValueError, match=f"may not be named \\['{name}'\\]"):
+            documents(_Documents(["kpis", name]))  # type: ignore[arg-type]

@@ -10,7 +10,10 @@ knowing any of them:
 * ``rasters()``: :class:`Raster` grids by name (GeoTIFFs);
 * ``summary()``: the key figures, JSON-ready (``summary.json``, the CLI's closing lines);
 * ``parameters()``: the options as used, in full (a travel profile's every speed, not its
-  name), JSON-ready, for ``manifest.json``.
+  name), JSON-ready, for ``manifest.json``;
+* optionally ``documents()``: JSON documents by name (``<name>.json``), for a result whose
+  figures need more structure than a flat summary (the mobile plan's ``kpis.json``); read
+  through :func:`documents`.
 
 Tables, layers and rasters keep ``inf`` for "unreachable"; the writer shows it as an empty
 cell or no-data.
@@ -61,3 +64,18 @@ class AnalysisResult(Protocol):
     def parameters(self) -> dict[str, Any]:
         """Options as used, in full (JSON-ready)."""
         ...
+
+
+#: Names a result's documents may not take: the files every run folder writes itself.
+RESERVED_DOCUMENTS = frozenset({"summary", "manifest"})
+
+
+def documents(result: AnalysisResult) -> dict[str, Any]:
+    """The JSON documents of ``result`` by name: its ``documents()``, or none."""
+    method = getattr(result, "documents", None)
+    found: dict[str, Any] = method() if callable(method) else {}
+    clash = RESERVED_DOCUMENTS & set(found)
+    if clash:
+        msg = f"a result's documents may not be named {sorted(clash)}: the run folder writes them."
+        raise ValueError(msg)
+    return found

@@ -791,7 +791,8 @@ def mobile_cmd(
 
     Writes a run folder: schedule.csv (day, vehicle, stops and times), villages.csv,
     routes.csv, coverage.csv, dropped.csv (with reasons), fleet.csv, tradeoff.csv,
-    summary.json, results.gpkg (tours) and report.html.
+    kpis.json (key figures, workload per vehicle, coverage per township, fleet sweep,
+    fixed-or-mobile curve), summary.json, results.gpkg (tours) and report.html.
     """
     options = {
         "fleet": fleet,

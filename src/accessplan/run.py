@@ -4,14 +4,15 @@
 analysis of :mod:`accessplan.analyses`) and :func:`write_run_folder` writes whatever their
 results list, without knowing any analysis:
 
-* each step's tables as CSV (unreachable as an empty cell) and its rasters as GeoTIFF
-  (no-data where unreachable), with ``summary.json`` — at the top of the folder when the run
-  has one step, in a folder named after the step when it has several;
+* each step's tables as CSV (unreachable as an empty cell), its rasters as GeoTIFF
+  (no-data where unreachable) and its documents as JSON (the mobile plan's ``kpis.json``),
+  with ``summary.json`` — at the top of the folder when the run has one step, in a folder
+  named after the step when it has several;
 * ``tables.xlsx`` (every table, one sheet each), ``results.gpkg`` (every layer),
   ``region.gpkg`` (when the region was built or synthesised in the run), ``report.html`` (the
   region, then each step's report section) and ``manifest.json`` (inputs with SHA-256, each
-  step's parameters and summary, package versions, the seed, the SHA-256 of every table and
-  raster, and the list of files written).
+  step's parameters and summary, package versions, the seed, the SHA-256 of every table,
+  raster and document, and the list of files written).
 
 The folder is written beside the target and renamed at the end, so a failed run leaves
 nothing behind. The same inputs and seed give byte-identical tables.
@@ -39,7 +40,7 @@ import rasterio
 
 from accessplan._errors import InputError
 from accessplan._files import check_writable, new_folder
-from accessplan._result import AnalysisResult, Raster
+from accessplan._result import AnalysisResult, Raster, documents
 from accessplan.analyses import Context, analysis
 from accessplan.io import region_from_osm
 from accessplan.io.population import estimate_by_place
@@ -245,6 +246,10 @@ def write_run_folder(
         for name, raster in result.rasters().items():
             path = place / f"{name}.tif"
             write_geotiff(raster, path)
+            outputs[path.relative_to(folder).as_posix()] = sha256(path)
+        for name, document in documents(result).items():
+            path = place / f"{name}.json"
+            path.write_text(_json(document), "utf-8")
             outputs[path.relative_to(folder).as_posix()] = sha256(path)
         (place / "summary.json").write_text(_json(result.summary()), "utf-8")
         layers.update({name if single else f"{step.name}_{name}": layer

@@ -78,3 +78,42 @@ def test_chromium_draws_the_report(
     assert maps >= 2 and charts >= 2
     assert dom.count("<svg") >= 4
     assert dom.count("<table") >= 8
+
+
+def test_the_day_buttons_show_one_day_of_tours(tmp_path: Path) -> None:
+    """The mobile plan's map in Chromium: at first every day's tours are drawn; a click on a
+    day's button leaves only that day's group shown, holding one line per vehicle out that
+    day (counted from the schedule, not from the figure); "all days" brings every day back.
+    The page has no script: CSS alone must do this, so a real browser is the test."""
+    if not CHROMIUM.exists():
+        absent(f"{CHROMIUM} is absent: install Debian's chromium to run the browser test")
+    from playwright.sync_api import sync_playwright
+
+    from accessplan import synth
+    from accessplan.optimize.mobile import plan_tours
+    from accessplan.report import render_page
+    from accessplan.report.sections.mobile import section
+
+    county = synth.mountain_county(5, n_townships=4, n_villages=40)
+    plan = plan_tours(county, days=6, iterations=20, sweep=False, seed=0)
+    tr = translator("en")
+    page = tmp_path / "mobile.html"
+    page.write_text(render_page([("mobile", section(plan, tr))], tr), encoding="utf-8")
+    trips = plan.result.schedule.groupby("day")["vehicle"].nunique()
+    assert len(trips) >= 2
+    shown_groups = """() => [...document.querySelectorAll('g[id^="mobile-map-layer-"]')]
+        .filter(g => getComputedStyle(g).display !== 'none')
+        .map(g => [g.id, g.querySelectorAll('path').length])"""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        view = browser.new_page()
+        view.goto(page.as_uri())
+        assert len(view.evaluate(shown_groups)) == len(trips)
+        for day, n in trips.items():
+            view.click(f'label[for="mobile-map-pick-{day}"]')
+            assert view.evaluate(shown_groups) == [[f"mobile-map-layer-{day}", n]]
+        view.click('label[for="mobile-map-pick-all"]')
+        assert len(view.evaluate(shown_groups)) == len(trips)
+        browser.close()

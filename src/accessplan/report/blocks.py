@@ -3,7 +3,8 @@
 Each analysis's section builder (:mod:`accessplan.report.sections`) turns its result into a
 :class:`Section`: a title and :class:`Part` s (the page's chapters), each a heading and a list
 of blocks — key-figure :class:`Cards`, a :class:`Table`, a :class:`Panel` (an inline SVG
-figure), :class:`Text` paragraphs or a sub-:class:`Heading`. The page
+figure), :class:`Layers` (a figure whose layers a row of buttons shows one at a time),
+:class:`Text` paragraphs or a sub-:class:`Heading`. The page
 (:func:`accessplan.report.html.render_page`) lays out any sections without knowing which
 analysis made them.
 """
@@ -41,6 +42,27 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class Layers:
+    """An inline SVG figure with layers shown one at a time, or all together.
+
+    The figure's groups with ids ``<name>-<layer>-<key>`` are the layers (``layer`` as
+    drawn, e.g. ``mobile-map-layer-3``); the page shows a row of buttons, ``everything``
+    first (all layers, the first view) and then one per ``choices`` entry (``key, label,
+    title``), with no script: the buttons are radio inputs and the page's CSS hides the other
+    layers of the one checked. ``name`` is the figure's id prefix, unique on the page.
+    """
+
+    svg: Markup
+    caption: str
+    name: str
+    layer: str
+    legend: str
+    everything: str
+    choices: list[tuple[str, str, str]]
+    kind: ClassVar[str] = "layers"
+
+
+@dataclass(frozen=True)
 class Card:
     """A key figure: a big value, what it is, and a smaller line."""
 
@@ -74,7 +96,7 @@ class Heading:
     kind: ClassVar[str] = "heading"
 
 
-Block = Table | Panel | Cards | Text | Heading
+Block = Table | Panel | Layers | Cards | Text | Heading
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from accessplan import __version__
 from accessplan._files import new_file
 from accessplan.region import Region
 from accessplan.report import _figure
-from accessplan.report.blocks import Panel, Part, Section, Table
+from accessplan.report.blocks import Block, Layers, Panel, Part, Section, Table
 from accessplan.report.i18n import Translator
 from accessplan.report.region import region_part
 
@@ -125,15 +125,19 @@ def _prefixed(parts: list[Part], step: str) -> list[Part]:
         replace(
             part,
             id=f"{step}-{part.id}",
-            blocks=[
-                replace(b, svg=Markup(_figure.prefix_ids(b.svg, step)))
-                if isinstance(b, Panel)
-                else b
-                for b in part.blocks
-            ],
+            blocks=[_prefixed_block(b, step) for b in part.blocks],
         )
         for part in parts
     ]
+
+
+def _prefixed_block(block: Block, step: str) -> Block:
+    if isinstance(block, Panel):
+        return replace(block, svg=Markup(_figure.prefix_ids(block.svg, step)))
+    if isinstance(block, Layers):  # its buttons name the figure's ids: both get the prefix
+        svg = Markup(_figure.prefix_ids(block.svg, step))
+        return replace(block, svg=svg, name=f"{step}-{block.name}")
+    return block
 
 
 @functools.cache

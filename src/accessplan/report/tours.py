@@ -1,21 +1,18 @@
-"""Figures of mobile plans: the tours on the map (one colour per vehicle, a panel per day),
-the calendar of visits per village, and the fixed-or-mobile cost curve.
+"""Figures of mobile plans: the tours on the map (one colour per vehicle, each day's tours in
+a group of its own), the calendar of visits per village, and the fixed-or-mobile cost curve.
 
 Each drawing function works on ``ax`` (or on a new :class:`~matplotlib.figure.Figure`, never
-pyplot's global state) and returns the axes; :func:`tours_by_day` lays several days out as
-small multiples on one figure. Roads, frames and legends come from :mod:`.maps`.
+pyplot's global state) and returns the axes. Roads, frames and legends come from :mod:`.maps`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -26,8 +23,8 @@ from accessplan.report.i18n import translator
 
 SERVED_COLOUR, DROPPED_COLOUR, OTHER_COLOUR = "#4d4d4d", "#d7191c", "#c7c7c7"
 DEPOT_COLOUR = "#08306b"
-#: Panels of :func:`tours_by_day`, and columns of their grid.
-MAX_PANELS, PANEL_COLUMNS = 6, 3
+#: Group ids of each day's tours in :func:`tours_map` are ``<LAYER>-<day>``.
+LAYER = "layer"
 #: Rows of the visit calendar before it is cut (the villages with most visits stay).
 MAX_CALENDAR_ROWS = 90
 
@@ -89,15 +86,20 @@ def tours_map(
                 linewidths=0.4,
             )
         used: list[str] = []
-        for (_, vehicle), stops in schedule.groupby(["day", "vehicle"], sort=True):
-            xy = np.array([where[str(pl)] for pl in stops.sort_values("stop")["place"]])
-            ax.add_collection(
-                LineCollection(
-                    [xy], colors=colours[str(vehicle)], linewidths=1.4, alpha=0.9, zorder=3
-                ),
-                autolim=False,
+        for day, routes in schedule.groupby("day", sort=True):
+            # one collection per day, its group id ``layer-<day>``: the report's day selector
+            # (:class:`~accessplan.report.blocks.Layers`) shows one day's group at a time
+            lines, line_colours = [], []
+            for vehicle, stops in routes.groupby("vehicle", sort=True):
+                places = stops.sort_values("stop")["place"]
+                lines.append(np.array([where[str(pl)] for pl in places]))
+                line_colours.append(colours[str(vehicle)])
+                used.append(str(vehicle))
+            collection = LineCollection(
+                lines, colors=line_colours, linewidths=1.4, alpha=0.9, zorder=3
             )
-            used.append(str(vehicle))
+            collection.set_gid(f"{LAYER}-{day}")
+            ax.add_collection(collection, autolim=False)
         depots = np.array([where[i] for i in plan.setup.depots["id"]]).reshape(-1, 2)
         ax.scatter(
             depots[:, 0],
@@ -139,31 +141,6 @@ def tours_map(
             ]
             maps._legend(ax, groups)
     return ax
-
-
-def tours_by_day(
-    plan: MobilePlan, *, days: Sequence[int] | None = None, lang: str = "en"
-) -> Figure:
-    """Small multiples: the tours of each of ``days`` (by default the first
-    :data:`MAX_PANELS` days with tours) on its own map, titled with the day's date."""
-    tr = translator(lang)
-    schedule = plan.result.schedule
-    busy = sorted(int(d) for d in schedule["day"].unique())
-    days = list(days) if days is not None else busy[:MAX_PANELS]
-    n = max(1, len(days))
-    cols = min(PANEL_COLUMNS, n)
-    rows = math.ceil(n / cols)
-    with _figure.style(lang):
-        fig = Figure(figsize=(3.6 * cols, 3.4 * rows), layout="constrained")
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for ax, day in zip(axes.ravel(), days, strict=False):
-            tours_map(plan, days=[day], lang=lang, legend=False, ax=ax)
-            label = plan.setup.problem.day_label(day - 1)
-            trips = schedule.loc[schedule["day"] == day, "vehicle"].nunique()
-            ax.set_title(tr("mobile.map.day", day=day, date=label, trips=trips), fontsize=9)
-        for ax in axes.ravel()[len(days) :]:
-            ax.set_axis_off()
-    return fig
 
 
 def visit_calendar(plan: MobilePlan, *, lang: str = "en", ax: Axes | None = None) -> Axes:

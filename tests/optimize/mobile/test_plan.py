@@ -19,7 +19,7 @@ from accessplan.optimize.mobile import MobilePlan, plan_tours, validate
 from accessplan.optimize.mobile.solve import REASONS
 from accessplan.region import Region
 from accessplan.report import translator
-from accessplan.report.blocks import Panel, Text
+from accessplan.report.blocks import Layers, Panel, Text
 from accessplan.report.sections.mobile import section
 from accessplan.run import run_scenario
 from accessplan.settings import Scenario
@@ -107,8 +107,14 @@ def test_tables_layers_summary_and_section(plan: MobilePlan) -> None:
         built = section(plan, translator(lang))
         assert built.title and len(built.parts) >= 6
         parts = {part.id: part for part in built.parts}
-        # the map: all tours, then small multiples of single days; the calendar chart
-        assert [type(b) for b in parts["mobile-map"].blocks] == [Panel, Panel]
+        # the map: all tours, with a button per working day with tours, each day's tours in
+        # the group the button shows; the calendar chart
+        (layers,) = parts["mobile-map"].blocks
+        assert isinstance(layers, Layers)
+        days = sorted(plan.result.schedule["day"].unique())
+        assert [key for key, _, _ in layers.choices] == [str(d) for d in days]
+        for d in days:
+            assert layers.svg.count(f'id="{layers.name}-{layers.layer}-{d}"') == 1
         assert [type(b) for b in parts["mobile-calendar"].blocks] == [Panel]
         # the fixed-or-mobile curve, and the cheapest mix named under it
         curve, verdict = parts["mobile-tradeoff"].blocks[:2]
@@ -164,13 +170,39 @@ def test_the_step_writes_its_run_folder_twice_alike(county: Region, tmp_path: Pa
     for name in ("a", "b"):
         run_scenario(scenario, out=tmp_path / name)
     a, b = tmp_path / "a", tmp_path / "b"
-    for table in ("schedule.csv", "villages.csv", "routes.csv", "coverage.csv", "tables.xlsx"):
+    for table in (
+        "schedule.csv",
+        "villages.csv",
+        "routes.csv",
+        "coverage.csv",
+        "tables.xlsx",
+        "kpis.json",
+    ):
         assert (a / table).read_bytes() == (b / table).read_bytes(), table
     schedule = pd.read_csv(a / "schedule.csv")
     assert {"day", "vehicle", "stop", "place", "arrival", "service_min"} <= set(schedule.columns)
     summary = json.loads((a / "summary.json").read_text())
     assert summary["valid"] is True and summary["villages_served"] > 0
     assert "km_per_person_visit" in summary
+    # kpis.json: the plan's figures, each vehicle's work and each township's coverage; the
+    # per-vehicle rows are recounted from schedule.csv, so they add up to the plan's totals
+    kpis = json.loads((a / "kpis.json").read_text())
+    assert kpis["validator"] == {"valid": True, "violations": []}
+    by_vehicle = pd.DataFrame(kpis["by_vehicle"])
+    assert len(by_vehicle) == kpis["plan"]["vehicles"]
+    visits = schedule[schedule["kind"] == "visit"]
+    assert by_vehicle["visits"].sum() == len(visits) == kpis["plan"]["visits"]
+    assert dict(zip(by_vehicle["vehicle"], by_vehicle["visits"], strict=True)) == {
+        v: int((visits["vehicle"] == v).sum()) for v in by_vehicle["vehicle"]
+    }
+    trips = schedule.groupby(["day", "vehicle"]).ngroups
+    assert by_vehicle["days"].sum() == trips == kpis["plan"]["trips"]
+    assert by_vehicle["km"].sum() == pytest.approx(schedule["km"].sum())
+    assert by_vehicle["overtime_min"].sum() == pytest.approx(kpis["plan"]["overtime_min"])
+    whole = next(t for t in kpis["by_township"] if t["code"] == "")  # "" = the whole region
+    assert whole["population"] == pytest.approx(county.settlements["population"].sum())
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert "kpis.json" in manifest["outputs"] and "kpis.json" in manifest["files"]
     assert "Mobile clinic tours" in (a / "report.html").read_text()
 
 

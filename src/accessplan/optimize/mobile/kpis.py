@@ -55,7 +55,7 @@ def plan_kpis(
     multi = [v for v, n in info["visits"].items() if n > 1 and v in set(served_ids)]
     teams = visits.groupby("place")["vehicle"].nunique()
     same = sum(1 for v in multi if teams.get(v, 0) == 1)
-    per_vehicle = _vehicle_minutes(problem, schedule)
+    per_vehicle = vehicle_workload(problem, schedule)["minutes"].to_numpy(dtype="float64")
     cost = km * per_km + trips * per_vehicle_day + overtime * per_overtime_min
     n_visits = len(visits)
     return {
@@ -96,14 +96,40 @@ def _route_minutes(schedule: pd.DataFrame) -> np.ndarray:
     return (g["arrival_min"].max() - g["departure_min"].min()).to_numpy(dtype="float64")
 
 
-def _vehicle_minutes(problem: PeriodicProblem, schedule: pd.DataFrame) -> np.ndarray:
-    """Minutes worked over the horizon by every vehicle of the fleet (idle ones at 0)."""
-    names = [f"{problem.depot_ids[k]}#{j + 1}" for k, j in problem.teams()]
+def vehicle_workload(problem: PeriodicProblem, schedule: pd.DataFrame) -> pd.DataFrame:
+    """The work of every vehicle of the fleet over the horizon (idle ones too): ``vehicle,
+    depot, days`` (days worked), ``visits, km, minutes`` (from leaving the depot to coming
+    back, summed over its days) and ``overtime_min`` (minutes beyond the workday)."""
+    teams = list(problem.teams())
+    names = [f"{problem.depot_ids[k]}#{j + 1}" for k, j in teams]
+    out = pd.DataFrame({"vehicle": names, "depot": [problem.depot_ids[k] for k, _ in teams]})
     if schedule.empty:
-        return np.zeros(len(names))
+        return out.assign(days=0, visits=0, km=0.0, minutes=0.0, overtime_min=0.0)
     g = schedule.groupby(["day", "vehicle"], sort=True)
-    minutes = (g["arrival_min"].max() - g["departure_min"].min()).groupby(level="vehicle").sum()
-    return minutes.reindex(names).fillna(0.0).to_numpy(dtype="float64")
+    route = pd.DataFrame(
+        {
+            "minutes": g["arrival_min"].max() - g["departure_min"].min(),
+            "km": g["distance"].sum(),
+            "visits": g["kind"].apply(lambda k: int((k == "visit").sum())),
+        }
+    )
+    finite = math.isfinite(problem.workday)
+    route["overtime_min"] = np.maximum(route["minutes"] - problem.workday, 0) if finite else 0.0
+    per = route.groupby(level="vehicle").agg(
+        days=("minutes", "size"),
+        visits=("visits", "sum"),
+        km=("km", "sum"),
+        minutes=("minutes", "sum"),
+        overtime_min=("overtime_min", "sum"),
+    )
+    per = per.reindex(names)
+    return out.assign(
+        days=per["days"].fillna(0).astype("int64").to_numpy(),
+        visits=per["visits"].fillna(0).astype("int64").to_numpy(),
+        km=per["km"].fillna(0.0).to_numpy(dtype="float64"),
+        minutes=per["minutes"].fillna(0.0).to_numpy(dtype="float64"),
+        overtime_min=per["overtime_min"].fillna(0.0).to_numpy(dtype="float64"),
+    )
 
 
 def _gaps(visits: pd.DataFrame) -> list[int]:

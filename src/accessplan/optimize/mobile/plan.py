@@ -23,7 +23,7 @@ import shapely
 
 from accessplan._errors import InputError
 from accessplan._result import Raster
-from accessplan.optimize.mobile.kpis import plan_kpis, township_coverage
+from accessplan.optimize.mobile.kpis import plan_kpis, township_coverage, vehicle_workload
 from accessplan.optimize.mobile.naive import naive_full_coverage
 from accessplan.optimize.mobile.region import DEFAULT_COSTS, Costs, Setup, build_setup
 from accessplan.optimize.mobile.solve import PeriodicResult, solve_periodic
@@ -179,15 +179,44 @@ class MobilePlan:
         return {}
 
     def summary(self) -> dict[str, Any]:
-        """Key figures (the ``kpis.json`` of the issue): villages and patients served, km per
-        trip and per person-visit, overtime, regularity, continuity, workload balance, cost,
-        the vehicles needed, the naive plan's km per person-visit, the validator's verdict."""
+        """Key figures (flat; :meth:`documents` has them in full): villages and patients
+        served, km per trip and per person-visit, overtime, regularity, continuity, workload
+        balance, cost, the vehicles needed, the naive plan's km per person-visit, the
+        validator's verdict."""
         out = {"kind": self.kind, **_json(self.kpis)}
         out["valid"] = self.result.check.ok
         out["runtime_s"] = self.result.runtime
         if self.tradeoff is not None:
             out["cheapest_mix"] = _json(self.tradeoff.cheapest)
         return out
+
+    def documents(self) -> dict[str, Any]:
+        """``kpis`` (``kpis.json``): the key figures of the plan and of the hand-drawn plan,
+        the validator's verdict (with any broken rule), each vehicle's workload, coverage of
+        fixed and fixed + mobile by township, the fleet sweep and, when computed, the
+        fixed-or-mobile curve with its cheapest mix."""
+        check = self.result.check
+        doc: dict[str, Any] = {
+            "kind": self.kind,
+            "plan": _json(self.kpis),
+            "naive_plan": _json(self.naive),
+            "validator": {
+                "valid": check.ok,
+                "violations": [{"rule": v.rule, "detail": v.detail} for v in check.violations],
+            },
+            "by_vehicle": vehicle_workload(self.setup.problem, self.result.schedule).to_dict(
+                "records"
+            ),
+            "by_township": self.coverage.to_dict("records"),
+            "fleet_sweep": self.fleet.to_dict("records"),
+        }
+        if self.tradeoff is not None:
+            doc["fixed_or_mobile"] = {
+                "coverage_target": self.tradeoff.target,
+                "cheapest": self.tradeoff.cheapest,
+                "curve": self.tradeoff.table.to_dict("records"),
+            }
+        return {"kpis": doc}
 
     def parameters(self) -> dict[str, Any]:
         """The options as used, with both travel profiles in full."""

@@ -11,11 +11,23 @@ from markupsafe import Markup
 
 from accessplan.optimize.mobile.plan import MobilePlan
 from accessplan.report import _figure, tours
-from accessplan.report.blocks import Block, Card, Cards, Panel, Part, Section, Table, Text
+from accessplan.report.blocks import (
+    Block,
+    Card,
+    Cards,
+    Layers,
+    Panel,
+    Part,
+    Section,
+    Table,
+    Text,
+)
 from accessplan.report.i18n import Translator
 
 #: Rows of the village tables shown.
 TOP_ROWS = 25
+#: Id prefix of the tours map (its day groups are ``mobile-map-layer-<day>``).
+MAP_NAME = "mobile-map"
 
 
 def section(plan: MobilePlan, tr: Translator) -> Section:
@@ -104,14 +116,25 @@ def _cards(plan: MobilePlan, tr: Translator) -> list[Card]:
 
 
 def _maps(plan: MobilePlan, tr: Translator) -> list[Block]:
-    heading = tr("mobile.section.map")
+    """Every tour on one map, with a button per working day that shows that day's alone."""
     ax = tours.tours_map(plan, lang=tr.lang)
-    overview = _figure_svg(_figure.root(ax), "mobile-map", tr, heading)
-    days = tours.tours_by_day(plan, lang=tr.lang)
-    panels = _figure_svg(days, "mobile-days", tr, tr("mobile.map.days_label"))
+    svg = _figure_svg(_figure.root(ax), MAP_NAME, tr, tr("mobile.section.map"))
+    trips = plan.result.schedule.groupby("day", sort=True)["vehicle"].nunique()
+    choices = []
+    for day, n in zip(trips.index.astype(int), trips.astype(int), strict=True):
+        date = plan.setup.problem.day_label(day - 1)
+        title = tr("mobile.map.day", day=day, date=date, trips=n)
+        choices.append((str(day), str(day), title))
     return [
-        Panel(overview, tr("mobile.map.caption")),
-        Panel(panels, tr("mobile.map.days_caption", n=tours.MAX_PANELS)),
+        Layers(
+            svg,
+            tr("mobile.map.caption"),
+            name=MAP_NAME,
+            layer=tours.LAYER,
+            legend=tr("mobile.map.pick"),
+            everything=tr("mobile.map.all_days"),
+            choices=choices,
+        )
     ]
 
 
