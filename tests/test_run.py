@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from accessplan import synth
+from accessplan._result import documents
 from accessplan.cli import app
 from accessplan.report import translator
 
@@ -463,8 +464,6 @@ class _Documents:
 
 
 def test_documents_may_not_overwrite_the_summary_or_the_manifest() -> None:
-    from accessplan._result import documents
-
     assert documents(_Documents(["kpis"])) == {"kpis": {"n": 1}}
     assert documents(object()) == {}  # type: ignore[arg-type]  # a result with none
     for name in ("summary", "manifest"):
