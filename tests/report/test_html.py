@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from accessplan.measures import AccessResults
-from accessplan.report import translator, write_page
+from accessplan.report import render_page, translator, write_page
+from accessplan.report.blocks import Layers, Part, Section
 from tests.report.conftest import access_page
 
 HEADINGS = (
@@ -109,3 +111,28 @@ def test_write_report_replaces_the_file(valley_results: AccessResults, tmp_path:
     assert path == target
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def test_layer_buttons_of_two_steps_stay_apart() -> None:
+    """Two steps each with a figure of day layers (as two mobile steps give): each step's
+    radio buttons, the CSS that hides the other layers and the SVG groups it names carry the
+    step's prefix, so a click in one figure never hides a layer of the other."""
+    svg = Markup('<svg><g id="tours-layer-1"></g><g id="tours-layer-2"></g></svg>')
+    block = Layers(svg, "caption", "tours", "layer", "Day", "All", [("1", "1", ""), ("2", "2", "")])
+    section = Section("Tours", [Part("tours", "Tours", [block])])
+    html = render_page([("a", section), ("b", section)], translator("en"))
+    for step in ("a", "b"):
+        for day in ("1", "2"):
+            assert html.count(f'<g id="{step}-tours-layer-{day}">') == 1
+            assert (
+                html.count(
+                    f'<input type="radio" name="{step}-tours-pick" id="{step}-tours-pick-{day}">'
+                )
+                == 1
+            )
+            rule = (
+                f'#{step}-tours-pick-{day}:checked ~ figure g[id^="{step}-tours-layer-"]'
+                f':not([id="{step}-tours-layer-{day}"]) {{ display: none; }}'
+            )
+            assert rule in html
+    assert '<g id="tours-layer-1">' not in html and 'name="tours-pick"' not in html
