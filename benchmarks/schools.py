@@ -43,6 +43,17 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
   not met, and on the p-median setting it is the other way round: in the reruns at similar
   load HiGHS on the plain model reached 0.03 % in 600 s where the engine stopped at 1.36 %
   (a plan 1.3 % dearer). The model with rules is HiGHS's either way.
+* the same command on 2026-12-01, a quiet machine (load 0.9-2.2, one other solver at most):
+
+  | setting | solver | schools open | seconds | proven | gap | objective |
+  |---|---|---|---|---|---|---|
+  | cpmp | auto (engine) | 338 | 600.9 | no | 0.04 % | 493,514.3 |
+  | cpmp | highs | 338 | 471.9 | yes | 0 | 493,400.7 |
+  | rules | auto | 996 | 99.5 | yes | 0 | 2,098,332.9 |
+  | rules | highs | 996 | 91.1 | yes | 0 | 2,098,332.9 |
+
+  With a whole core HiGHS proves the p-median setting in 472 s where the engine stops at
+  0.04 % after 600 s: the target (5x faster) is missed, HiGHS is at least 1.3x faster here.
 * ``--orlib --limit 120``: pmedcap1 cpmp01-07, 09-19 proven at their optima (0.2-43 s);
   cpmp08 at its optimum 820, unproven; cpmp20 1,008 (optimum 1,005). lin318_005 proven
   (8 s); lin318_015 and _070 at their optima, unproven; _040 48,113.95 (47,988.38) and _100
