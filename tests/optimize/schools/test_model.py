@@ -43,6 +43,21 @@ def test_without_the_closest_rule_a_pupil_passes_a_nearer_open_school(method: st
     assert s.school[b] == 1 and HAND[1, 0] < s.minutes[b]  # B rides 6 min past S1 (2 min)
 
 
+def test_an_existing_teaching_point_leaves_the_p_median_to_the_engine() -> None:
+    # S1 is an existing teaching point: without a minimum size it is a school like the
+    # others (15 places), so the plan is the p-median's above ({S1, S2}, 80) and the engine
+    # solves it. Real counties have teaching points; they once sent every such region to
+    # HiGHS on the full model.
+    problem = hand(teaching_point=[True, False, False])
+    s = solve_schools(problem, p=2)
+    assert s.method == "engine" and s.is_optimal
+    assert s.objective == 80 and check(problem, s) == 80
+    # a *new* teaching point has its own rule (only pupils no open school takes by day),
+    # which the engine does not hold: HiGHS solves that model
+    fresh = hand(teaching_point=[True, False, False], new=[True, False, False])
+    assert solve_schools(fresh, p=2).method == "highs"
+
+
 def test_the_closest_rule_changes_the_plan() -> None:
     # only {S2, S3} lets every village go to its nearest open school: 100 (see the table)
     problem = hand(closest=True)

@@ -257,10 +257,12 @@ def _engine(
 
 def _is_p_median(problem: SchoolProblem, pairs: Pairs) -> bool:
     """Whether dropping the minimum size and closest rules leaves a capacitated p-median:
-    no boarding, no teaching point, no cost of opening."""
+    no boarding, no new teaching point (its rule of taking only pupils no open school takes
+    by day is not the engine's), no cost of opening. An existing teaching point is a school
+    like any other once the minimum size is dropped (it is only exempt from that rule)."""
     return not (
         (pairs.mode == BOARD).any()
-        or problem.teaching_point[pairs.school].any()
+        or _model.new_points(problem)[pairs.school].any()
         or problem.open_cost.any()
     )
 
