@@ -13,6 +13,7 @@ from functools import cache
 import pytest
 
 from accessplan.optimize import CapacitatedPMedian, MaxCover, PCenter, PMedian, solve
+from accessplan.optimize.location import _capacitated
 from accessplan.optimize.location.orlib import Instance, read_cpmp, read_pmed, read_sjc
 from tests.conftest import DATA, absent, shared_file
 from tests.optimize.checker import check
@@ -68,6 +69,30 @@ def test_capacitated_p_median_optimum(k: int) -> None:
     result = solve(problem, time_limit=120)
     assert result.is_optimal
     assert result.objective == optimum[inst.name]
+    assert check(problem, result) == result.objective
+
+
+def test_large_instances_are_proven_by_highs_on_the_fixed_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # cpmp07 (50 clients, optimum 787) is proven by branch-and-price otherwise: fixing
+    # against the best plan leaves more than a few pairs per client. Counted as a large
+    # instance (more clients than the limit, lowered here to 40), it never builds the tree:
+    # HiGHS on the model fixing leaves proves the published optimum
+    monkeypatch.setattr(_capacitated, "_TREE_CLIENTS", 40)
+
+    def no_tree(self: _capacitated.Engine) -> None:
+        raise AssertionError("branch-and-price on a large instance")
+
+    monkeypatch.setattr(_capacitated.Engine, "tree", no_tree)
+    with open(shared_file("cpmp", "optimal_values.csv")) as handle:
+        optimum = {r["instance"]: float(r["optimal_value"]) for r in csv.DictReader(handle)}
+    inst = read_cpmp(shared_file("cpmp", "cpmp07.txt"))
+    problem = CapacitatedPMedian.from_cost_matrix(
+        inst.cost, p=inst.p, capacity=inst.capacity, demand=inst.demand
+    )
+    result = solve(problem, time_limit=120)
+    assert result.is_optimal and result.objective == optimum["cpmp07"]
     assert check(problem, result) == result.objective
 
 
