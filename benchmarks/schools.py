@@ -47,13 +47,35 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
 
   | setting | solver | schools open | seconds | proven | gap | objective |
   |---|---|---|---|---|---|---|
-  | cpmp | auto (engine) | 338 | 600.9 | no | 0.04 % | 493,514.3 |
+  | cpmp | auto (in fact HiGHS, see below) | 338 | 600.9 | no | 0.04 % | 493,514.3 |
   | cpmp | highs | 338 | 471.9 | yes | 0 | 493,400.7 |
   | rules | auto | 996 | 99.5 | yes | 0 | 2,098,332.9 |
   | rules | highs | 996 | 91.1 | yes | 0 | 2,098,332.9 |
 
-  With a whole core HiGHS proves the p-median setting in 472 s where the engine stops at
-  0.04 % after 600 s: the target (5x faster) is missed, HiGHS is at least 1.3x faster here.
+  These "auto" rows never reached the engine: ``solve_schools`` sent every model with a
+  teaching point to HiGHS, and the province has existing teaching points (only *new* ones
+  have a rule the engine does not hold; fixed in the next session). Both cpmp rows are
+  HiGHS on the same model: 472 s to the proof in one run, 0.04 % after 600 s in the other.
+* the next session, 2026-12-01 06:05-06:25 UTC, after the fix above and with the engine
+  proving instances of more than 1,000 clients by HiGHS on models fixed against targets
+  between its Lagrangian bound and its best plan (``_capacitated.Engine.aim``); one other
+  single-threaded job on the second core at times (load 1.2-2.0):
+
+  | setting | solver | schools open | seconds | proven | gap | objective |
+  |---|---|---|---|---|---|---|
+  | cpmp | auto (engine) | 338 | **40.0** | yes | 0 | 493,400.7 |
+  | cpmp | highs | 338 | 642.4 | no | 1.36 % | 500,108.8 |
+  | rules | auto (HiGHS: boarding, new teaching points) | 996 | 117.6 | yes | 0 | 2,098,332.9 |
+  | rules | highs | 996 | 112.2 | yes | 0 | 2,098,332.9 |
+
+  Plain HiGHS on the p-median setting: proven in 472 s once (quiet machine), not in 600 s
+  in three runs (1.36 %, 2.91 % at load 2.1 the same morning, 0.04 %): the engine is at
+  least **11.8x** faster to the same proven optimum (472 / 40.0). Earlier steps of the same
+  session on the same setting: the engine with branch-and-price (as for pmedcap1 and
+  lin318) 600.9 s, gap 0.10 %; HiGHS on the model fixed against the best plan, in slices
+  with corners between them, 233.4 s; without corners 132 s. The rules setting (boarding,
+  new teaching points, minimum size) is still HiGHS's alone: 37 s for the fewest schools,
+  67 s for the least cost with that many; the target (5x) is not met there.
 * ``--orlib --limit 120``: pmedcap1 cpmp01-07, 09-19 proven at their optima (0.2-43 s);
   cpmp08 at its optimum 820, unproven; cpmp20 1,008 (optimum 1,005). lin318_005 proven
   (8 s); lin318_015 and _070 at their optima, unproven; _040 48,113.95 (47,988.38) and _100

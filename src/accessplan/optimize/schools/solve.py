@@ -4,8 +4,9 @@ Two stages, one deadline:
 
 1. **Fewest schools** (when ``p`` is not given): HiGHS on the model of usable pairs with
    ``min sum y``; its optimum ``p*`` fixes the count of the next stage.
-2. **Least cost with ``p`` schools open.** Without boarding pairs, teaching points or
-   opening costs, the problem with its rules dropped (minimum size, closest assignment) is a
+2. **Least cost with ``p`` schools open.** Without boarding pairs, new teaching points or
+   opening costs (existing teaching points are schools exempt from the minimum size), the
+   problem with its rules dropped (minimum size, closest assignment) is a
    capacitated p-median on the usable pairs: the capacitated engine (Lagrangian bound,
    heuristics, corners, HiGHS on reduced models) solves it within the deadline. Its bound
    holds for the model with the rules (they only remove plans); when its plan keeps the
