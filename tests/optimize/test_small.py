@@ -33,7 +33,12 @@ from accessplan.optimize import (
     scale_up,
     solve,
 )
-from accessplan.optimize.location import InfeasibleError, InvalidPlanError, SolverTimeout
+from accessplan.optimize.location import (
+    InfeasibleError,
+    InvalidPlanError,
+    SolverTimeout,
+    _capacitated,
+)
 from accessplan.optimize.location.plan import plan_sites
 from accessplan.region import Region
 from tests.conftest import points, road_network
@@ -249,9 +254,16 @@ def test_p_too_small_to_cover_is_infeasible() -> None:
         solve(problem)
 
 
-def test_packing_that_cannot_fit_is_proven_infeasible() -> None:
+@pytest.mark.parametrize("large", [False, True])
+def test_packing_that_cannot_fit_is_proven_infeasible(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # three clients of demand 4 and two sites of 6: the totals (12 = 12) and each client
     # (4 <= 6) pass the quick checks, yet no site takes two clients; the solver proves it
+    # (its Lagrangian bound outgrows the dearest plan), also on the path of large instances
+    # (targets instead of branch-and-price), which must stop and say so too
+    if large:
+        monkeypatch.setattr(_capacitated, "_TREE_CLIENTS", 1)
     problem = CapacitatedPMedian.from_cost_matrix(
         np.ones((3, 2)), p=2, demand=[4, 4, 4], capacity=[6, 6]
     )
