@@ -66,10 +66,10 @@ _SMALL_PAIRS = 8  # pairs per client left by fixing below which HiGHS does the p
 # master has a row per client and each pricing round a knapsack over every client per site.
 # Measured 2026-12-01 (one core each): a school province of 3,000 settlements and 563
 # schools (p = 338) was not proven in 600 s by branch-and-price (nodes of 10-60 s, gap
-# 0.10 %); HiGHS on the model fixed against the best plan proved it in 225 s (plain HiGHS:
-# 472 s); on u724_030 (724 clients) the two ended on the same plan, bounds 0.01 % apart, in
-# 120 s; on lin318_040 and cpmp20 branch-and-price is the better (47,988 at 67 s against
-# 48,233 at 90 s; 1,005 against 1,009 at 60 s).
+# 0.10 %) and was proven in 38-42 s by ``aim``. Below it branch-and-price stays: with
+# ``aim`` forced, lin318_040 ended at 48,173 after 90 s (the tree reached the optimum,
+# 47,988, at 67 s once), cpmp20 alike (1,005, bound 980 against 981 at 60 s); u724 was
+# mixed (better plans and bounds on _030 and _075, worse on _200).
 _TREE_CLIENTS = 1000
 _TARGET = 2e-4  # the first target of a large instance's proof, above the bound (share of it)
 
