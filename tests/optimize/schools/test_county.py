@@ -10,6 +10,7 @@ import pytest
 
 from accessplan.measures.schools import catchments
 from accessplan.optimize.location.errors import InfeasibleError
+from accessplan.optimize.schools import solve_schools
 from accessplan.optimize.schools.plan import SchoolPlan, plan_schools
 from accessplan.region import Region
 from accessplan.synth_schools import school_province
@@ -32,6 +33,19 @@ def test_the_plan_is_proven_within_a_minute_and_keeps_every_rule(county_plan: Sc
     assert s.is_optimal and s.count_bound == s.n_open and s.runtime < 60
     # the independent checker recomputes the objective from the problem's arrays
     assert check(p.problem, s) == pytest.approx(s.objective, rel=1e-9)
+
+
+def test_its_independent_parts_reach_the_whole_models_optimum(county_plan: SchoolPlan) -> None:
+    # the county's pupils and schools fall into parts linked by no usable journey (primary
+    # schools 30 minutes' walk apart; middle-school pupils may board anywhere, one part);
+    # solved part by part, the fewest schools and then the least cost must be those of HiGHS
+    # on the whole model as one MILP (the plain formulation, which sees no parts)
+    p = county_plan
+    assert p.solution.method == "parts"
+    whole = solve_schools(p.problem, method="highs", time_limit=120)
+    assert whole.is_optimal and p.solution.is_optimal
+    assert whole.n_open == p.solution.n_open
+    assert whole.objective == pytest.approx(p.solution.objective, rel=1e-9)
 
 
 def test_no_pupil_beyond_the_day_limit_unless_boarding(county_plan: SchoolPlan) -> None:

@@ -79,6 +79,19 @@ def test_fewest_schools_then_least_travel() -> None:
     s = solve_schools(problem)
     assert s.n_open == 2 and s.count_bound == 2 and s.objective == 100 and s.is_optimal
     assert check(problem, s) == 100
+    # {A, B; S1, S3} and {C; S2} share no usable pair: each part is solved on its own
+    assert s.method == "parts"
+
+
+def test_a_closure_budget_ties_the_independent_parts() -> None:
+    # the same two parts; each alone would close S1 (S3 takes A and B: 50 + 40), giving
+    # {S2, S3} and 100 as above. With no closure allowed all three stay: A -> S1 1, B -> S3
+    # 4 (S1 holds 15), C -> S2 1 = 60 (B -> S1 2 and A -> S3 5 would cost 70). Solving the
+    # parts apart cannot see a budget over both, so the whole model is solved
+    problem = hand(max_minutes=[5.0], max_closures=0)
+    s = solve_schools(problem)
+    assert s.n_open == 3 and s.objective == 60 and s.is_optimal and check(problem, s) == 60
+    assert s.method != "parts"
 
 
 def test_minimum_size_closes_a_small_school() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from accessplan.optimize.location._highs import Model
 from accessplan.optimize.schools.problem import SchoolProblem
@@ -68,6 +69,25 @@ def pairs(problem: SchoolProblem) -> Pairs:
     return Pairs(s_idx, b_idx, pupils, group, school, minutes, mode, cost)
 
 
+def parts(problem: SchoolProblem, p: Pairs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The independent parts of the problem: per connected set of groups and schools linked
+    by usable pairs, its groups (indices) and schools (indices), largest first. Schools
+    with no usable pair belong to no part. Only the count of open schools and the closure
+    budget tie parts together; without them, the lexicographic optimum is each part's."""
+    m, n = problem.n_schools, p.n_groups
+    links = sp.coo_array((np.ones(len(p.group)), (p.group, n + p.school)), shape=(n + m, n + m))
+    _, label = connected_components(links, directed=False)
+    groups = np.argsort(label[:n], kind="stable")
+    schools = np.argsort(label[n:], kind="stable")
+    g_cut = np.flatnonzero(np.diff(label[:n][groups])) + 1
+    at = label[n:][schools]
+    out = []
+    for members in np.split(groups, g_cut):
+        k = label[members[0]]
+        out.append((members, schools[np.searchsorted(at, k) : np.searchsorted(at, k, "right")]))
+    return sorted(out, key=lambda part: -len(part[0]))
+
+
 def model(
     problem: SchoolProblem,
     p: Pairs,
@@ -110,12 +130,15 @@ def model(
         r = np.concatenate([p.school[use], np.arange(m)])
         c = np.concatenate([cols[use], np.arange(m)])
         rows(r, c, np.concatenate([q_pair[use], -room]), m, -np.inf, 0.0)
-    # a pair only at an open school
+    kept = problem.protected | ~problem.closable
+    # a pair only at an open school (schools kept open need no such row)
+    linked = np.flatnonzero(~kept[p.school])
+    k = np.arange(len(linked))
     rows(
-        np.concatenate([np.arange(n_pairs)] * 2),
-        np.concatenate([cols, p.school]),
-        np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-        n_pairs,
+        np.concatenate([k, k]),
+        np.concatenate([cols[linked], p.school[linked]]),
+        np.concatenate([np.ones(len(k)), -np.ones(len(k))]),
+        len(k),
         -np.inf,
         0.0,
     )
@@ -160,7 +183,6 @@ def model(
     matrix = sp.vstack([b[0] for b in blocks], format="csr")
     lower = np.concatenate([b[1] for b in blocks])
     upper = np.concatenate([b[2] for b in blocks])
-    kept = problem.protected | ~problem.closable
     col_lower = np.concatenate([kept.astype(float), np.zeros(n_pairs + len(down))])
     col_upper = np.ones(n_cols)
     if count is None:

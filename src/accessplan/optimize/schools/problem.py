@@ -27,6 +27,7 @@ capacitated p-median with costs :math:`w_k t_{kj} + \mu q_k [j \ne c_k]`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,30 @@ class SchoolProblem:
     @property
     def n_schools(self) -> int:
         return int(self.minutes.shape[2])
+
+    def part(self, groups: np.ndarray, schools: np.ndarray) -> SchoolProblem:
+        """The problem of the pupil groups ``groups`` (``(settlements, bands)`` True/False)
+        and the schools ``schools`` (indices) alone: other groups have no pupils, other
+        schools do not exist. Settlements keep their indices; which schools may close stays
+        as decided for the whole problem (by its enrolment), and a group now at a school
+        outside the part counts as moved wherever it goes."""
+        schools = np.asarray(schools, dtype=np.int64)
+        where = np.full(self.n_schools + 1, -1)  # -1 (no school now) maps to -1
+        where[schools] = np.arange(len(schools))
+        return dataclasses.replace(
+            self,
+            minutes=_readonly(self.minutes[:, :, schools]),
+            pupils=_readonly(np.where(groups, self.pupils, 0.0)),
+            capacity=_readonly(self.capacity[schools]),
+            hostel=_readonly(self.hostel[schools]),
+            current=_readonly(where[self.current]),
+            protected=_readonly(self.protected[schools]),
+            teaching_point=_readonly(self.teaching_point[schools]),
+            new=_readonly(self.new[schools]),
+            open_cost=_readonly(self.open_cost[schools]),
+            closable=_readonly(self.closable[schools]),
+            school_ids=tuple(self.school_ids[j] for j in schools),
+        )
 
     def enrolment(self) -> np.ndarray:
         """Pupils per school now (by ``current``)."""
