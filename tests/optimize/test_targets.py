@@ -95,3 +95,35 @@ def test_a_plan_highs_misvalues_is_solved_again_without_the_start(
     assert starts == [True, False]
     assert out.optimal and out.objective == pytest.approx(-16.0)
     assert out.x is not None and out.x @ model.cost == pytest.approx(-16.0)
+
+
+def test_continuous_columns_stay_continuous() -> None:
+    # min 2x + y with x + y >= 1.5, x whole in [0, 3], y any number in [0, 3]: the optimum
+    # is x = 0, y = 1.5, cost 1.5 (x = 1 costs 2.5). Treating y as whole (as an earlier
+    # reading of HiGHS's column types did) gives 2 and calls it optimal
+    model = Model(
+        np.array([2.0, 1.0]),
+        np.zeros(2),
+        np.full(2, 3.0),
+        sp.csr_array(np.array([[1.0, 1.0]])),
+        np.array([1.5]),
+        np.array([np.inf]),
+        integer=np.array([True, False]),
+    )
+    out = solve_by_targets(model, Deadline(10))
+    assert out.optimal and out.objective == pytest.approx(1.5)
+    assert out.x is not None and out.x[1] == pytest.approx(1.5)
+
+
+def test_the_relaxation_leaves_no_point_behind() -> None:
+    # HiGHS starts a MIP from the point a previous run left, and 1.16 could misvalue such a
+    # point (a fuzzed school model: 307 "optimal" for a plan costing 328); after the LP the
+    # model must hold no solution, and the MIP then finds cpmp05's optimum (664) itself
+    inst = read_cpmp(shared_file("cpmp", "cpmp05.txt"))
+    assert inst.demand is not None and inst.capacity is not None
+    model = compact(inst.cost, inst.demand, inst.capacity, inst.p)
+    lp = model.relaxation(Deadline(30))
+    assert lp.optimal and lp.objective < 664
+    assert not model.highs.getSolution().value_valid
+    out = model.solve(Deadline(60))
+    assert out.optimal and out.objective == pytest.approx(664)

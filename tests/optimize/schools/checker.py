@@ -67,7 +67,10 @@ def check(problem: SchoolProblem, solution: SchoolSolution) -> float:
         if problem.teaching_point[j] and problem.new[j]:  # only pupils no school takes by day
             for other in range(m):
                 if opened[other] and not problem.teaching_point[other]:
-                    assert not minutes[b][i][other] <= limit[b], (
+                    by_day = (
+                        math.isfinite(minutes[b][i][other]) and minutes[b][i][other] <= limit[b]
+                    )
+                    assert not by_day, (
                         f"group {(i, b)} at teaching point {j} though school {other} is open "
                         f"{minutes[b][i][other]} min away"
                     )

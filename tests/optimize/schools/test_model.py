@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accessplan.optimize.location.errors import InfeasibleError
+from accessplan.optimize.location.errors import InfeasibleError, SolverTimeout
 from accessplan.optimize.schools import SchoolProblem, solve_schools
+from accessplan.optimize.schools import solve as solve_module
 from tests.optimize.schools.checker import check
 
 # Three villages of 10 pupils, three schools; one-way minutes:
@@ -81,6 +82,45 @@ def test_fewest_schools_then_least_travel() -> None:
     assert check(problem, s) == 100
     # {A, B; S1, S3} and {C; S2} share no usable pair: each part is solved on its own
     assert s.method == "parts"
+
+
+def test_each_part_gets_its_share_of_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the two parts above have 1 usable pair ({C; S2}) and 4 ({A, B; S1, S3}); the smaller
+    # goes first with 1/5 of the 50 s, the larger gets what is left (so a slow part cannot
+    # leave the others no time); a part that finds no plan in its share hands the problem to
+    # the whole model, which still gives the plan above
+    seen = []
+    real = solve_module._solve
+
+    def spy(problem, pairs, p, deadline, seed, *, auto):
+        seen.append((len(pairs.group), deadline.left()))
+        return real(problem, pairs, p, deadline, seed, auto=auto)
+
+    monkeypatch.setattr(solve_module, "_solve", spy)
+    s = solve_schools(hand(max_minutes=[5.0]), time_limit=50.0)
+    assert s.objective == 100 and s.method == "parts"
+    assert [n for n, _ in seen] == [1, 4]
+    assert seen[0][1] <= 10.0 + 1e-6 and seen[1][1] > 45.0
+
+    def no_time(*args, **kwargs):
+        raise SolverTimeout("no plan in the share")
+
+    monkeypatch.setattr(solve_module, "_by_parts", no_time)
+    s = solve_schools(hand(max_minutes=[5.0]), time_limit=50.0)
+    assert s.objective == 100 and s.is_optimal and s.method != "parts"
+
+
+def test_a_part_without_a_plan_is_named_without_a_count() -> None:
+    # villages 0 and 1 have S1 and S2 (both kept open) within reach, village 2 only S3: two
+    # parts. With the closest rule 0 and 1 both go to S1 (1 and 2 min), which holds 15 of
+    # their 20 pupils: no plan. No count was asked for, so the message names none
+    t = np.array([[1.0, 5.0, np.inf], [2.0, 6.0, np.inf], [np.inf, np.inf, 1.0]])
+    problem = SchoolProblem.from_arrays(
+        t, [10.0, 10.0, 10.0], [15.0, 100.0, 100.0], closest=True, protected=[True, True, False]
+    )
+    with pytest.raises(InfeasibleError, match="closest-assignment rule") as error:
+        solve_schools(problem)
+    assert "schools open" not in str(error.value)
 
 
 def test_a_closure_budget_ties_the_independent_parts() -> None:

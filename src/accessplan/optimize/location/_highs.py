@@ -54,6 +54,7 @@ class Outcome:
     optimal: bool
     infeasible: bool = False
     col_dual: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
 
 
 Progress = Callable[[float, float, float], None]
@@ -193,32 +194,34 @@ class Model:
         finally:
             self.highs.changeColsIntegrality(n, cols, integrality)
             self.is_mip = True
+            self.highs.clearSolver()  # HiGHS would start the MIP from the LP's point
 
     def solve(self, deadline: Deadline, *, start: np.ndarray | None = None) -> Outcome:
         """Run HiGHS within the deadline, from a feasible ``start`` point if given.
 
         The plan's objective is recomputed from its columns. HiGHS 1.16, given a start
-        point on a model that presolve reduces, can value the start wrongly (a school model
-        with columns fixed at 0: 903,402.17 for a plan costing 903,682.17) and then prune
-        with that value, "proving" a plan that is not optimal. When the values disagree the
-        model is solved again without the start; if they still disagree, the plan is kept
-        with its true cost and no bound.
+        point (or left with one by an earlier run) on a model that presolve reduces, can
+        value it wrongly (a school model: 903,402.17 for a plan costing 903,682.17) and then
+        prune with that value, "proving" a plan that is not optimal. When the values
+        disagree the model is solved again from scratch; if that disagrees too (or finds
+        nothing), the better plan is kept at its true cost, with no bound.
         """
         out = self._run(deadline, start)
-        if start is not None and not self._agrees(out):
-            logger.warning(
-                "HiGHS valued its plan at %.10g but it costs %.10g (a start point on a "
-                "presolved model): solving again without the start",
-                out.objective, self._value(out.x),
-            )  # fmt: skip
-            self.highs.clearSolver()
-            out = self._run(deadline, None)
-        if not self._agrees(out):
-            assert out.x is not None
-            logger.warning("HiGHS's plan costs %.10g, not %.10g", self._value(out.x), out.objective)
-            unknown = np.inf if self.maximize else -np.inf
-            return Outcome(out.x, self._value(out.x), unknown, False, False, out.col_dual)
-        return out
+        if self._agrees(out):
+            return out
+        logger.warning(
+            "HiGHS valued its plan at %.10g but it costs %.10g (a start point on a presolved "
+            "model): solving again without it",
+            out.objective, self._value(out.x),
+        )  # fmt: skip
+        self.highs.clearSolver()
+        again = self._run(deadline, None)
+        if again.x is not None and self._agrees(again):
+            return again
+        # keep the better plan at its true cost, with nothing proven
+        plans = [o.x for o in (out, again) if o.x is not None]
+        x = (max if self.maximize else min)(plans, key=self._value)
+        return Outcome(x, self._value(x), np.inf if self.maximize else -np.inf, False, False)
 
     def _value(self, x: np.ndarray | None) -> float:
         return np.nan if x is None else float(self.cost @ x + self.offset)
@@ -254,5 +257,6 @@ class Model:
             # integer objective values: the bound rounds towards the objective
             bound = np.floor(bound + 1e-6) if self.maximize else np.ceil(bound - 1e-6)
         col_dual = np.asarray(solution.col_dual) if solution.dual_valid else None
+        row_dual = np.asarray(solution.row_dual) if solution.dual_valid else None
         infeasible = status == highspy.HighsModelStatus.kInfeasible
-        return Outcome(x, float(objective), float(bound), optimal, infeasible, col_dual)
+        return Outcome(x, float(objective), float(bound), optimal, infeasible, col_dual, row_dual)

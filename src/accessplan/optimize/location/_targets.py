@@ -1,6 +1,8 @@
 """A MILP proven by HiGHS on models fixed against targets above its LP bound.
 
-The LP relaxation gives a bound ``z_LP`` and reduced costs ``d``: every integer point ``x``
+The LP relaxation's row multipliers give a bound ``z_LP`` and reduced costs ``d``
+(recomputed here from the multipliers, so that the bound holds whatever HiGHS's tolerances,
+:meth:`_Arrays.dual_bound`): every integer point ``x``
 costs at least ``z_LP + sum_j d_j (x_j - l_j)`` over columns at their lower bound
 (``d_j > 0``) plus ``sum_j -d_j (u_j - x_j)`` over those at their upper bound (``d_j <
 0``). So for a target ``T``, every plan costing at most ``T`` keeps each such integer
@@ -16,7 +18,8 @@ Where the LP bound is tight and the plain MILP spends its time looking for plans
 near-equal columns (boarding pupils at any hostel), the first targets leave small models
 HiGHS solves at once: the middle-school band of a synthetic province (3,000 groups, 47
 schools, 127,891 columns; LP bound 0.015 % below the optimum) took 43 s as one MILP and
-about 7 s in four targets (18, 36, 72, 144 above the bound). The capacitated engine does the
+8-10 s in four targets (18, 36, 72 above the bound, then the best plan, 132 above). The
+capacitated engine does the
 same with its Lagrangian bound (``_capacitated.Engine.aim``); this is the LP's version, for
 models the engine does not hold.
 """
@@ -54,26 +57,28 @@ def solve_by_targets(model: Model, deadline: Deadline, *, first: float = FIRST) 
         raise ValueError(msg)
     whole = _Arrays.of(model)
     relaxed = model.relaxation(deadline)
-    if relaxed.infeasible or not relaxed.optimal or relaxed.col_dual is None:
+    if relaxed.infeasible or not relaxed.optimal or relaxed.row_dual is None:
         return relaxed if relaxed.infeasible else model.solve(deadline)
-    base, d = relaxed.objective, np.where(np.abs(relaxed.col_dual) > 1e-12, relaxed.col_dual, 0.0)
-    # the LP's dual tolerance (1e-7) summed over columns, and the objective's rounding
-    margin = 1e-6 * max(1.0, abs(base)) + 1e-7 * len(d)
-    widest = float(np.abs(d).max(initial=0.0))  # beyond it, a target fixes nothing
-    proven = float(np.ceil(base - 1e-6)) if model.integral_objective else base
+    base, d, margin = whole.dual_bound(relaxed.row_dual)
+    if not np.isfinite(base):  # a column without the bound its reduced cost needs
+        return model.solve(deadline)
+    proven = float(np.ceil(base - margin)) if model.integral_objective else base
     best: Outcome | None = None
     step = max(first * max(abs(base), 1.0), 1.0 if model.integral_objective else 0.0)
     while deadline.left() > 0:
         target = proven + step
         if model.integral_objective:
             target = float(np.floor(target + 1e-9))
-        if best is not None and target >= best.objective - margin:
+        last = best is not None and target >= best.objective - margin
+        if last:
+            assert best is not None
             target = best.objective
         slack = target - base + margin
         start = None if best is None else best.x
-        if slack > widest:  # nothing would be fixed: the whole model, from the best plan
+        low, high = whole.fixed(d, slack)
+        if (low == whole.lower).all() and (high == whole.upper).all():
+            # nothing is fixed: the whole model, from the best plan
             return _better(model, model.solve(deadline, start=start), best, proven)
-        low, high = _fixed(d, whole.lower, whole.upper, whole.integer, slack)
         out = whole.restricted(model, low, high).solve(deadline, start)
         reached = np.inf if out.infeasible else out.bound
         proven = max(proven, min(reached, target))
@@ -85,6 +90,8 @@ def solve_by_targets(model: Model, deadline: Deadline, *, first: float = FIRST) 
             best = out
         if best is not None and best.objective - proven <= _closed(model, best.objective):
             break
+        if last:  # the proof against the best plan did not close (time, or HiGHS's doubt)
+            return _better(model, model.solve(deadline, start=start), best, proven)
         step *= 2
     return _better(model, None, best, proven)
 
@@ -112,7 +119,7 @@ class _Arrays:
             matrix = sp.csc_array(parts, shape=shape)
         else:
             matrix = sp.csr_array(parts, shape=shape).tocsc()
-        integer = np.asarray(lp.integrality_, dtype=bool)
+        integer = np.array([int(v) for v in lp.integrality_], dtype=np.int64) != 0
         return cls(
             np.array(lp.col_cost_),
             np.array(lp.col_lower_),
@@ -123,6 +130,41 @@ class _Arrays:
             integer if integer.size else np.zeros(lp.num_col_, dtype=bool),
             float(lp.offset_),
         )
+
+    def dual_bound(self, row_dual: np.ndarray) -> tuple[float, np.ndarray, float]:
+        """The bound of the LP's row multipliers, their reduced costs and the rounding margin.
+
+        With multipliers ``y`` (kept only with the sign their row's finite bound allows) and
+        ``d = c - A'y``, every point within the column bounds that keeps the rows costs
+        ``c x = y'Ax + d x >= sum_i y_i (L_i or U_i) + sum_j d_j (l_j or u_j)`` plus
+        ``|d_j|`` times each column's distance from that bound: a valid bound whatever the
+        LP's tolerances, computed here rather than taken from HiGHS's objective. The margin
+        covers the sum's rounding and plans that break rows by HiGHS's tolerance (1e-7)."""
+        y = np.where((row_dual > 0) & np.isfinite(self.row_lower), row_dual, 0.0)
+        y = np.where((row_dual < 0) & np.isfinite(self.row_upper), row_dual, y)
+        d = self.cost - self.matrix.T @ y
+        rows = np.where(y > 0, y * np.where(y > 0, self.row_lower, 0.0), 0.0)
+        rows += np.where(y < 0, y * np.where(y < 0, self.row_upper, 0.0), 0.0)
+        at = np.where(d > 0, self.lower, np.where(d < 0, self.upper, 0.0))
+        if not np.isfinite(at[d != 0]).all():
+            return -np.inf, d, 0.0
+        cols = np.where(d != 0, d * np.where(d != 0, at, 0.0), 0.0)
+        size = 1.0 + np.abs(rows).sum() + np.abs(cols).sum() + abs(self.offset)
+        margin = 1e-9 * size + 1e-7 * float(np.abs(y).sum())
+        return self.offset + float(rows.sum() + cols.sum()), d, margin
+
+    def fixed(self, d: np.ndarray, slack: float) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds that keep every plan within ``slack`` of the bound: an integer
+        column moves at most ``slack / |d|`` from the bound its reduced cost holds it at."""
+        low, high = self.lower.copy(), self.upper.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.floor(slack / np.abs(d) + 1e-9)
+        reach[reach > 1e15] = np.inf  # no limit worth the name (and none on an open range)
+        up = self.integer & (d > 0)
+        high[up] = np.minimum(self.upper[up], self.lower[up] + reach[up])
+        down = self.integer & (d < 0)
+        low[down] = np.maximum(self.lower[down], self.upper[down] - reach[down])
+        return low, high
 
     def restricted(self, model: Model, low: np.ndarray, high: np.ndarray) -> _Restricted:
         """The model of the columns free within ``low``-``high``, the others at ``low``."""
@@ -164,21 +206,6 @@ class _Restricted:
         x = self.low.copy()
         x[self.free] = out.x
         return dataclasses.replace(out, x=x, col_dual=None)
-
-
-def _fixed(
-    d: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray, slack: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Column bounds that keep every plan within ``slack`` of the LP bound: an integer
-    column moves at most ``slack / |d|`` from the bound its reduced cost holds it at."""
-    low, high = lower.copy(), upper.copy()
-    with np.errstate(divide="ignore"):
-        reach = np.floor(slack / np.abs(d) + 1e-9)
-    up = integer & (d > 0)
-    high[up] = np.minimum(upper[up], lower[up] + reach[up])
-    down = integer & (d < 0)
-    low[down] = np.maximum(lower[down], upper[down] - reach[down])
-    return low, high
 
 
 def _closed(model: Model, objective: float) -> float:

@@ -167,9 +167,12 @@ def solve_schools(
     elif auto and problem.max_closures is None:
         parts = _model.parts(problem, pairs)
         if len(parts) > 1:
-            return _result(
-                problem, pairs, _by_parts(problem, pairs, parts, deadline, seed), deadline
-            )
+            try:
+                plan = _by_parts(problem, pairs, parts, deadline, seed)
+            except SolverTimeout:
+                logger.info("schools: a part found no plan in its share of the time: the whole")
+                plan = _solve(problem, pairs, None, deadline, seed, auto=auto)
+            return _result(problem, pairs, plan, deadline)
     return _result(problem, pairs, _solve(problem, pairs, p, deadline, seed, auto=auto), deadline)
 
 
@@ -208,7 +211,7 @@ def _solve(
         count = round(first.objective)
         count_bound = int(np.ceil(first.bound - 1e-6)) if np.isfinite(first.bound) else 0
     sites, choice, down, bound, used = _least_cost(
-        problem, pairs, count, first, deadline, seed, use_engine=auto
+        problem, pairs, count, first, deadline, seed, auto=auto, asked=p is not None
     )
     return _Plan(sites, choice, down, bound, count, count_bound, used)
 
@@ -234,14 +237,24 @@ def _by_parts(
     sites, down = [], []
     bound, count, count_bound, methods = 0.0, 0, 0, set()
     placed = np.zeros(m, dtype=bool)
-    for groups, schools in parts:
+    per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
+    sizes = [int(per_group[groups].sum()) for groups, _ in parts]
+    waiting = sum(sizes)
+    # smallest first, each with its share of the time left by its pairs (what a part leaves
+    # unused goes to the next), so that no part spends the time of the others
+    for (groups, schools), size in reversed(list(zip(parts, sizes, strict=True))):
+        left = deadline.left()
+        share = Deadline(left * size / waiting if np.isfinite(left) else None)
+        waiting -= size
         mask = np.zeros(problem.pupils.shape, dtype=bool)
         mask[pairs.settlement[groups], pairs.band[groups]] = True
         part = problem.part(mask, schools)
         part_pairs = _model.pairs(part)  # its groups are ``groups``, in the same order
-        plan = _solve(part, part_pairs, None, deadline, seed, auto=True)
-        chosen = groups[part_pairs.group[plan.choice]] * m + schools[part_pairs.school[plan.choice]]
-        choice[groups] = np.searchsorted(pair_key, chosen)
+        plan = _solve(part, part_pairs, None, share, seed, auto=True)
+        given = plan.choice >= 0
+        at = plan.choice[given]
+        chosen = groups[part_pairs.group[at]] * m + schools[part_pairs.school[at]]
+        choice[groups[given]] = np.searchsorted(pair_key, chosen)
         sites.append(schools[plan.sites])
         down.append(schools[plan.down])
         placed[schools] = True
@@ -284,25 +297,27 @@ def _least_cost(
     deadline: Deadline,
     seed: int,
     *,
-    use_engine: bool,
+    auto: bool,
+    asked: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
     """The second stage: open schools, chosen pairs, small schools kept as teaching points,
-    bound and method (see the module docstring)."""
+    bound and method (see the module docstring). ``asked``: the count is the caller's (else
+    it is the fewest, which an error message does not name)."""
     engine = None
-    if use_engine and _is_p_median(problem, pairs):
+    if auto and _is_p_median(problem, pairs):
         engine = _engine(problem, pairs, count, deadline, seed)
     rules = _rules_broken(problem, pairs, *engine[:2]) if engine is not None else ["no plan"]
     if engine is not None and not rules:  # proven, or the engine used the time up
         return engine[0], engine[1], np.zeros(0, dtype=np.int64), engine[2], "engine"
     model = _model.model(problem, pairs, count=count, seed=seed)
-    by_targets = _targets(problem, pairs, use_engine)
+    by_targets = _targets(problem, pairs, auto)
     if by_targets:
         out = solve_by_targets(model, deadline)
     else:
         out = model.solve(deadline, start=None if first is None else first.x)
     if out.x is None:
         if out.infeasible:
-            _no_plan(problem, pairs, out, count=count, seed=seed)
+            _no_plan(problem, pairs, out, count=count if asked else None, seed=seed)
         msg = f"no school plan with {count} schools was found within the time limit; raise it."
         raise SolverTimeout(msg)
     sites, choice, down = _decode(problem, pairs, out.x)
