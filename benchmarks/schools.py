@@ -78,28 +78,29 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
   with corners between them, 233.4 s; without corners 132 s. The rules setting (boarding,
   new teaching points, minimum size) is still HiGHS's alone: 37 s for the fewest schools,
   67 s for the least cost with that many; the target (5x) is not met there.
-* the next session, 2026-12-01 10:32-10:52 UTC (load 0.8-2.0: a test run or a solver on the
-  other core at times), after the rules setting got its own method: ``auto`` splits the
-  problem into its independent parts (688: the primary schools within 30 minutes' walk of
-  one another, and the middle-school band as one part, since its pupils may board at any
+* the next session, 2026-12-01, after the rules setting got its own method: ``auto`` splits
+  the problem into its independent parts (688: the primary schools within 30 minutes' walk
+  of one another, and the middle-school band as one part, since its pupils may board at any
   hostel), solves each on its own (fewest schools, then least cost; the sums are the
   whole's), skips the first stage where no school may close, and proves the large part in
   which every school stays open (3,000 groups, 47 middle schools, 127,891 pairs, a
   generalised assignment with hostels) by targets above its LP bound
-  (``location._targets``: 8-10 s, where HiGHS takes 43 s on it as one MILP):
+  (``location._targets``: 8-10 s, where HiGHS takes 43 s on it as one MILP). Final code,
+  11:23-11:30 UTC, quiet machine (load 0.9-1.0):
 
   | setting | solver | schools open | seconds | proven | gap | objective |
   |---|---|---|---|---|---|---|
-  | cpmp | auto (engine) | 338 | **26.7** | yes | 0 | 493,400.7 |
-  | cpmp | highs | 338 | 363.8 | yes | 0 | 493,400.7 |
-  | rules | auto (parts; targets for the middle schools) | 996 | **11.1** | yes | 0 | 2,098,332.9 |
-  | rules | highs | 996 | 69.0 | yes | 0 | 2,098,332.9 |
+  | cpmp | auto (engine) | 338 | **23.9** | yes | 0 | 493,400.7 |
+  | cpmp | highs | 338 | 322.0 | yes | 0 | 493,400.7 |
+  | rules | auto (parts; targets for the middle schools) | 996 | **8.8** | yes | 0 | 2,098,332.9 |
+  | rules | highs | 996 | 65.2 | yes | 0 | 2,098,332.9 |
 
-  Ratios: **13.6x** (cpmp) and **6.2x** (rules). Other runs of the rules setting the same
-  morning (``--settings rules``): 10.5 s against 67.3 s (6.4x); 12.2 s against 69.4 s (5.7x,
-  before the fixed columns were left out of the targets' models); 12.7 s against 58.2 s
-  (4.6x, before the rows tying pairs to schools that stay open anyway were dropped from the
-  model, for both solvers). The plain HiGHS here is the same two-stage model, the one
+  Ratios: **13.5x** (cpmp) and **7.4x** (rules). Other runs the same morning, a test run
+  or a solver on the other core at times (load 0.8-2.0): cpmp 26.7 s against 363.8 s;
+  rules 9.7 / 67.5 s (7.0x), 11.1 / 69.0 s (6.2x), 10.5 / 67.3 s (6.4x), and before two
+  steps of the method 12.2 / 69.4 s (5.7x; fixed columns still in the targets' models) and
+  12.7 / 58.2 s (4.6x; rows tying pairs to schools that stay open anyway still in the
+  model, for both solvers). The plain HiGHS is the same two-stage model, the one
   ``method="highs"`` solves; HiGHS does not split a model into its independent parts.
 * ``--orlib --limit 120``: pmedcap1 cpmp01-07, 09-19 proven at their optima (0.2-43 s);
   cpmp08 at its optimum 820, unproven; cpmp20 1,008 (optimum 1,005). lin318_005 proven
