@@ -178,7 +178,9 @@ def solve_schools(
 
 class _Plan(NamedTuple):
     """A plan before its checks: open schools, the chosen pair per group, small schools kept
-    as teaching points, the bound, the count of open schools and its bound, the method."""
+    as teaching points, the bound, the count of open schools and its bound, the method, and
+    whether the solver proved it (within its tolerances: summed over hundreds of parts, the
+    bound alone could fall short of the objective by more than ``_result``'s test)."""
 
     sites: np.ndarray
     choice: np.ndarray
@@ -187,6 +189,7 @@ class _Plan(NamedTuple):
     n_open: int
     count_bound: int
     method: str
+    proven: bool
 
 
 def _solve(
@@ -210,10 +213,12 @@ def _solve(
             _no_plan(problem, pairs, first, count=None, seed=seed)
         count = round(first.objective)
         count_bound = int(np.ceil(first.bound - 1e-6)) if np.isfinite(first.bound) else 0
-    sites, choice, down, bound, used = _least_cost(
+    sites, choice, down, bound, used, proven = _least_cost(
         problem, pairs, count, first, deadline, seed, auto=auto, asked=p is not None
     )
-    return _Plan(sites, choice, down, bound, count, count_bound, used)
+    return _Plan(
+        sites, choice, down, bound, count, count_bound, used, proven and count_bound == count
+    )
 
 
 def _by_parts(
@@ -235,7 +240,7 @@ def _by_parts(
     pair_key = pairs.group * m + pairs.school  # ascending: pairs are ordered by group, school
     choice = np.full(pairs.n_groups, -1)
     sites, down = [], []
-    bound, count, count_bound, methods = 0.0, 0, 0, set()
+    bound, count, count_bound, methods, proven = 0.0, 0, 0, set(), True
     placed = np.zeros(m, dtype=bool)
     per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
     sizes = [int(per_group[groups].sum()) for groups, _ in parts]
@@ -262,6 +267,7 @@ def _by_parts(
         count += plan.n_open
         count_bound += plan.count_bound
         methods.add(plan.method)
+        proven &= plan.proven
     alone = (problem.protected | ~problem.closable) & ~placed  # kept, with no pupils in reach
     sites.append(np.flatnonzero(alone))
     bound += float(problem.open_cost[alone].sum())
@@ -275,6 +281,7 @@ def _by_parts(
         count + n_alone,
         count_bound + n_alone,
         "parts",
+        proven,
     )
 
 
@@ -299,16 +306,16 @@ def _least_cost(
     *,
     auto: bool,
     asked: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str, bool]:
     """The second stage: open schools, chosen pairs, small schools kept as teaching points,
-    bound and method (see the module docstring). ``asked``: the count is the caller's (else
-    it is the fewest, which an error message does not name)."""
+    bound, method and whether it is proven (see the module docstring). ``asked``: the count
+    is the caller's (else it is the fewest, which an error message does not name)."""
     engine = None
     if auto and _is_p_median(problem, pairs):
         engine = _engine(problem, pairs, count, deadline, seed)
     rules = _rules_broken(problem, pairs, *engine[:2]) if engine is not None else ["no plan"]
     if engine is not None and not rules:  # proven, or the engine used the time up
-        return engine[0], engine[1], np.zeros(0, dtype=np.int64), engine[2], "engine"
+        return engine[0], engine[1], np.zeros(0, dtype=np.int64), engine[2], "engine", engine[3]
     model = _model.model(problem, pairs, count=count, seed=seed)
     by_targets = _targets(problem, pairs, auto)
     if by_targets:
@@ -322,7 +329,7 @@ def _least_cost(
         raise SolverTimeout(msg)
     sites, choice, down = _decode(problem, pairs, out.x)
     bound = max(out.bound, engine[2]) if engine is not None else out.bound
-    return sites, choice, down, bound, "targets" if by_targets else "highs"
+    return sites, choice, down, bound, "targets" if by_targets else "highs", out.optimal
 
 
 def tradeoff(
@@ -455,7 +462,7 @@ def _result(
     problem: SchoolProblem, pairs: Pairs, plan: _Plan, deadline: Deadline
 ) -> SchoolSolution:
     """The solution, after checking the plan keeps every rule (else it is withheld)."""
-    sites, choice, down, bound, count, count_bound, method = plan
+    sites, choice, down, bound, count, count_bound, method, proven = plan
     m = problem.n_schools
     is_open = np.zeros(m, dtype=bool)
     is_open[sites] = True
@@ -490,7 +497,7 @@ def _result(
         + problem.open_cost[is_open].sum()
         + (problem.downgrade_cost or 0.0) * len(down)
     )
-    bound = min(float(bound), objective)
+    bound = objective if proven else min(float(bound), objective)
     gap = (objective - bound) / max(abs(objective), 1e-12) if objective != bound else 0.0
     for array in (is_open, downgraded):
         array.setflags(write=False)
