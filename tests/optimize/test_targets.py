@@ -127,3 +127,33 @@ def test_the_relaxation_leaves_no_point_behind() -> None:
     assert not model.highs.getSolution().value_valid
     out = model.solve(Deadline(60))
     assert out.optimal and out.objective == pytest.approx(664)
+
+
+def test_a_target_that_fixes_every_column_settles_it_without_highs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # min 3 + x0 + x1 over binaries with x0 + x1 <= 5: the LP bound 3 (both at 0) has reduced
+    # costs 1 and the first target (3 + 6e-5) fixes both columns at 0, a point that keeps
+    # the row: the optimum 3, proven, with no MILP run (HiGHS calls a model without columns
+    # empty and returns no plan, which left the targets doubling until nothing was fixed)
+    model = Model(
+        np.ones(2),
+        np.zeros(2),
+        np.ones(2),
+        sp.csr_array(np.array([[1.0, 1.0]])),
+        np.array([-np.inf]),
+        np.array([5.0]),
+        integer=np.ones(2, dtype=bool),
+        offset=3.0,
+    )
+    runs = []
+    real = Model.solve
+
+    def counted(self: Model, deadline: Deadline, *, start: np.ndarray | None = None) -> Outcome:
+        runs.append(self.is_mip)
+        return real(self, deadline, start=start)
+
+    monkeypatch.setattr(Model, "solve", counted)
+    out = solve_by_targets(model, Deadline(10))
+    assert out.optimal and out.objective == pytest.approx(3.0)
+    assert runs == [False]  # the LP relaxation only

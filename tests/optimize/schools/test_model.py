@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from accessplan._errors import InputError
 from accessplan.optimize.location.errors import InfeasibleError, SolverTimeout
 from accessplan.optimize.schools import SchoolProblem, solve_schools
 from accessplan.optimize.schools import solve as solve_module
@@ -140,6 +141,15 @@ def test_a_part_without_a_plan_is_named_without_a_count() -> None:
     with pytest.raises(InfeasibleError, match="closest-assignment rule") as error:
         solve_schools(problem)
     assert "schools open" not in str(error.value)
+
+
+@pytest.mark.parametrize("method", ["auto", "highs"])
+def test_no_pupils_at_all_is_refused(method: str) -> None:
+    # nothing to place: a clear input error (it once failed deep in the engine or the split
+    # into parts) whichever the method
+    problem = SchoolProblem.from_arrays(HAND, [0.0, 0.0, 0.0], CAPACITY, max_minutes=[5.0])
+    with pytest.raises(InputError, match="no settlement has pupils"):
+        solve_schools(problem, method=method)  # type: ignore[arg-type]
 
 
 def test_a_closure_budget_ties_the_independent_parts() -> None:

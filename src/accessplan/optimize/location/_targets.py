@@ -91,7 +91,10 @@ def solve_by_targets(model: Model, deadline: Deadline, *, first: float = FIRST) 
         if best is not None and best.objective - proven <= _closed(model, best.objective):
             break
         if last:  # the proof against the best plan did not close (time, or HiGHS's doubt)
-            return _better(model, model.solve(deadline, start=start), best, proven)
+            if deadline.left() <= 0:
+                break
+            assert best is not None
+            return _better(model, model.solve(deadline, start=best.x), best, proven)
         step *= 2
     return _better(model, None, best, proven)
 
@@ -171,6 +174,16 @@ class _Arrays:
         free = np.flatnonzero(high > low)
         fixed = np.flatnonzero(high <= low)
         shift = self.matrix[:, fixed] @ low[fixed]
+        if len(free) == 0:  # one point: a plan if it keeps the rows (HiGHS calls it empty)
+            tolerance = 1e-7 * (1.0 + np.abs(shift))
+            keeps = (self.row_lower - shift <= tolerance) & (shift - self.row_upper <= tolerance)
+            value = self.offset + float(self.cost @ low)
+            lone = (
+                Outcome(low, value, value, True, False)
+                if keeps.all()
+                else Outcome(None, np.nan, np.inf, False, True)
+            )
+            return _Restricted(None, free, low, lone)
         sub = Model(
             self.cost[free],
             low[free],
@@ -188,13 +201,18 @@ class _Arrays:
 
 @dataclass(frozen=True)
 class _Restricted:
-    """A model of some columns, its plans given back over all of them."""
+    """A model of some columns, its plans given back over all of them (``lone``: the
+    outcome when no column is free)."""
 
-    model: Model
+    model: Model | None
     free: np.ndarray
     low: np.ndarray
+    lone: Outcome | None = None
 
     def solve(self, deadline: Deadline, start: np.ndarray | None) -> Outcome:
+        if self.model is None:
+            assert self.lone is not None
+            return self.lone
         if start is not None:
             held = np.ones(len(start), dtype=bool)
             held[self.free] = False

@@ -75,6 +75,8 @@ def parts(problem: SchoolProblem, p: Pairs) -> list[tuple[np.ndarray, np.ndarray
     with no usable pair belong to no part. Only the count of open schools and the closure
     budget tie parts together; without them, the lexicographic optimum is each part's."""
     m, n = problem.n_schools, p.n_groups
+    if n == 0:
+        return []
     links = sp.coo_array((np.ones(len(p.group)), (p.group, n + p.school)), shape=(n + m, n + m))
     _, label = connected_components(links, directed=False)
     groups = np.argsort(label[:n], kind="stable")

@@ -160,6 +160,9 @@ def solve_schools(
         raise InputError(msg)
     deadline = Deadline(time_limit)
     pairs = _model.pairs(problem)
+    if pairs.n_groups == 0:
+        msg = "no settlement has pupils in any band: there is nothing to plan; check the pupils."
+        raise InputError(msg)
     _check_reach(problem, pairs)
     auto = method == "auto"
     if p is not None:
@@ -170,7 +173,9 @@ def solve_schools(
             try:
                 plan = _by_parts(problem, pairs, parts, deadline, seed)
             except SolverTimeout:
-                logger.info("schools: a part found no plan in its share of the time: the whole")
+                if deadline.left() <= 0:
+                    raise
+                logger.info("schools: a part found no plan in the time: the whole model")
                 plan = _solve(problem, pairs, None, deadline, seed, auto=auto)
             return _result(problem, pairs, plan, deadline)
     return _result(problem, pairs, _solve(problem, pairs, p, deadline, seed, auto=auto), deadline)
@@ -245,9 +250,11 @@ def _by_parts(
     per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
     sizes = [int(per_group[groups].sum()) for groups, _ in parts]
     waiting = sum(sizes)
-    # smallest first, each with its share of the time left by its pairs (what a part leaves
-    # unused goes to the next), so that no part spends the time of the others
-    for (groups, schools), size in reversed(list(zip(parts, sizes, strict=True))):
+    # fewest pairs first, each with its share of the time left by its pairs (what a part
+    # leaves unused goes to the next), so that no part spends the time of the others; a part
+    # that finds no plan in its share tries once more with all the time left
+    for k in np.argsort(sizes, kind="stable"):
+        (groups, schools), size = parts[k], sizes[k]
         left = deadline.left()
         share = Deadline(left * size / waiting if np.isfinite(left) else None)
         waiting -= size
@@ -255,7 +262,12 @@ def _by_parts(
         mask[pairs.settlement[groups], pairs.band[groups]] = True
         part = problem.part(mask, schools)
         part_pairs = _model.pairs(part)  # its groups are ``groups``, in the same order
-        plan = _solve(part, part_pairs, None, share, seed, auto=True)
+        try:
+            plan = _solve(part, part_pairs, None, share, seed, auto=True)
+        except SolverTimeout:
+            if deadline.left() <= 0:
+                raise
+            plan = _solve(part, part_pairs, None, deadline, seed, auto=True)
         given = plan.choice >= 0
         at = plan.choice[given]
         chosen = groups[part_pairs.group[at]] * m + schools[part_pairs.school[at]]
