@@ -10,7 +10,7 @@ import pytest
 
 from accessplan.measures.schools import catchments
 from accessplan.optimize.location.errors import InfeasibleError
-from accessplan.optimize.schools import solve_schools
+from accessplan.optimize.schools import curve, solve_schools
 from accessplan.optimize.schools.plan import SchoolPlan, plan_schools
 from accessplan.region import Region
 from accessplan.synth_schools import school_province
@@ -46,6 +46,27 @@ def test_its_independent_parts_reach_the_whole_models_optimum(county_plan: Schoo
     assert whole.is_optimal and p.solution.is_optimal
     assert whole.n_open == p.solution.n_open
     assert whole.objective == pytest.approx(p.solution.objective, rel=1e-9)
+
+
+def test_the_curve_by_parts_is_the_whole_models(
+    county_plan: SchoolPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the trade-off curve built from the parts' own curves (each part at every count, the
+    # cheapest split per total) must give, count by count, the least cost of the whole model
+    # solved with that many schools open; 28 more than the fewest needs village schools
+    # with no pupil in reach opened empty (as the whole model may), 36 more is beyond every
+    # plan (no count of the whole has one either)
+    problem, fewest = county_plan.problem, county_plan.solution.n_open
+    counts = [fewest, fewest + 28, fewest + 36]
+    monkeypatch.setattr(curve, "PARTS_PAIRS", 0)
+    by_parts = curve.tradeoff(problem, counts, time_limit=60)
+    monkeypatch.setattr(curve, "PARTS_PAIRS", 10**9)
+    whole = curve.tradeoff(problem, counts, time_limit=60)
+    assert whole["proven"].iloc[:2].all() and by_parts["proven"].iloc[:2].all()
+    assert by_parts["objective"].iloc[:2].to_numpy() == pytest.approx(
+        whole["objective"].iloc[:2].to_numpy(), rel=1e-9
+    )
+    assert by_parts["objective"].isna().iloc[2] and whole["objective"].isna().iloc[2]
 
 
 def test_no_pupil_beyond_the_day_limit_unless_boarding(county_plan: SchoolPlan) -> None:

@@ -22,8 +22,9 @@ import shapely
 from accessplan._errors import InputError
 from accessplan._result import Raster
 from accessplan.measures.schools import catchments, nearest_schools, township_of
+from accessplan.optimize.schools.curve import tradeoff
 from accessplan.optimize.schools.problem import SchoolProblem
-from accessplan.optimize.schools.solve import Method, SchoolSolution, solve_schools, tradeoff
+from accessplan.optimize.schools.solve import Method, SchoolSolution, solve_schools
 from accessplan.region import Region
 from accessplan.travel.matrix import travel_times
 from accessplan.travel.profiles import Profile, get_profile

@@ -344,43 +344,6 @@ def _least_cost(
     return sites, choice, down, bound, "targets" if by_targets else "highs", out.optimal
 
 
-def tradeoff(
-    problem: SchoolProblem,
-    counts: list[int],
-    *,
-    time_limit: float | None = None,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The trade-off between the number of schools and travel: for each count, the least
-    cost plan (``schools, objective, bound, proven, pupil_minutes, mean_minutes, max_minutes,
-    boarders, moved``), NaN where no plan keeps the rules. ``time_limit`` is per count."""
-    rows = []
-    for count in counts:
-        row: dict[str, float | int | bool] = {"schools": int(count)}
-        try:
-            s = solve_schools(problem, p=count, time_limit=time_limit, seed=seed)
-        except (InfeasibleError, SolverTimeout):
-            rows.append(row)
-            continue
-        day = ~s.boarding
-        row.update(
-            objective=s.objective,
-            bound=s.bound,
-            proven=s.is_optimal,
-            pupil_minutes=float(s.pupils[day] @ s.minutes[day]),
-            mean_minutes=float(s.pupils[day] @ s.minutes[day] / max(s.pupils[day].sum(), 1e-12)),
-            max_minutes=float(s.minutes[day].max(initial=0.0)),
-            boarders=float(s.pupils[s.boarding].sum()),
-            moved=float(s.pupils[problem.current[s.band, s.settlement] != s.school].sum()),
-        )
-        rows.append(row)
-    columns = [
-        "schools", "objective", "bound", "proven", "pupil_minutes", "mean_minutes",
-        "max_minutes", "boarders", "moved",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
-
-
 def _engine(
     problem: SchoolProblem, pairs: Pairs, count: int, deadline: Deadline, seed: int
 ) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
