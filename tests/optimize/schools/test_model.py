@@ -8,7 +8,7 @@ import pytest
 
 from accessplan._errors import InputError
 from accessplan.optimize.location.errors import InfeasibleError, SolverTimeout
-from accessplan.optimize.schools import SchoolProblem, solve_schools
+from accessplan.optimize.schools import SchoolProblem, curve, solve_schools
 from accessplan.optimize.schools import solve as solve_module
 from tests.optimize.schools.checker import check
 
@@ -150,6 +150,19 @@ def test_no_pupils_at_all_is_refused(method: str) -> None:
     problem = SchoolProblem.from_arrays(HAND, [0.0, 0.0, 0.0], CAPACITY, max_minutes=[5.0])
     with pytest.raises(InputError, match="no settlement has pupils"):
         solve_schools(problem, method=method)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("by_parts", [True, False])
+def test_the_curve_of_the_two_parts(by_parts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the two parts above: 2 schools is the fewest ({S2, S3}, 100); with all 3 open A -> S1
+    # 1, B -> S3 4 (S1 holds 15), C -> S2 1 = 60 (B -> S1 2, A -> S3 5 would cost 70); no
+    # plan has -2 (once read from the end of the table: 60) or 4 schools. Built from the
+    # parts' curves or count by count alike
+    monkeypatch.setattr(curve, "PARTS_PAIRS", 0 if by_parts else 10**9)
+    table = curve.tradeoff(hand(max_minutes=[5.0]), [-2, 2, 3, 4])
+    assert table["objective"].iloc[1:3].tolist() == [100, 60]
+    assert table["proven"].iloc[1:3].tolist() == [True, True]
+    assert table["objective"].iloc[[0, 3]].isna().all()
 
 
 def test_a_closure_budget_ties_the_independent_parts() -> None:

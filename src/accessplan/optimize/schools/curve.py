@@ -52,11 +52,15 @@ def tradeoff(
     if problem.max_closures is None and counts:
         pairs = _model.pairs(problem)
         parts = _model.parts(problem, pairs)
-        if len(parts) > 1 and len(pairs.group) >= PARTS_PAIRS:
+        # a group no school may take (a part without schools) has no plan at any count: the
+        # count-by-count path says so with the reason
+        reachable = all(len(schools) for _, schools in parts)
+        if len(parts) > 1 and reachable and len(pairs.group) >= PARTS_PAIRS:
             limit = None if time_limit is None else time_limit * len(counts)
-            rows = _by_parts(problem, pairs, parts, counts, Deadline(limit), seed)
-            return pd.DataFrame(rows, columns=COLUMNS)
-    rows = []
+            by_parts = _by_parts(problem, pairs, parts, counts, Deadline(limit), seed)
+            if by_parts is not None:
+                return pd.DataFrame(by_parts, columns=COLUMNS)
+    rows: list[Row] = []
     for count in counts:
         try:
             s = solve_schools(problem, p=count, time_limit=time_limit, seed=seed)
@@ -130,46 +134,75 @@ def _by_parts(
     counts: list[int],
     deadline: Deadline,
     seed: int,
-) -> list[Row]:
-    """The curve from the parts' own (see the module docstring)."""
-    top = max(counts)
+) -> list[Row] | None:
+    """The curve from the parts' own (see the module docstring); None when a part found no
+    plan of its own in its share of the time, or a count got no plan for want of time (the
+    caller then goes count by count, so the curve may take up to twice its time). Each part
+    gets a share of the time left by its pairs, first for its own plan, then for its curve;
+    counts not reached before the deadline are unknown (bound 0: costs are never negative)."""
+    top = min(max(counts), problem.n_schools)
     kept = problem.protected | ~problem.closable
     placed = np.zeros(problem.n_schools, dtype=bool)
     for _, schools in parts:
         placed[schools] = True
     base = int((kept & ~placed).sum())  # kept open with no pupils in reach: in every plan
-    subs, fewest = [], []
-    for groups, schools in parts:
+    per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
+    sizes = [int(per_group[groups].sum()) for groups, _ in parts]
+    subs, owns = [], []
+    waiting = sum(sizes)
+    for (groups, schools), size in zip(parts, sizes, strict=True):
         mask = np.zeros(problem.pupils.shape, dtype=bool)
         mask[pairs.settlement[groups], pairs.band[groups]] = True
         subs.append(problem.part(mask, schools))
         try:
-            own = solve_schools(subs[-1], time_limit=_left(deadline), seed=seed)
-        except (InfeasibleError, SolverTimeout):
+            owns.append(
+                solve_schools(subs[-1], time_limit=_share(deadline, size, waiting), seed=seed)
+            )
+        except InfeasibleError:
             return [{"schools": int(c)} for c in counts]  # a part without a plan: no point
-        fewest.append(own.count_bound)
+        except SolverTimeout:
+            return None
+        waiting -= size
+    fewest = [own.count_bound for own in owns]
     slack = top - base - sum(fewest)
     if slack < 0:  # every count asked for is below the fewest schools
         return [{"schools": int(c)} for c in counts]
     curves = [_empty_schools(problem, kept | placed, slack)]
-    for part, low in zip(subs, fewest, strict=True):
+    waiting = sum(sizes)
+    for part, own, low, size in zip(subs, owns, fewest, sizes, strict=True):
         curve = _Curve(low, [], [], [])
+        limit = _share(deadline, size, waiting)
+        waiting -= size
+        box = Deadline(limit)
         for k in range(low, min(part.n_schools, low + slack) + 1):
             found: SchoolSolution | None = None
             floor, proven = np.inf, True  # no plan keeps the rules: settled so
-            try:
-                found = solve_schools(part, p=k, time_limit=_left(deadline), seed=seed)
-                floor, proven = found.bound, found.is_optimal
-            except InfeasibleError:
-                pass
-            except SolverTimeout:  # no plan found: nothing known of this count's cost
-                floor, proven = -np.inf, False
+            if k == low and own.n_open == low:  # its own plan: the least cost at its fewest
+                found, floor, proven = own, own.bound, own.is_optimal
+            elif deadline.left() <= 0:  # not reached: unknown
+                floor, proven = 0.0, False
+            else:
+                try:
+                    found = solve_schools(part, p=k, time_limit=_left(box), seed=seed)
+                    floor, proven = found.bound, found.is_optimal
+                except InfeasibleError:
+                    pass
+                except SolverTimeout:  # no plan found: nothing known but costs >= 0
+                    floor, proven = 0.0, False
             curve.points.append(None if found is None else _Point.of(part, found))
             curve.bounds.append(floor)
             curve.proven.append(proven)
         curves.append(curve)
     start = float(problem.open_cost[kept & ~placed].sum())
-    return _combine(curves, counts, base, start)
+    rows = _combine(curves, counts, base, start, top)
+    unknown = any(
+        point is None and not proven
+        for curve in curves
+        for point, proven in zip(curve.points, curve.proven, strict=True)
+    )
+    if unknown and any("objective" not in row for row in rows):
+        return None  # a count without a plan for want of time: count by count instead
+    return rows
 
 
 def _empty_schools(problem: SchoolProblem, excluded: np.ndarray, slack: int) -> _Curve:
@@ -193,9 +226,11 @@ def _empty_schools(problem: SchoolProblem, excluded: np.ndarray, slack: int) -> 
     return _Curve(0, points, [float(v) for v in sums], [True] * len(sums))
 
 
-def _combine(curves: list[_Curve], counts: list[int], base: int, start: float) -> list[Row]:
-    """For each count, the least cost split over the parts and the least sum of bounds."""
-    top = max(counts)
+def _combine(
+    curves: list[_Curve], counts: list[int], base: int, start: float, top: int
+) -> list[Row]:
+    """For each count (up to ``top``), the least cost split over the parts and the least sum
+    of bounds."""
     cost = np.full(top + 1, np.inf)
     bound = np.full(top + 1, np.inf)
     cost[base] = bound[base] = start
@@ -224,7 +259,7 @@ def _combine(curves: list[_Curve], counts: list[int], base: int, start: float) -
     settled = all(all(curve.proven) for curve in curves)
     rows: list[Row] = []
     for count in counts:
-        if not np.isfinite(cost[count]):
+        if not 0 <= count <= top or not np.isfinite(cost[count]):
             rows.append({"schools": int(count)})
             continue
         total, left = _Point(start), count
@@ -237,6 +272,12 @@ def _combine(curves: list[_Curve], counts: list[int], base: int, start: float) -
         proven = settled or total.objective - low <= 1e-9 * max(1.0, abs(total.objective))
         rows.append(total.row(int(count), total.objective if proven else low, proven))
     return rows
+
+
+def _share(deadline: Deadline, size: int, waiting: int) -> float | None:
+    """A part's share of the time left, by its pairs among those still waiting."""
+    left = deadline.left()
+    return None if not np.isfinite(left) else max(left * size / max(waiting, 1), 0.01)
 
 
 def _left(deadline: Deadline) -> float | None:
