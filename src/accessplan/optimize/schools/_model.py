@@ -90,6 +90,22 @@ def parts(problem: SchoolProblem, p: Pairs) -> list[tuple[np.ndarray, np.ndarray
     return sorted(out, key=lambda part: -len(part[0]))
 
 
+def part_problem(
+    problem: SchoolProblem, p: Pairs, groups: np.ndarray, schools: np.ndarray
+) -> SchoolProblem:
+    """The problem of one part of :func:`parts`: its groups' pupils and its schools alone
+    (its groups keep their order, so the part's group ``k`` is ``groups[k]``)."""
+    mask = np.zeros(problem.pupils.shape, dtype=bool)
+    mask[p.settlement[groups], p.band[groups]] = True
+    return problem.part(mask, schools)
+
+
+def part_sizes(p: Pairs, parts: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
+    """Usable pairs per part."""
+    per_group = np.bincount(p.group, minlength=p.n_groups)
+    return [int(per_group[groups].sum()) for groups, _ in parts]
+
+
 def model(
     problem: SchoolProblem,
     p: Pairs,

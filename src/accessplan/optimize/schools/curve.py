@@ -146,14 +146,11 @@ def _by_parts(
     for _, schools in parts:
         placed[schools] = True
     base = int((kept & ~placed).sum())  # kept open with no pupils in reach: in every plan
-    per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
-    sizes = [int(per_group[groups].sum()) for groups, _ in parts]
+    sizes = _model.part_sizes(pairs, parts)
     subs, owns = [], []
     waiting = sum(sizes)
     for (groups, schools), size in zip(parts, sizes, strict=True):
-        mask = np.zeros(problem.pupils.shape, dtype=bool)
-        mask[pairs.settlement[groups], pairs.band[groups]] = True
-        subs.append(problem.part(mask, schools))
+        subs.append(_model.part_problem(problem, pairs, groups, schools))
         try:
             owns.append(
                 solve_schools(subs[-1], time_limit=_share(deadline, size, waiting), seed=seed)

@@ -247,8 +247,7 @@ def _by_parts(
     sites, down = [], []
     bound, count, count_bound, methods, proven = 0.0, 0, 0, set(), True
     placed = np.zeros(m, dtype=bool)
-    per_group = np.bincount(pairs.group, minlength=pairs.n_groups)
-    sizes = [int(per_group[groups].sum()) for groups, _ in parts]
+    sizes = _model.part_sizes(pairs, parts)
     waiting = sum(sizes)
     # fewest pairs first, each with its share of the time left by its pairs (what a part
     # leaves unused goes to the next), so that no part spends the time of the others; a part
@@ -258,9 +257,7 @@ def _by_parts(
         left = deadline.left()
         share = Deadline(left * size / waiting if np.isfinite(left) else None)
         waiting -= size
-        mask = np.zeros(problem.pupils.shape, dtype=bool)
-        mask[pairs.settlement[groups], pairs.band[groups]] = True
-        part = problem.part(mask, schools)
+        part = _model.part_problem(problem, pairs, groups, schools)
         part_pairs = _model.pairs(part)  # its groups are ``groups``, in the same order
         try:
             plan = _solve(part, part_pairs, None, share, seed, auto=True)
