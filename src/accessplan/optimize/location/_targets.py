@@ -146,12 +146,12 @@ class _Arrays:
         y = np.where((row_dual > 0) & np.isfinite(self.row_lower), row_dual, 0.0)
         y = np.where((row_dual < 0) & np.isfinite(self.row_upper), row_dual, y)
         d = self.cost - self.matrix.T @ y
-        rows = np.where(y > 0, y * np.where(y > 0, self.row_lower, 0.0), 0.0)
-        rows += np.where(y < 0, y * np.where(y < 0, self.row_upper, 0.0), 0.0)
+        # the bound each multiplier holds its row at (finite where the multiplier is not 0)
+        rows = y * np.where(y > 0, self.row_lower, np.where(y < 0, self.row_upper, 0.0))
         at = np.where(d > 0, self.lower, np.where(d < 0, self.upper, 0.0))
-        if not np.isfinite(at[d != 0]).all():
+        if not np.isfinite(at).all():
             return -np.inf, d, 0.0
-        cols = np.where(d != 0, d * np.where(d != 0, at, 0.0), 0.0)
+        cols = d * at
         size = 1.0 + np.abs(rows).sum() + np.abs(cols).sum() + abs(self.offset)
         margin = 1e-9 * size + 1e-7 * float(np.abs(y).sum())
         return self.offset + float(rows.sum() + cols.sum()), d, margin
@@ -223,7 +223,7 @@ class _Restricted:
             return out
         x = self.low.copy()
         x[self.free] = out.x
-        return dataclasses.replace(out, x=x, col_dual=None)
+        return dataclasses.replace(out, x=x, col_dual=None, row_dual=None)
 
 
 def _closed(model: Model, objective: float) -> float:
