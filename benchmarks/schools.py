@@ -98,10 +98,11 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
   Ratios: **13.5x** (cpmp) and **7.4x** (rules). Other runs the same morning, a test run
   or a solver on the other core at times (load 0.8-2.0): cpmp 26.7 s against 363.8 s;
   rules 9.9 / 70.3 s (7.1x, after review mends, 6b73acd), 9.7 / 67.5 s (7.0x),
-  11.1 / 69.0 s (6.2x), 10.5 / 67.3 s (6.4x), and before two steps of the method 12.2 / 69.4 s (5.7x; fixed columns still in the targets' models) and
-  12.7 / 58.2 s (4.6x; rows tying pairs to schools that stay open anyway still in the
-  model, for both solvers). The plain HiGHS is the same two-stage model, the one
-  ``method="highs"`` solves; HiGHS does not split a model into its independent parts.
+  11.1 / 69.0 s (6.2x), 10.5 / 67.3 s (6.4x), and before two steps of the method
+  12.2 / 69.4 s (5.7x; fixed columns still in the targets' models) and 12.7 / 58.2 s
+  (4.6x; rows tying pairs to schools that stay open anyway still in the model, for both
+  solvers). The plain HiGHS is the same two-stage model, the one ``method="highs"``
+  solves; HiGHS does not split a model into its independent parts.
 * ``--orlib --limit 120``: pmedcap1 cpmp01-07, 09-19 proven at their optima (0.2-43 s);
   cpmp08 at its optimum 820, unproven; cpmp20 1,008 (optimum 1,005). lin318_005 proven
   (8 s); lin318_015 and _070 at their optima, unproven; _040 48,113.95 (47,988.38) and _100
