@@ -44,6 +44,22 @@ def queue_region(store: Store, seed: int = 1) -> int:
         return job.id
 
 
+def running_region(store: Store, seed: int) -> int:
+    """A region build seen running (its id): a build of the demo county may finish between
+    two polls, so builds are queued until one is caught running (at most five)."""
+    for attempt in range(5):
+        job_id = queue_region(store, seed + 10 * attempt)
+        wait(has_status(store, job_id, "running", "done", "failed"))
+        if job(store, job_id).status == "running":
+            return job_id
+        wait(has_status(store, job_id, "done", "failed"))
+    raise AssertionError("no region build was seen running in five tries")
+
+
+def has_status(store: Store, job_id: int, *statuses: str) -> Callable[[], bool]:
+    return lambda: job(store, job_id).status in statuses
+
+
 def job(store: Store, job_id: int) -> Job:
     with store.session() as session:
         return session.get_one(Job, job_id)
@@ -128,8 +144,7 @@ def test_workers_run_jobs_and_survive_their_death(store: Store) -> None:
         [pid] = supervisor.pids
         assert job(store, first).worker_pid == pid != os.getpid()
 
-        killed = queue_region(store, 2)
-        wait(lambda: job(store, killed).status == "running")
+        killed = running_region(store, 2)
         os.kill(pid, signal.SIGKILL)
         wait(lambda: job(store, killed).status == "failed")
         assert job(store, killed).error == (
@@ -137,8 +152,7 @@ def test_workers_run_jobs_and_survive_their_death(store: Store) -> None:
         )
         wait(lambda: bool(supervisor.pids) and supervisor.pids[0] != pid)
 
-        cancelled = queue_region(store, 3)
-        wait(lambda: job(store, cancelled).status == "running")
+        cancelled = running_region(store, 3)
         with store.session() as session:
             session.get_one(Job, cancelled).cancel_requested = True
         wait(lambda: job(store, cancelled).status == "cancelled")
