@@ -34,6 +34,9 @@ the route-level engine:
 
 A problem whose clients all need one visit (and no continuity) has no pattern to choose: it
 goes to PyVRP's search directly with the whole time budget.
+Where visits are spaced by a gap rule, :func:`.solve_periodic` first makes a plan with the
+days relaxed (:mod:`._relax`) and the search starts from it when it is cheaper than the
+construction.
 
 Costs here are floats in the problem's units; the plan returned is checked afterwards by the
 independent validator (:mod:`.validate`).
@@ -775,10 +778,12 @@ class PatternSearch:
         *,
         iterations: int | None = None,
         on_best: Callable[[State], None] | None = None,
+        initial: State | None = None,
     ) -> State:
         """Search for at most ``time_limit`` seconds; with ``iterations``, stop after that
         many pattern iterations and a final PyVRP search of a fixed number of iterations, so
-        that the same seed gives the same plan (unless the clock stops it first)."""
+        that the same seed gives the same plan (unless the clock stops it first). ``initial``:
+        a plan to begin from instead of the construction (used when it is cheaper)."""
         start = clock()
         deadline = start + time_limit
         counted = iterations is not None
@@ -789,6 +794,8 @@ class PatternSearch:
             best = self.intensify(self.empty(), deadline - clock(), final, fresh=True)
             return best if best.feasible else self.repair(best)
         state = self.construct()
+        if initial is not None and _better(initial, state):
+            state = initial
         if state.feasible:
             self.stats.first_feasible = (clock() - start, state.base)
         first = state.copy()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan._errors import InputError
+from accessplan.optimize.mobile import _relax
 from accessplan.optimize.mobile._pyvrp import DROPPED
 from accessplan.optimize.mobile._search import PatternSearch
 from accessplan.optimize.mobile.problem import PeriodicProblem
@@ -132,7 +133,8 @@ def solve_periodic(
     Clients that cannot be served on their own (no road, a round trip longer than a workday,
     a visit heavier than a vehicle) are left out with their reason when they may be (finite
     prize); otherwise the problem is refused (:class:`InputError`). The rest is searched by
-    the pattern layer around PyVRP (:mod:`._search`). The plan is checked by the independent
+    the pattern layer around PyVRP (:mod:`._search`), started, where visits are spaced by a
+    gap rule, from a plan made with the days relaxed (:mod:`._relax`, half the time). The plan is checked by the independent
     validator, and a plan that breaks a rule is withheld (:class:`.InvalidPlanError`).
     """
     if not time_limit > 0:
@@ -153,8 +155,14 @@ def solve_periodic(
     search = PatternSearch(sub, seed=seed) if sub is not None else None
     if iterations is not None and (isinstance(iterations, bool) or iterations < 1):
         raise InputError(f"iterations must be a whole number >= 1, got {iterations!r}.")
-    budget = time_limit - (time.perf_counter() - started)
-    best = search.run(budget, iterations=iterations) if search else None
+    best = None
+    if search is not None:
+        initial = None
+        if _relax.applies(search.p):
+            share = _relax.SHARE * (time_limit - (time.perf_counter() - started))
+            initial = _relax.start(search, share, iterations=iterations)
+        budget = time_limit - (time.perf_counter() - started)
+        best = search.run(budget, iterations=iterations, initial=initial)
     if search is not None and search.stats.clock_stopped:
         logger.warning(
             "the search stopped at the %g s time limit before its %d iterations: the same "

@@ -1,0 +1,255 @@
+"""A start for the pattern layer from the days relaxed: route first, then give routes days.
+
+Where visits are evenly spaced by a gap rule with slack (a problem made from a region), the
+days are nearly interchangeable and most of a plan's cost is in how visits are grouped into
+routes: with visits of one to four hours, a route holds two or three villages and the number
+of trips is most of the cost. The pattern layer, which must keep every route on its day,
+groups visits slowly (a PyVRP local search over one vehicle type per depot and day). This
+module first solves the problem with the days relaxed, then gives the routes their days:
+
+1. **Relaxed problem**: every visit of a client becomes a client of its own (a *copy*) that
+   may go on any day, so the problem is one multi-depot VRP with one vehicle type per depot
+   holding all its vehicle-days (:mod:`._pyvrp`'s day-free case), searched by PyVRP alone.
+   Copies of one client have no road between them, so a route never visits a village twice
+   in a row; a copy sharing a route with another copy of its client (a stop between them)
+   is moved to its cheapest position on a route without one.
+2. **Days**: each route takes a day on which its depot has a vehicle left so that the days
+   of each client's routes form one of its patterns (a greedy placement, then a
+   min-conflicts search: :func:`_days`). Clients left without a pattern are put back by the
+   pattern layer's insertion.
+
+The result is a plan of the original problem (same lanes) that the pattern layer then
+improves; its costs are the original problem's, checked again there. A start costlier than
+the pattern layer's own construction is not used (see :func:`start`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from accessplan.optimize.mobile._pyvrp import NATIVE
+from accessplan.optimize.mobile._search import PatternSearch, State, clock
+from accessplan.optimize.mobile.problem import PeriodicProblem
+
+logger = logging.getLogger(__name__)
+
+#: Share of the time given to the relaxed problem (the rest to the pattern layer).
+SHARE = 0.5
+#: Moves of the day assignment's min-conflicts search at most, and the share of random ones.
+DAY_STEPS, DAY_NOISE = 5000, 0.1
+
+
+def applies(problem: PeriodicProblem) -> bool:
+    """Whether to start from the relaxed days: some client needs several visits, their
+    patterns come from a gap rule (days nearly interchangeable) and teams need not be kept."""
+    return (
+        not problem.continuity and problem.min_gap is not None and bool(np.any(problem.visits > 1))
+    )
+
+
+def relaxed(problem: PeriodicProblem) -> tuple[PeriodicProblem, np.ndarray]:
+    """The problem with every visit a client of its own on any working day, and for each of
+    its clients the original client (copies of one client have no road between them)."""
+    p, k = problem, problem.n_depots
+    copy_of = np.repeat(np.arange(p.n_clients), p.visits)
+    loc = np.concatenate([np.arange(k), k + copy_of])
+    distance = p.distance[np.ix_(loc, loc)]
+    duration = p.duration[np.ix_(loc, loc)]
+    twins = copy_of[:, None] == copy_of[None, :]
+    np.fill_diagonal(twins, False)
+    distance[k:, k:][twins] = np.inf
+    duration[k:, k:][twins] = np.inf
+    any_day = tuple((d,) for d in range(p.n_days) if p.vehicles[:, d].sum() > 0)
+    prize = None if p.prize is None else (p.prize / p.visits)[copy_of]
+    made = p.replace(
+        client_ids=tuple(f"{p.client_ids[c]}#{j}" for j, c in enumerate(copy_of)),
+        distance=distance,
+        duration=duration,
+        demand=p.demand[copy_of],
+        service=p.service[copy_of],
+        patterns=tuple(any_day for _ in copy_of),
+        prize=prize,
+        min_gap=None,
+        max_gap=None,
+    )
+    return made, copy_of
+
+
+def start(search: PatternSearch, seconds: float, *, iterations: int | None = None) -> State | None:
+    """A plan of ``search``'s problem from its relaxed days (module docstring), searched for
+    at most ``seconds`` (and a fixed amount of work with ``iterations``); ``None`` when the
+    relaxed search finds no plan keeping every limit."""
+    began = clock()
+    problem, copy_of = relaxed(search.p)
+    inner = PatternSearch(problem, seed=search.seed)
+    plan = inner.run(seconds, iterations=iterations)
+    search.stats.clock_stopped |= inner.stats.clock_stopped
+    if not plan.feasible:
+        return None
+    _untwin(inner, plan, copy_of)
+    routes = [
+        (int(inner.lane_loc[lane]), _unique(copy_of[r].tolist()))
+        for lane, r in enumerate(plan.routes)
+        if r
+    ]
+    days, patterns = _days(search.p, routes, search.rng)
+    state = _state(search, routes, days, patterns)
+    logger.info(
+        "relaxed days: %.1f -> %.1f with days (%d routes, %d clients re-inserted), %.1f s",
+        plan.base,
+        state.base,
+        len(routes),
+        int(np.sum(patterns < 0)),
+        clock() - began,
+    )
+    return state
+
+
+def _untwin(inner: PatternSearch, plan: State, copy_of: np.ndarray) -> None:
+    """Move every copy that shares a route with a copy of the same client to its cheapest
+    position keeping every limit on a route holding no copy of that client (left out where
+    there is none: the day assignment then leaves its client to the pattern layer)."""
+    twins = [
+        c for r in plan.routes for j, c in enumerate(r) if copy_of[c] in copy_of[r[:j]].tolist()
+    ]
+    if not twins:
+        return
+    inner.remove(plan, twins)
+    for c in twins:
+        edges = inner.edges(plan)
+        _, _, clean = inner.lane_costs(plan, c, edges, feasible=True)
+        assert clean is not None
+        cost, pos = clean[0].copy(), clean[1]
+        for lane, r in enumerate(plan.routes):
+            if copy_of[c] in copy_of[r].tolist():
+                cost[lane] = np.inf
+        lane = int(np.argmin(cost))
+        if np.isfinite(cost[lane]):
+            plan.routes[lane].insert(int(pos[lane] - edges[3][lane]), c)
+            inner.refresh(plan, lane)
+    inner.evaluate(plan)
+
+
+def _unique(stops: list[int]) -> list[int]:
+    """``stops`` without repeats (first visit kept)."""
+    return list(dict.fromkeys(stops))
+
+
+def _days(
+    p: PeriodicProblem, routes: list[tuple[int, list[int]]], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A day per route and a pattern index per client (-1: left unscheduled).
+
+    Only *tied* clients constrain the days (several visits, or one visit not allowed on every
+    day with a vehicle): a client is satisfied when the days of its routes, sorted, are one
+    of its patterns. Routes are placed one by one, those with most tied clients first, each
+    on the day (with a vehicle of its depot left) that leaves fewest of its tied clients
+    unable to complete a pattern; then min-conflicts (Minton et al. 1992): a route of an
+    unsatisfied client moves to the free day that satisfies most, a random one now and then,
+    for at most :data:`DAY_STEPS` moves. Clients still unsatisfied are left unscheduled."""
+    n_days = p.n_days
+    open_days = set(np.flatnonzero(p.vehicles.sum(axis=0) > 0).tolist())
+    tied = [len(pats[0]) > 1 or not open_days <= {d for (d,) in pats} for pats in p.patterns]
+    members = [[i for i in stops if tied[i]] for _, stops in routes]
+    routes_of: dict[int, list[int]] = {}
+    for r, stops in enumerate(members):
+        for i in stops:
+            routes_of.setdefault(i, []).append(r)
+    index = {i: {pat: j for j, pat in enumerate(p.patterns[i])} for i in routes_of}
+    table = {i: _pattern_days(p.patterns[i], n_days) for i in routes_of}
+    free = p.vehicles.astype("int64").copy()
+    days = np.full(len(routes), -1, dtype="int64")
+
+    def chosen(i: int) -> list[int]:
+        return [int(days[r]) for r in routes_of[i] if days[r] >= 0]
+
+    def extendable(i: int, taken: list[int]) -> bool:
+        if len(taken) != len(set(taken)):
+            return False
+        return bool(table[i][:, taken].all(axis=1).any())
+
+    def satisfied(i: int) -> bool:
+        taken = chosen(i)
+        return len(taken) == len(routes_of[i]) and tuple(sorted(taken)) in index[i]
+
+    def place(r: int, day: int) -> None:
+        if days[r] >= 0:
+            free[routes[r][0], days[r]] += 1
+        days[r] = day
+        free[routes[r][0], day] -= 1
+
+    for r in sorted(range(len(routes)), key=lambda r: -len(members[r])):
+        options = np.flatnonzero(free[routes[r][0]] > 0)
+        bad = [sum(not extendable(i, [*chosen(i), int(d)]) for i in members[r]) for d in options]
+        fewest = np.flatnonzero(np.asarray(bad) == min(bad))
+        place(r, int(options[rng.choice(fewest)]))
+    for _ in range(DAY_STEPS):
+        unhappy = [i for i in routes_of if not satisfied(i)]
+        if not unhappy:
+            break
+        r = int(rng.choice(routes_of[int(rng.choice(unhappy))]))
+        options = np.flatnonzero(free[routes[r][0]] > 0)
+        if not len(options):
+            continue
+        if rng.random() < DAY_NOISE:
+            place(r, int(rng.choice(options)))
+            continue
+        current = int(days[r])
+        score = []
+        for d in options:
+            place(r, int(d))
+            score.append(sum(satisfied(i) for i in members[r]))
+        place(r, current)
+        best = np.flatnonzero(np.asarray(score) == max(score))
+        place(r, int(options[rng.choice(best)]))
+    patterns = np.full(p.n_clients, -1, dtype="int64")
+    for r, (_, stops) in enumerate(routes):
+        for i in stops:
+            if not tied[i] and patterns[i] < 0:
+                patterns[i] = p.patterns[i].index((int(days[r]),))
+    for i in routes_of:
+        if satisfied(i):
+            patterns[i] = index[i][tuple(sorted(chosen(i)))]
+    return days, patterns
+
+
+def _pattern_days(patterns: tuple[tuple[int, ...], ...], n_days: int) -> np.ndarray:
+    """Patterns x days: whether the day is in the pattern."""
+    pats = np.asarray(patterns, dtype="int64")
+    table = np.zeros((len(pats), n_days), dtype=bool)
+    table[np.arange(len(pats))[:, None], pats] = True
+    return table
+
+
+def _state(
+    search: PatternSearch,
+    routes: list[tuple[int, list[int]]],
+    days: np.ndarray,
+    patterns: np.ndarray,
+) -> State:
+    """The plan of ``search``'s problem: each route on a free lane of its depot on its day,
+    keeping the visits of each client's pattern; unscheduled clients put back by insertion."""
+    p, ad = search.p, search.ad
+    state = search.empty()
+    lanes: list[list[int]] = [[] for _ in range(search.n_lanes)]
+    free = {
+        (k, d): [int(lane) for lane in ad.day_lanes[d] if ad.lane_depot[lane] == k]
+        for k in range(p.n_depots)
+        for d in range(p.n_days)
+    }
+    served: set[tuple[int, int]] = set()  # (client, day) visits placed
+    for (depot, stops), day in zip(routes, days.tolist(), strict=True):
+        lane = free[depot, day].pop(0)
+        for c in stops:
+            if patterns[c] >= 0 and day in p.patterns[c][patterns[c]] and (c, day) not in served:
+                served.add((c, day))
+                lanes[lane].append(c)
+    state.assign[:] = np.where(search.f > 1, patterns, NATIVE)
+    left = np.flatnonzero(patterns < 0)
+    state.assign[left] = 0  # a pattern to start from; the insertion picks the best
+    search.set_routes(state, lanes)
+    if len(left):
+        search.recreate(state, left.tolist(), noise=0.0, feasible_first=True)
+    return state
