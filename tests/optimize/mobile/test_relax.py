@@ -1,5 +1,5 @@
-"""The start from relaxed days (optimize/mobile/_relax.py): the relaxed problem's copies, the
-day assignment on hand-made cases, copies that share a route, and the whole path through the
+"""The start from relaxed days (optimize/mobile/_relax.py): the relaxed problem's copies and
+runs of days, the day assignment on hand-made cases, and the whole path through the
 independent validator."""
 
 from __future__ import annotations
@@ -10,25 +10,42 @@ import numpy as np
 import pytest
 
 from accessplan.optimize.mobile import PeriodicProblem, gap_patterns, solve_periodic
-from accessplan.optimize.mobile._relax import _days, _untwin, applies, relaxed
-from accessplan.optimize.mobile._search import PatternSearch
+from accessplan.optimize.mobile._relax import _days, applies, relaxed
 from tests.optimize.mobile.handmade import A, B, C, problem
 from tests.optimize.mobile.test_solve import random_problem
 
 
-def test_every_visit_becomes_a_client_on_any_working_day() -> None:
-    """A needs two visits: the relaxed problem has A twice (no road between the copies, the
-    roads to D, B and C kept), B and C once, each on any of the four working days."""
+def test_every_visit_becomes_a_client_in_its_own_runs_of_days() -> None:
+    """A needs two visits, so the four working days (0, 1, 3, 4; day 2 a holiday) are cut
+    into two runs, (0, 1) and (3, 4), each with the depot's two vehicle-days: A's first copy
+    goes in the first run, its second in the second (never one route); B and C in either.
+    The roads are the original ones."""
     p = problem()
     r, copy_of = relaxed(p)
     assert copy_of.tolist() == [0, 0, 1, 2]
     assert r.client_ids == ("A#0", "A#1", "B#2", "C#3")
-    assert np.isinf(r.distance[1, 2]) and np.isinf(r.duration[2, 1])
+    assert r.vehicles.tolist() == [[2, 2]]
+    assert r.patterns == (((0,),), ((1,),), ((0,), (1,)), ((0,), (1,)))
     assert r.distance[2, 3] == p.distance[A, B] == 14.0
-    assert r.distance[0, 2] == p.distance[0, A] == 10.0
-    assert all(pats == ((0,), (1,), (3,), (4,)) for pats in r.patterns)
+    assert r.distance[1, 2] == 0.0 and r.distance[0, 2] == p.distance[0, A] == 10.0
     assert r.visits.tolist() == [1, 1, 1, 1]
     assert applies(p) and not applies(r) and not applies(p.replace(continuity=True))
+
+
+def test_copies_of_one_client_never_share_a_run() -> None:
+    """Clients needing one to three visits in six days: three runs; a client's copies take
+    disjoint runs that together cover them all in order (two visits: run 0, then runs 1-2)."""
+    p = random_problem(3)
+    r, copy_of = relaxed(p)
+    assert r.n_days == 3
+    for i in range(p.n_clients):
+        runs = [[q for (q,) in r.patterns[c]] for c in np.flatnonzero(copy_of == i)]
+        if p.visits[i] == 1:
+            assert runs == [[0, 1, 2]]
+        else:
+            flat = [q for part in runs for q in part]
+            assert flat == [0, 1, 2]
+            assert len(runs) == p.visits[i]
 
 
 def test_days_give_a_its_gap_and_each_route_its_own_day() -> None:
@@ -67,20 +84,6 @@ def test_clients_whose_patterns_cannot_agree_leave_one_unscheduled() -> None:
     kept = 0 if gap == 2 else 1
     assert patterns[kept] >= 0 and patterns[1 - kept] == -1
     assert p.patterns[kept][patterns[kept]] == tuple(sorted(days.tolist()))
-
-
-def test_a_copy_sharing_a_route_with_its_twin_moves_to_another_route() -> None:
-    """With a long workday one route may hold A#0, B and A#1 (a village visited twice in one
-    day): A#1 moves to a route without A, and every copy is still served once."""
-    r, copy_of = relaxed(problem(workday=500.0))
-    inner = PatternSearch(r, seed=0)
-    plan = inner.empty()
-    inner.set_routes(plan, [[0, 2, 1], [3], [], []])
-    _untwin(inner, plan, copy_of)
-    for stops in plan.routes:
-        assert len(set(copy_of[stops].tolist())) == len(stops)
-    assert sorted(c for stops in plan.routes for c in stops) == [0, 1, 2, 3]
-    assert plan.feasible
 
 
 def test_solve_starts_from_the_relaxed_days_and_the_plan_is_valid(

@@ -7,12 +7,11 @@ of trips is most of the cost. The pattern layer, which must keep every route on 
 groups visits slowly (a PyVRP local search over one vehicle type per depot and day). This
 module first solves the problem with the days relaxed, then gives the routes their days:
 
-1. **Relaxed problem**: every visit of a client becomes a client of its own (a *copy*) that
-   may go on any day, so the problem is one multi-depot VRP with one vehicle type per depot
-   holding all its vehicle-days (:mod:`._pyvrp`'s day-free case), searched by PyVRP alone.
-   Copies of one client have no road between them, so a route never visits a village twice
-   in a row; a copy sharing a route with another copy of its client (a stop between them)
-   is moved to its cheapest position on a route without one.
+1. **Relaxed problem** (:func:`relaxed`): every visit of a client becomes a client of its
+   own (a *copy*), and the days are pooled into a few runs of consecutive days, one vehicle
+   type per depot and run holding all its vehicle-days; the copies of one client go in
+   disjoint runs (so never in one route). Searched by PyVRP alone: a few dozen vehicle
+   types instead of one per depot and day.
 2. **Days**: each route takes a day on which its depot has a vehicle left so that the days
    of each client's routes form one of its patterns (a greedy placement, then a
    min-conflicts search: :func:`_days`). Clients left without a pattern are put back by the
@@ -36,7 +35,13 @@ from accessplan.optimize.mobile.problem import PeriodicProblem
 logger = logging.getLogger(__name__)
 
 #: Share of the time given to the relaxed problem (the rest to the pattern layer).
-SHARE = 0.5
+SHARE = 0.8
+#: Seconds of one round of PyVRP's search on the relaxed problem. Restarting PyVRP from the
+#: best plan with a new seed every few seconds beat one long search on the county of
+#: benchmarks/mobile_county.py (48 s, seeds 0 and 1: one search 17,532 and 17,573; rounds of
+#: 12 s 17,357 and 17,390; 6 s 17,323 and 17,298; 3 s 17,302 and 17,285; 1.5 s 17,280 and
+#: 17,282).
+ROUND = 2.0
 #: Moves of the day assignment's min-conflicts search at most, and the share of random ones.
 DAY_STEPS, DAY_NOISE = 5000, 0.1
 
@@ -50,27 +55,42 @@ def applies(problem: PeriodicProblem) -> bool:
 
 
 def relaxed(problem: PeriodicProblem) -> tuple[PeriodicProblem, np.ndarray]:
-    """The problem with every visit a client of its own on any working day, and for each of
-    its clients the original client (copies of one client have no road between them)."""
-    p, k = problem, problem.n_depots
+    """The problem with coarse days and every visit a client of its own (a copy), and for
+    each copy its client.
+
+    The working days are cut into ``P`` runs of consecutive days (``P`` the most visits a
+    client needs), each run one day of the relaxed problem with the vehicles of all its days.
+    Copy ``j`` of a client needing ``v`` visits may go in runs ``[jP/v, (j+1)P/v)``, so the
+    copies of one client never share a route and are spread over the horizon; a client
+    needing one visit may go in any run holding one of its allowed days."""
+    p = problem
     copy_of = np.repeat(np.arange(p.n_clients), p.visits)
-    loc = np.concatenate([np.arange(k), k + copy_of])
-    distance = p.distance[np.ix_(loc, loc)]
-    duration = p.duration[np.ix_(loc, loc)]
-    twins = copy_of[:, None] == copy_of[None, :]
-    np.fill_diagonal(twins, False)
-    distance[k:, k:][twins] = np.inf
-    duration[k:, k:][twins] = np.inf
-    any_day = tuple((d,) for d in range(p.n_days) if p.vehicles[:, d].sum() > 0)
-    prize = None if p.prize is None else (p.prize / p.visits)[copy_of]
+    which = np.concatenate([np.arange(v) for v in p.visits])
+    working = np.flatnonzero(p.vehicles.sum(axis=0) > 0)
+    n_runs = int(min(p.visits.max(), len(working)))
+    run_of = np.full(p.n_days, -1, dtype="int64")
+    for q, days in enumerate(np.array_split(working, n_runs)):
+        run_of[days] = q
+    vehicles = np.stack([p.vehicles[:, run_of == q].sum(axis=1) for q in range(n_runs)], axis=1)
+    patterns = []
+    for i, j in zip(copy_of.tolist(), which.tolist(), strict=True):
+        v = int(p.visits[i])
+        if v == 1:
+            runs = sorted({int(run_of[d]) for (d,) in p.patterns[i] if run_of[d] >= 0})
+        else:
+            runs = list(range(j * n_runs // v, (j + 1) * n_runs // v))
+        patterns.append(tuple((q,) for q in runs))
+    loc = np.concatenate([np.arange(p.n_depots), p.n_depots + copy_of])
     made = p.replace(
         client_ids=tuple(f"{p.client_ids[c]}#{j}" for j, c in enumerate(copy_of)),
-        distance=distance,
-        duration=duration,
+        distance=p.distance[np.ix_(loc, loc)],
+        duration=p.duration[np.ix_(loc, loc)],
         demand=p.demand[copy_of],
         service=p.service[copy_of],
-        patterns=tuple(any_day for _ in copy_of),
-        prize=prize,
+        patterns=tuple(patterns),
+        vehicles=vehicles,
+        prize=None if p.prize is None else (p.prize / p.visits)[copy_of],
+        days=(),
         min_gap=None,
         max_gap=None,
     )
@@ -80,19 +100,22 @@ def relaxed(problem: PeriodicProblem) -> tuple[PeriodicProblem, np.ndarray]:
 def start(search: PatternSearch, seconds: float, *, iterations: int | None = None) -> State | None:
     """A plan of ``search``'s problem from its relaxed days (module docstring), searched for
     at most ``seconds`` (and a fixed amount of work with ``iterations``); ``None`` when the
-    relaxed search finds no plan keeping every limit."""
+    relaxed search finds no plan keeping every limit. Timed, the search is PyVRP's in rounds
+    of :data:`ROUND` seconds, each from the best plan so far with a new seed."""
     began = clock()
+    deadline = began + seconds
     problem, copy_of = relaxed(search.p)
     inner = PatternSearch(problem, seed=search.seed)
-    plan = inner.run(seconds, iterations=iterations)
+    plan = inner.run(
+        seconds if iterations is not None else min(ROUND, seconds), iterations=iterations
+    )
+    while iterations is None and clock() + ROUND / 4 < deadline:
+        plan = inner.intensify(plan, min(ROUND, deadline - clock()))
     search.stats.clock_stopped |= inner.stats.clock_stopped
     if not plan.feasible:
         return None
-    _untwin(inner, plan, copy_of)
     routes = [
-        (int(inner.lane_loc[lane]), _unique(copy_of[r].tolist()))
-        for lane, r in enumerate(plan.routes)
-        if r
+        (int(inner.lane_loc[lane]), copy_of[r].tolist()) for lane, r in enumerate(plan.routes) if r
     ]
     days, patterns = _days(search.p, routes, search.rng)
     state = _state(search, routes, days, patterns)
@@ -105,36 +128,6 @@ def start(search: PatternSearch, seconds: float, *, iterations: int | None = Non
         clock() - began,
     )
     return state
-
-
-def _untwin(inner: PatternSearch, plan: State, copy_of: np.ndarray) -> None:
-    """Move every copy that shares a route with a copy of the same client to its cheapest
-    position keeping every limit on a route holding no copy of that client (left out where
-    there is none: the day assignment then leaves its client to the pattern layer)."""
-    twins = [
-        c for r in plan.routes for j, c in enumerate(r) if copy_of[c] in copy_of[r[:j]].tolist()
-    ]
-    if not twins:
-        return
-    inner.remove(plan, twins)
-    for c in twins:
-        edges = inner.edges(plan)
-        _, _, clean = inner.lane_costs(plan, c, edges, feasible=True)
-        assert clean is not None
-        cost, pos = clean[0].copy(), clean[1]
-        for lane, r in enumerate(plan.routes):
-            if copy_of[c] in copy_of[r].tolist():
-                cost[lane] = np.inf
-        lane = int(np.argmin(cost))
-        if np.isfinite(cost[lane]):
-            plan.routes[lane].insert(int(pos[lane] - edges[3][lane]), c)
-            inner.refresh(plan, lane)
-    inner.evaluate(plan)
-
-
-def _unique(stops: list[int]) -> list[int]:
-    """``stops`` without repeats (first visit kept)."""
-    return list(dict.fromkeys(stops))
 
 
 def _days(
@@ -230,7 +223,7 @@ def _state(
     patterns: np.ndarray,
 ) -> State:
     """The plan of ``search``'s problem: each route on a free lane of its depot on its day,
-    keeping the visits of each client's pattern; unscheduled clients put back by insertion."""
+    without the clients left unscheduled, which are then put back by insertion."""
     p, ad = search.p, search.ad
     state = search.empty()
     lanes: list[list[int]] = [[] for _ in range(search.n_lanes)]
@@ -239,13 +232,9 @@ def _state(
         for k in range(p.n_depots)
         for d in range(p.n_days)
     }
-    served: set[tuple[int, int]] = set()  # (client, day) visits placed
     for (depot, stops), day in zip(routes, days.tolist(), strict=True):
-        lane = free[depot, day].pop(0)
-        for c in stops:
-            if patterns[c] >= 0 and day in p.patterns[c][patterns[c]] and (c, day) not in served:
-                served.add((c, day))
-                lanes[lane].append(c)
+        # a client with a pattern has its routes on exactly the pattern's days
+        lanes[free[depot, day].pop(0)] = [c for c in stops if patterns[c] >= 0]
     state.assign[:] = np.where(search.f > 1, patterns, NATIVE)
     left = np.flatnonzero(patterns < 0)
     state.assign[left] = 0  # a pattern to start from; the insertion picks the best

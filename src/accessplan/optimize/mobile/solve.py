@@ -134,8 +134,9 @@ def solve_periodic(
     a visit heavier than a vehicle) are left out with their reason when they may be (finite
     prize); otherwise the problem is refused (:class:`InputError`). The rest is searched by
     the pattern layer around PyVRP (:mod:`._search`), started, where visits are spaced by a
-    gap rule, from a plan made with the days relaxed (:mod:`._relax`, half the time). The plan is checked by the independent
-    validator, and a plan that breaks a rule is withheld (:class:`.InvalidPlanError`).
+    gap rule, from a plan made with the days relaxed (:mod:`._relax`, half the time). The
+    plan is checked by the independent validator, and a plan that breaks a rule is withheld
+    (:class:`.InvalidPlanError`).
     """
     if not time_limit > 0:
         raise InputError(f"time_limit must be a positive number of seconds, got {time_limit!r}.")
