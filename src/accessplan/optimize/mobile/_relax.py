@@ -36,12 +36,6 @@ logger = logging.getLogger(__name__)
 
 #: Share of the time given to the relaxed problem (the rest to the pattern layer).
 SHARE = 0.8
-#: Seconds of one round of PyVRP's search on the relaxed problem. Restarting PyVRP from the
-#: best plan with a new seed every few seconds beat one long search on the county of
-#: benchmarks/mobile_county.py (48 s, seeds 0 and 1: one search 17,532 and 17,573; rounds of
-#: 12 s 17,357 and 17,390; 6 s 17,323 and 17,298; 3 s 17,302 and 17,285; 1.5 s 17,280 and
-#: 17,282).
-ROUND = 2.0
 #: Moves of the day assignment's min-conflicts search at most, and the share of random ones.
 DAY_STEPS, DAY_NOISE = 5000, 0.1
 
@@ -100,17 +94,12 @@ def relaxed(problem: PeriodicProblem) -> tuple[PeriodicProblem, np.ndarray]:
 def start(search: PatternSearch, seconds: float, *, iterations: int | None = None) -> State | None:
     """A plan of ``search``'s problem from its relaxed days (module docstring), searched for
     at most ``seconds`` (and a fixed amount of work with ``iterations``); ``None`` when the
-    relaxed search finds no plan keeping every limit. Timed, the search is PyVRP's in rounds
-    of :data:`ROUND` seconds, each from the best plan so far with a new seed."""
+    relaxed search finds no plan keeping every limit. The relaxed problem has one visit per
+    client, so its search is PyVRP's alone (:meth:`.PatternSearch.run`)."""
     began = clock()
-    deadline = began + seconds
     problem, copy_of = relaxed(search.p)
     inner = PatternSearch(problem, seed=search.seed)
-    plan = inner.run(
-        seconds if iterations is not None else min(ROUND, seconds), iterations=iterations
-    )
-    while iterations is None and clock() + ROUND / 4 < deadline:
-        plan = inner.intensify(plan, min(ROUND, deadline - clock()))
+    plan = inner.run(seconds, iterations=iterations)
     search.stats.clock_stopped |= inner.stats.clock_stopped
     if not plan.feasible:
         return None
