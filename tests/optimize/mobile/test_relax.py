@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from accessplan.optimize.mobile import PeriodicProblem, gap_patterns, solve_periodic
-from accessplan.optimize.mobile._relax import _days, applies, relaxed
+from accessplan.optimize.mobile._relax import ROUND, _days, _rounds, applies, relaxed
+from accessplan.optimize.mobile._search import PatternSearch
 from tests.optimize.mobile.handmade import A, B, C, problem
 from tests.optimize.mobile.test_solve import random_problem
 
@@ -98,3 +99,14 @@ def test_solve_starts_from_the_relaxed_days_and_the_plan_is_valid(
     assert any("relaxed days" in m for m in caplog.messages)
     assert result.check.ok
     assert result.dropped.empty
+
+
+def test_the_relaxed_search_runs_in_rounds_and_serves_every_copy() -> None:
+    """A search of 2.5 rounds makes at least two PyVRP calls (rounds restart PyVRP), and the
+    plan keeps every limit with every copy of every client on exactly one route."""
+    r, copy_of = relaxed(random_problem(4))
+    inner = PatternSearch(r, seed=0)
+    plan = _rounds(inner, 2.5 * ROUND)
+    assert inner.stats.pyvrp_calls >= 2
+    assert plan.feasible
+    assert sorted(c for stops in plan.routes for c in stops) == list(range(len(copy_of)))

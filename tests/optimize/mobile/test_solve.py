@@ -107,19 +107,3 @@ def test_gap_patterns_by_hand() -> None:
     assert gap_patterns(working, 1, min_gap=1, max_gap=1) == ((0,), (1,), (3,), (4,))
     with pytest.raises(InputError, match="no 3 working days"):
         gap_patterns(working, 3, min_gap=3, max_gap=3)
-
-
-def test_pyvrp_rounds_restart_from_the_best_plan() -> None:
-    """With every client needing one visit the search is PyVRP's in rounds of ROUND seconds:
-    a 3.5 s search makes at least two PyVRP calls, and each round starts from the best plan,
-    so the result is never worse than the plan it started from (here the construction)."""
-    from accessplan.optimize.mobile import _search
-
-    p = random_problem(5, patterns=None, n_days=6, min_gap=None, max_gap=None)
-    assert int(p.visits.max()) == 1
-    search = _search.PatternSearch(p, seed=0)
-    start = search.construct()
-    assert start.feasible
-    best = search.rounds(start, 2.5 * _search.ROUND)
-    assert search.stats.pyvrp_calls >= 2
-    assert best.feasible and best.base <= start.base + 1e-9

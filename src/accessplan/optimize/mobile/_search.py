@@ -111,16 +111,6 @@ FINAL_ITERATIONS = (200, 4000)
 #: the best known with 20,000 (seeds 0 and 1 of all six once-per-period instances: see
 #: benchmarks/README.md).
 ILS_RESTART = 20_000
-#: Seconds of one round of PyVRP's search where it has the problem to itself (every client
-#: needs one visit): it restarts from the best plan with a new seed after each round
-#: (:meth:`PatternSearch.rounds`), which beat one long search in every measurement, quiet
-#: machine, 1 December 2026. Mobile county of benchmarks/mobile_county.py with the days
-#: relaxed (:mod:`._relax`), 48 s, seeds 0 / 1: one search 17,532 / 17,573; rounds of 12 s
-#: 17,357 / 17,390; 6 s 17,323 / 17,298; 3 s 17,302 / 17,285; 1.5 s 17,280 / 17,282.
-#: CVRP X (benchmarks/pvrp.py's ten, 3 s each), mean gap over seeds 0-3: one search 0.80,
-#: 0.73, 1.01, 0.90 %; rounds of 1.5 s 0.53, 0.90, 0.48, 0.58 %; of 1 s 0.73, 0.55, 0.51,
-#: 0.67 %.
-ROUND = 1.5
 #: Elite plans kept for recombination, and iterations without a new best between crossovers.
 ELITE, CROSSOVER_EVERY = 6, 40
 
@@ -566,16 +556,6 @@ class PatternSearch:
         self._settle(candidate)
         return candidate if fresh or _better(candidate, state) else state
 
-    def rounds(self, state: State, seconds: float, *, fresh: bool = False) -> State:
-        """PyVRP's iterated local search for ``seconds`` in rounds of :data:`ROUND` seconds,
-        each from the best plan so far with a new seed (the first from PyVRP's own start
-        when ``fresh``)."""
-        deadline = clock() + seconds
-        best = self.intensify(state, min(ROUND, seconds), fresh=fresh)
-        while clock() + ROUND / 4 < deadline:
-            best = self.intensify(best, min(ROUND, deadline - clock()))
-        return best
-
     # ================================================================== moves
     def screen(self, state: State) -> np.ndarray:
         """Estimated change of cost when each client with several visits takes its best
@@ -810,11 +790,8 @@ class PatternSearch:
         final_at = deadline - (0.0 if counted else FINAL_SHARE * time_limit)
         if len(self.multi) == 0 and not self.p.continuity:
             # nothing to choose but routes (and days, which PyVRP chooses itself)
-            if counted:
-                final = self._final_iterations(iterations)
-                best = self.intensify(self.empty(), deadline - clock(), final, fresh=True)
-            else:
-                best = self.rounds(self.empty(), deadline - clock(), fresh=True)
+            final = self._final_iterations(iterations)
+            best = self.intensify(self.empty(), deadline - clock(), final, fresh=True)
             return best if best.feasible else self.repair(best)
         state = self.construct()
         if initial is not None and _better(initial, state):
