@@ -19,7 +19,7 @@ module first solves the problem with the days relaxed, then gives the routes the
 
 The result is a plan of the original problem (same lanes) that the pattern layer then
 improves; its costs are the original problem's, checked again there. A start costlier than
-the pattern layer's own construction is not used (see :func:`start`).
+the pattern layer's own construction is not used (:meth:`.PatternSearch.run`).
 """
 
 from __future__ import annotations
@@ -151,7 +151,8 @@ def _days(
     of its patterns. Routes are placed one by one, those with most tied clients first, each
     on the day (with a vehicle of its depot left) that leaves fewest of its tied clients
     unable to complete a pattern; then min-conflicts (Minton et al. 1992): a route of an
-    unsatisfied client moves to the free day that satisfies most, a random one now and then,
+    unsatisfied client moves to the day (its own or one with a vehicle left) that satisfies
+    most of its tied clients, to a random one now and then,
     for at most :data:`DAY_STEPS` moves. Clients still unsatisfied are left unscheduled."""
     n_days = p.n_days
     open_days = set(np.flatnonzero(p.vehicles.sum(axis=0) > 0).tolist())
@@ -194,13 +195,11 @@ def _days(
         if not unhappy:
             break
         r = int(rng.choice(routes_of[int(rng.choice(unhappy))]))
-        options = np.flatnonzero(free[routes[r][0]] > 0)
-        if not len(options):
-            continue
+        current = int(days[r])
+        options = np.union1d(np.flatnonzero(free[routes[r][0]] > 0), [current])
         if rng.random() < DAY_NOISE:
             place(r, int(rng.choice(options)))
             continue
-        current = int(days[r])
         score = []
         for d in options:
             place(r, int(d))

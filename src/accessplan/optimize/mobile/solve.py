@@ -134,7 +134,7 @@ def solve_periodic(
     a visit heavier than a vehicle) are left out with their reason when they may be (finite
     prize); otherwise the problem is refused (:class:`InputError`). The rest is searched by
     the pattern layer around PyVRP (:mod:`._search`), started, where visits are spaced by a
-    gap rule, from a plan made with the days relaxed (:mod:`._relax`, half the time). The
+    gap rule, from a plan made with the days relaxed (:mod:`._relax`, most of the time). The
     plan is checked by the independent validator, and a plan that breaks a rule is withheld
     (:class:`.InvalidPlanError`).
     """
