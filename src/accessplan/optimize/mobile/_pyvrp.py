@@ -120,10 +120,7 @@ class Adapter:
         #: with vehicles, the days are alike: a route can go on any day that has a vehicle of
         #: its depot left, so the problem is a plain CVRP with one vehicle type per depot
         #: (no time windows); otherwise time windows keep the days (and teams) apart
-        open_days = set(np.flatnonzero(p.vehicles.sum(axis=0) > 0).tolist())
-        self.day_free = not p.continuity and all(
-            len(pats[0]) == 1 and open_days <= {pat[0] for pat in pats} for pats in p.patterns
-        )
+        self.day_free = not p.continuity and bool(p.any_day.all())
         self.timed = not self.day_free
         # lanes three windows apart: reaching a neighbouring lane's client costs a vehicle
         # at least two workdays of time warp, which PyVRP's penalties never accept

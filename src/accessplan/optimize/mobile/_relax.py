@@ -69,7 +69,7 @@ def relaxed(problem: PeriodicProblem) -> tuple[PeriodicProblem, np.ndarray]:
     p = problem
     copy_of = np.repeat(np.arange(p.n_clients), p.visits)
     which = np.concatenate([np.arange(v) for v in p.visits])
-    working = np.flatnonzero(p.vehicles.sum(axis=0) > 0)
+    working = p.open_days
     n_runs = int(min(p.visits.max(), len(working)))
     run_of = np.full(p.n_days, -1, dtype="int64")
     for q, days in enumerate(np.array_split(working, n_runs)):
@@ -152,11 +152,10 @@ def _days(
     on the day (with a vehicle of its depot left) that leaves fewest of its tied clients
     unable to complete a pattern; then min-conflicts (Minton et al. 1992): a route of an
     unsatisfied client moves to the day (its own or one with a vehicle left) that satisfies
-    most of its tied clients, to a random one now and then,
-    for at most :data:`DAY_STEPS` moves. Clients still unsatisfied are left unscheduled."""
+    most of its tied clients, to a random one now and then, for at most :data:`DAY_STEPS`
+    moves. Clients still unsatisfied are left unscheduled."""
     n_days = p.n_days
-    open_days = set(np.flatnonzero(p.vehicles.sum(axis=0) > 0).tolist())
-    tied = [len(pats[0]) > 1 or not open_days <= {d for (d,) in pats} for pats in p.patterns]
+    tied = (~p.any_day).tolist()
     members = [[i for i in stops if tied[i]] for _, stops in routes]
     routes_of: dict[int, list[int]] = {}
     for r, stops in enumerate(members):

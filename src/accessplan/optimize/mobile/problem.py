@@ -263,6 +263,21 @@ class PeriodicProblem:
         return np.array([len(p[0]) for p in self.patterns], dtype="int64")
 
     @property
+    def open_days(self) -> np.ndarray:
+        """The days on which some vehicle works."""
+        return np.flatnonzero(self.vehicles.sum(axis=0) > 0)
+
+    @property
+    def any_day(self) -> np.ndarray:
+        """Per client, whether it needs one visit and may have it on every day with a
+        vehicle (the days do not constrain it)."""
+        days = set(self.open_days.tolist())
+        return np.array(
+            [len(pats[0]) == 1 and days <= {pat[0] for pat in pats} for pats in self.patterns],
+            dtype=bool,
+        )
+
+    @property
     def required(self) -> np.ndarray:
         """Whether each client must be served (its prize is infinite)."""
         if self.prize is None:
