@@ -107,3 +107,16 @@ def test_gap_patterns_by_hand() -> None:
     assert gap_patterns(working, 1, min_gap=1, max_gap=1) == ((0,), (1,), (3,), (4,))
     with pytest.raises(InputError, match="no 3 working days"):
         gap_patterns(working, 3, min_gap=3, max_gap=3)
+
+
+def test_pyvrp_iterations_count_the_routing_search() -> None:
+    # every client one visit on any of the six days: nothing for the pattern layer to
+    # choose, so the run is one PyVRP search; with counted work (iterations=10) that search
+    # runs max(200, 4 x 10) = 200 iterations (the lower end of FINAL_ITERATIONS), and the
+    # result counts each of them once (the stopping call that ends the search is not one)
+    once = [gap_patterns([True] * 6, 1, min_gap=1, max_gap=6)] * 12
+    p = random_problem(5, n=12, days=6, patterns=once, min_gap=None, max_gap=None)
+    result = solve_periodic(p, time_limit=60, seed=0, iterations=10)
+    assert result.check.ok
+    assert result.iterations == 0
+    assert result.pyvrp_iterations == 200

@@ -113,6 +113,7 @@ def start(search: PatternSearch, seconds: float, *, iterations: int | None = Non
     else:
         plan = inner.run(seconds, iterations=iterations)
     search.stats.clock_stopped |= inner.stats.clock_stopped
+    search.stats.pyvrp_iterations += inner.stats.pyvrp_iterations
     if not plan.feasible:
         return None
     routes = [

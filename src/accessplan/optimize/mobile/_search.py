@@ -161,6 +161,8 @@ class Stats:
     improvements: int = 0
     crossovers: int = 0
     pyvrp_calls: int = 0
+    #: iterations of PyVRP's own searches (how much routing search the time bought)
+    pyvrp_iterations: int = 0
     best_history: list[tuple[float, float]] = field(default_factory=list)
     #: seconds (of :data:`clock`) until the first plan keeping every limit, and its cost
     first_feasible: tuple[float, float] | None = None
@@ -897,7 +899,7 @@ class PatternSearch:
 
 class _Until:
     """PyVRP stopping criterion: stop once :data:`clock` passes ``deadline`` or after
-    ``iterations`` calls."""
+    ``iterations`` calls; counts the iterations it lets run (``stats.pyvrp_iterations``)."""
 
     def __init__(self, deadline: float, iterations: int | None, stats: Stats) -> None:
         self.deadline = deadline
@@ -910,6 +912,8 @@ class _Until:
             return True
         late = clock() >= self.deadline
         self.stats.clock_stopped |= late and self.left != math.inf
+        if not late:
+            self.stats.pyvrp_iterations += 1
         return late
 
 

@@ -63,6 +63,9 @@ class PeriodicResult:
         recomputed distance, overtime and cost.
     runtime, time_limit, seed, iterations
         Seconds used and allowed, the seed, and the pattern search's iterations.
+    pyvrp_iterations
+        Iterations of PyVRP's searches within the run (how much routing search the time
+        bought: it varies with the machine and its load).
     """
 
     problem: PeriodicProblem
@@ -73,6 +76,7 @@ class PeriodicResult:
     time_limit: float
     seed: int
     iterations: int
+    pyvrp_iterations: int = 0
 
     def cost(self) -> float:
         """The plan's cost, recomputed by the validator."""
@@ -199,6 +203,7 @@ def solve_periodic(
         time_limit=float(time_limit),
         seed=seed,
         iterations=search.stats.iterations if search else 0,
+        pyvrp_iterations=search.stats.pyvrp_iterations if search else 0,
     )
 
 
