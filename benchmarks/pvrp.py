@@ -87,8 +87,7 @@ def table(title: str, rows: list[dict[str, object]]) -> None:
         print(
             f"| {r['instance']} | {r['seed']} | {r['cost']:.2f} | {r['bks']:.2f} | "
             f"{r['gap']:.2f} | {r['valid']} | {r['iterations']} | {r['pyvrp_iterations']} | "
-            f"{r['wall']:.1f} | "
-            f"{r['cpu']:.1f} | {r['load']:.1f} |",
+            f"{r['wall']:.1f} | {r['cpu']:.1f} | {r['load']:.1f} |",
             flush=True,
         )
 

@@ -42,8 +42,9 @@ SHARE = 0.8
 #: rounds of 12 s 17,357 / 17,390; 6 s 17,323 / 17,298; 3 s 17,302 / 17,285; 1.5 s 17,280
 #: / 17,282. Not used where PyVRP has a problem alone otherwise: on the once-per-period
 #: PVRP instances at 60 s, rounds (fixed, doubling, or only while they improve) left p04 or
-#: p06 at +0.40-0.62 % where one search reaches the best known (CVRP X at 3 s gained: mean
-#: gap over seeds 0-3 0.86 % -> 0.46-0.62 %).
+#: p06 at +0.40-0.62 % where one search reaches the best known. CVRP X at 3 s gained on a
+#: loaded day (mean gap over seeds 0-3 0.86 % -> 0.46-0.62 %); on a quiet one, where the 3 s
+#: buy twice the PyVRP iterations, one search gives 0.44-0.73 % (benchmarks/README.md).
 ROUND = 2.0
 #: Moves of the day assignment's min-conflicts search at most, and the share of random ones.
 DAY_STEPS, DAY_NOISE = 5000, 0.1
