@@ -25,7 +25,7 @@ from accessplan.optimize import (
     SetCover,
     solve,
 )
-from accessplan.optimize.location import InfeasibleError, _knapsack
+from accessplan.optimize.location import InfeasibleError, _knapsack, _subset_rows
 from tests.optimize.checker import check
 
 
@@ -130,6 +130,79 @@ def test_knapsacks_match_enumeration() -> None:
                 if sum(q[i] for i in s) <= c and all(np.isfinite(cost_t[j, i]) for i in s)
             )
             assert table[j, c] == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_penalised_knapsacks_match_enumeration(seed: int) -> None:
+    # the pricing of branch-and-price under subset-row cuts: a set holding c clients of a
+    # cut's odd set pays floor(c / 2) times its penalty; every site's value and chosen set
+    # against all subsets, with unusable pairs, zero demands, a forced client, overlapping
+    # cuts of three and five clients, and a cut without penalty (which must cost nothing)
+    rng = np.random.default_rng(seed)
+    n, m = 9, 3
+    cost_t = rng.uniform(0, 6, size=(m, n))
+    cost_t[1, 3] = np.inf
+    u = rng.uniform(2, 8, size=n)
+    q = rng.integers(0, 4, size=n)
+    cap = np.array([4, 7, 30])
+    subsets = [(0, 1, 2), (1, 2, 3), (4, 5, 6), (2, 6, 8), (0, 7, 8), (0, 2, 4, 6, 8)]
+    pen = np.array([3.0, 1.5, 0.0, 2.5, 4.0, 2.0]) * rng.uniform(0.5, 1.5, size=6)
+    pen[2] = 0.0
+    of = [[t for t, s in enumerate(subsets) if i in s] for i in range(n)]
+    ptr = np.concatenate([[0], np.cumsum([len(c) for c in of])]).astype(np.int64)
+    cuts = np.array([t for c in of for t in c], np.int64)
+
+    def worth(j: int, chosen: tuple[int, ...]) -> float:
+        paid = sum(pen[t] * (len(set(s) & set(chosen)) // 2) for t, s in enumerate(subsets))
+        return sum(cost_t[j, i] - u[i] for i in chosen) + paid
+
+    for force in (np.full(n, -1), np.where(np.arange(n) == 1, 2, -1)):
+        value, exact = _knapsack.penalised_values(cost_t, u, q, cap, force, ptr, cuts, pen)
+        assert exact  # nine items: far below the search's node limit
+        chosen = _knapsack.penalised_solutions(
+            cost_t, u, q, cap, force, ptr, cuts, pen, np.arange(m)
+        )
+        for j in range(m):
+            feasible = [
+                c
+                for r in range(n + 1)
+                for c in itertools.combinations(range(n), r)
+                if sum(q[i] for i in c) <= cap[j]
+                and all(np.isfinite(cost_t[j, i]) for i in c)
+                and all((force[i] == j) == (i in c) for i in range(n) if force[i] >= 0)
+            ]
+            best = min(worth(j, c) for c in feasible)
+            assert value[j] == pytest.approx(best)
+            x = np.flatnonzero(chosen[:, j])
+            assert q[x].sum() <= cap[j]
+            assert worth(j, tuple(x.tolist())) == pytest.approx(best)
+    # the penalties matter here: without them some site's best set is worth less
+    plain = _knapsack.values(cost_t, u, q, cap, np.full(n, -1))
+    penalised = _knapsack.penalised_values(cost_t, u, q, cap, np.full(n, -1), ptr, cuts, pen)[0]
+    assert (plain < penalised - 1e-9).any()
+
+
+def test_subset_row_separation_finds_odd_cycles() -> None:
+    # three columns {0, 1}, {1, 2}, {0, 2} at 1/2 each: each holds two of (0, 1, 2), so the
+    # cut's left side is 3/2 > 1. Five columns in a ring, each sharing one client with the
+    # next ({10, 11, 20}, {11, 12}, {12, 13}, {13, 14}, {14, 10}) at 1/2 each: each holds
+    # two of (10, 11, 12, 13, 14), left side 5/2 > floor(5/2) = 2, while no triple of the
+    # ring is violated (two columns hold two of any three, 1 <= 1). The column {3} and the
+    # integral column {4, 5} take part in nothing.
+    cuts = _subset_rows.Cuts(21)
+    rows = ([0, 1], [1, 2], [0, 2], [3], [4, 5])
+    ring = ([10, 11, 20], [11, 12], [12, 13], [13, 14], [14, 10])
+    members = [np.array(c) for c in rows + ring]
+    lam = np.array([0.5, 0.5, 0.5, 1.0, 1.0] + [0.5] * 5)
+    assert cuts.separate(lam, members, 10) == [(0, 1, 2), (10, 11, 12, 13, 14)]
+    cuts.add((0, 1, 2))
+    cuts.add((10, 11, 12, 13, 14))
+    assert cuts.separate(lam, members, 10) == []  # known cuts are not found again
+    assert cuts.rhs().tolist() == [1.0, 2.0]
+    # a column's coefficient is the number of pairs it holds: floor(count / 2)
+    hit, coefs = cuts.hit(np.array([0, 2, 10, 11, 12, 13]))
+    assert hit.tolist() == [0, 1] and coefs.tolist() == [1.0, 2.0]
+    assert cuts.hit(np.array([0, 10]))[0].tolist() == []
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -185,3 +185,195 @@ def tables(cost_t: np.ndarray, u: np.ndarray, q: np.ndarray, cap: np.ndarray) ->
                 if value < f[c]:
                     f[c] = value
     return table
+
+
+# ---- with subset-row penalties -------------------------------------------------------------
+#
+# Branch-and-price adds subset-row cuts to its master (see ``_subset_rows``): a cut over an
+# odd set of clients has dual rho <= 0, and a set holding ``c`` of them pays
+# ``floor(c / 2) * pen`` more (``pen = -rho``).
+# Sites whose items touch no penalised cut keep the table above; the others are solved by a
+# depth-first search over their items (most value per unit of demand first), pruned by the
+# knapsack's LP bound without penalties (penalties only add, so that bound stays valid).
+# ``ptr``/``cuts`` list each client's cuts (CSR), ``pen`` their penalties. Many large items
+# under many cuts can make that search long: it stops after ``_SEARCH_NODES`` nodes (about
+# 10 ms) and says so; the master then drops its cuts (see ``_price``).
+
+_SEARCH_NODES = 200_000
+
+
+@numba.njit(cache=True)
+def _penalised(
+    cost_row: np.ndarray,
+    u: np.ndarray,
+    q: np.ndarray,
+    cap: int,
+    force: np.ndarray,
+    j: int,
+    ptr: np.ndarray,
+    cuts: np.ndarray,
+    pen: np.ndarray,
+    x: np.ndarray,
+    trace: bool,
+) -> tuple[float, bool]:
+    """``K_j`` with penalties, and whether it is exact: past ``_SEARCH_NODES`` nodes the
+    search stops with the LP bound of all items (a lower bound) and its best set so far."""
+    n = len(u)
+    idx = np.empty(n, np.int64)
+    k, forced_w, forced_v = _items(cost_row, u, q, cap, force, j, idx)
+    touched = False
+    for t in range(k):
+        i = idx[t]
+        for c in range(ptr[i], ptr[i + 1]):
+            if pen[cuts[c]] > 0:
+                touched = True
+    for i in range(n):
+        if force[i] == j:
+            for c in range(ptr[i], ptr[i + 1]):
+                if pen[cuts[c]] > 0:
+                    touched = True
+    if not touched:
+        return _solve(cost_row, u, q, cap, force, j, x, trace), True
+    room = cap - forced_w
+    if room < 0:
+        return np.inf, True
+    count = np.zeros(len(pen), np.int64)
+    base = forced_v
+    for i in range(n):
+        if force[i] == j and cost_row[i] < np.inf:
+            for c in range(ptr[i], ptr[i + 1]):
+                t = cuts[c]
+                count[t] += 1
+                if count[t] % 2 == 0:
+                    base += pen[t]
+    # items by value per unit of demand, best first (demand 0 first)
+    ratio = np.empty(k)
+    for t in range(k):
+        i = idx[t]
+        ratio[t] = (cost_row[i] - u[i]) / max(q[i], 1e-9)
+    order = idx[:k][np.argsort(ratio, kind="mergesort")]
+    value = np.empty(k)
+    weight = np.empty(k, np.int64)
+    for t in range(k):
+        value[t] = cost_row[order[t]] - u[order[t]]
+        weight[t] = q[order[t]]
+    taken = np.zeros(k + 1, np.bool_)
+    delta = np.zeros(k + 1)
+    phase = np.zeros(k + 1, np.int8)
+    chosen = np.zeros(k, np.bool_)
+    best = 0.0  # the empty set
+    w = 0
+    v = 0.0
+    d = 0
+    nodes = 0
+    lowest = 0.0  # the LP bound at the root
+    while d >= 0:
+        if phase[d] == 0:
+            nodes += 1
+            if nodes > _SEARCH_NODES:
+                break
+            if v < best - 1e-12:
+                best = v
+                chosen[:] = taken[:k]
+            if d == k:
+                d -= 1
+                continue
+            # LP bound of the items left, without penalties
+            lp = v
+            left = room - w
+            for t in range(d, k):
+                if weight[t] <= left:
+                    lp += value[t]
+                    left -= weight[t]
+                else:
+                    lp += value[t] * left / weight[t]
+                    break
+            if nodes == 1:
+                lowest = lp
+            if lp >= best - 1e-12:
+                d -= 1
+                continue
+            phase[d] = 1
+            if w + weight[d] <= room:
+                i = order[d]
+                extra = value[d]
+                for c in range(ptr[i], ptr[i + 1]):
+                    t = cuts[c]
+                    count[t] += 1
+                    if count[t] % 2 == 0:
+                        extra += pen[t]
+                taken[d] = True
+                delta[d] = extra
+                w += weight[d]
+                v += extra
+                d += 1
+                phase[d] = 0
+                continue
+        if phase[d] == 1:
+            if taken[d]:
+                i = order[d]
+                for c in range(ptr[i], ptr[i + 1]):
+                    count[cuts[c]] -= 1
+                w -= weight[d]
+                v -= delta[d]
+                taken[d] = False
+            phase[d] = 2
+            d += 1
+            phase[d] = 0
+            continue
+        d -= 1
+    if trace:
+        x[:] = False
+        for i in range(n):
+            if force[i] == j and cost_row[i] < np.inf:
+                x[i] = True
+        for t in range(k):
+            if chosen[t]:
+                x[order[t]] = True
+    if nodes > _SEARCH_NODES:
+        return base + min(best, lowest), False
+    return base + best, True
+
+
+@numba.njit(cache=True)
+def penalised_values(
+    cost_t: np.ndarray,
+    u: np.ndarray,
+    q: np.ndarray,
+    cap: np.ndarray,
+    force: np.ndarray,
+    ptr: np.ndarray,
+    cuts: np.ndarray,
+    pen: np.ndarray,
+) -> tuple[np.ndarray, bool]:
+    """:func:`values` with the penalties of subset-row cuts (lower bounds where the search
+    stopped early), and whether all are exact."""
+    m = cost_t.shape[0]
+    out = np.empty(m)
+    exact = True
+    dummy = np.zeros(0, np.bool_)
+    for j in range(m):
+        out[j], done = _penalised(cost_t[j], u, q, cap[j], force, j, ptr, cuts, pen, dummy, False)
+        exact = exact and done
+    return out, exact
+
+
+@numba.njit(cache=True)
+def penalised_solutions(
+    cost_t: np.ndarray,
+    u: np.ndarray,
+    q: np.ndarray,
+    cap: np.ndarray,
+    force: np.ndarray,
+    ptr: np.ndarray,
+    cuts: np.ndarray,
+    pen: np.ndarray,
+    sites: np.ndarray,
+) -> np.ndarray:
+    """:func:`solutions` with the penalties of subset-row cuts."""
+    n = len(u)
+    x = np.zeros((len(sites), n), np.bool_)
+    for t in range(len(sites)):
+        j = sites[t]
+        _penalised(cost_t[j], u, q, cap[j], force, j, ptr, cuts, pen, x[t], True)
+    return x.T.copy()

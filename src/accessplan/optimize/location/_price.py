@@ -37,12 +37,16 @@ from accessplan.optimize.location import _knapsack
 from accessplan.optimize.location._highs import Deadline, Model, new_highs
 from accessplan.optimize.location._instance import Instance
 from accessplan.optimize.location._lagrange import pick
+from accessplan.optimize.location._subset_rows import Cuts
 
 logger = logging.getLogger(__name__)
 
 _ALPHA = 0.8  # weight of the best multipliers in the smoothed duals
 _NEW_COLUMNS = 40  # columns added per pricing round, at most
 _TOL = 1e-7
+_CUTS_PER_ROUND = 50  # subset-row cuts added per round, at most
+_MAX_CUTS = 2000  # subset-row cuts in all
+_CUT_CLUSTER = 20.0  # no cuts when clusters average more clients than this (n / p)
 _INF = highspy.kHighsInf
 
 
@@ -57,6 +61,7 @@ class Node:
     forced: dict[int, int] = field(default_factory=dict)
     depth: int = 0
     u: np.ndarray | None = None  # the parent's best multipliers
+    rho: np.ndarray | None = None  # and of the subset-row cuts (fewer when cuts came later)
 
 
 class Master:
@@ -100,6 +105,8 @@ class Master:
         self.site: list[int] = []
         self.members: list[np.ndarray] = []
         self.index: dict[bytes, int] = {}
+        self.cuts = Cuts(n)
+        self.cutting = True  # cuts are priced (see ``drop_cuts``)
         # an empty column per site: open without clients
         for j in np.flatnonzero(inst.allowed):
             self.add(int(j), np.zeros(0, np.int64))
@@ -118,10 +125,38 @@ class Master:
         self.site.append(j)
         self.members.append(clients)
         inst = self.inst
-        rows = np.concatenate([clients, [inst.n, inst.n + 1 + j]]).astype(np.int32)
+        cut_rows, cut_coefs = self.cuts.hit(clients)
+        rows = np.concatenate([clients, [inst.n, inst.n + 1 + j], inst.n + 1 + inst.m + cut_rows])
+        coefs = np.concatenate([np.ones(len(clients) + 2), cut_coefs])
         cost = float(inst.cost[clients, j].sum())
-        self.highs.addCol(cost, 0.0, _INF, len(rows), rows, np.ones(len(rows)))
+        self.highs.addCol(cost, 0.0, _INF, len(rows), rows.astype(np.int32), coefs)
         return True
+
+    def add_cuts(self, subsets: list[tuple[int, ...]]) -> None:
+        """Subset-row rows (see ``_subset_rows``) over the columns so far."""
+        lengths = np.array([len(c) for c in self.members])
+        cols = np.repeat(np.arange(self.size), lengths)
+        incidence = sp.csr_array(
+            (np.ones(len(cols)), (np.concatenate(self.members), cols)),
+            shape=(self.inst.n, self.size),
+        )
+        for subset in subsets:
+            pairs = incidence[list(subset)].sum(axis=0) // 2
+            hits = np.flatnonzero(pairs)
+            idx = (self.first + hits).astype(np.int32)
+            self.highs.addRow(-_INF, float(len(subset) // 2), len(idx), idx, pairs[hits])
+            self.cuts.add(subset)
+
+    def drop_cuts(self) -> None:
+        """Free the cut rows for good (their pricing grew too long): no new cuts, duals 0."""
+        if not self.cutting:
+            return
+        self.cutting = False
+        k = len(self.cuts)
+        first = self.inst.n + 1 + self.inst.m
+        for t in range(k):
+            self.highs.changeRowBounds(first + t, -_INF, _INF)
+        logger.debug("%d subset-row cuts dropped: their pricing took too long", k)
 
     def restrict(self, node: Node) -> None:
         """Column and row bounds for ``node``'s decisions."""
@@ -235,7 +270,8 @@ class Master:
         return True
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray] | None:
-        """Value, column values and row duals; None if the LP failed."""
+        """Value, column values and row duals (clients, ``p``, sites, cuts); None if the LP
+        failed."""
         for _ in range(2):
             self.highs.run()
             status = self.highs.getModelStatus()
@@ -288,12 +324,27 @@ class BranchAndPrice:
             bound = np.ceil(bound - 1e-6)
         return bool(bound >= best - 1e-9 * max(1.0, abs(best)))
 
-    def price(self, node: Node, duals: np.ndarray, u: np.ndarray) -> tuple[float, list]:
-        """Lagrangian bound at ``u`` within the node, and columns with negative reduced cost
-        at the master's ``duals`` among each site's best knapsack at ``u``."""
+    def price(
+        self, node: Node, duals: np.ndarray, u: np.ndarray, rho: np.ndarray
+    ) -> tuple[float, list]:
+        """Lagrangian bound at ``u`` (clients) and ``rho`` (cuts, <= 0) within the node, and
+        columns with negative reduced cost at the master's ``duals`` among each site's best
+        knapsack at ``u`` and ``rho``."""
         inst = self.inst
+        cuts = self.master.cuts
         cost_t, force = self._node_costs(node)
-        value = _knapsack.values(cost_t, u, inst.q, inst.cap, force)
+        if not self.master.cutting:
+            rho = np.zeros_like(rho)
+        pen = -rho
+        if (pen > 0).any():
+            ptr, members = cuts.csr()
+            value, exact = _knapsack.penalised_values(
+                cost_t, u, inst.q, inst.cap, force, ptr, members, pen
+            )
+            if not exact:
+                self.master.drop_cuts()
+        else:
+            value = _knapsack.values(cost_t, u, inst.q, inst.cap, force)
         closed = np.zeros(inst.m, dtype=bool)
         closed[list(node.closed)] = True
         allowed = inst.allowed & ~closed
@@ -305,19 +356,32 @@ class BranchAndPrice:
         sites = pick(value, inst.p, must, allowed)
         if not np.isfinite(value[sites]).all():
             return np.inf, []
-        bound = u.sum() + np.minimum(0.0, inst.unserved - u).sum() + value[sites].sum()
-        n = inst.n
-        pi, mu, sigma = duals[:n], duals[n], duals[n + 1 :]
+        bound = (
+            u.sum()
+            + np.minimum(0.0, inst.unserved - u).sum()
+            + rho @ cuts.rhs()
+            + value[sites].sum()
+        )
+        n, m = inst.n, inst.m
+        pi, mu, sigma = duals[:n], duals[n], duals[n + 1 : n + 1 + m]
+        kappa = duals[n + 1 + m :]
         # reduced cost of site j's best set at u, judged at the master's duals
         candidates = np.flatnonzero(allowed & np.isfinite(value))
         order = candidates[np.argsort(value[candidates] - sigma[candidates])][: 4 * _NEW_COLUMNS]
-        x = _knapsack.solutions(cost_t, u, inst.q, inst.cap, force, order)
+        if (pen > 0).any():
+            x = _knapsack.penalised_solutions(
+                cost_t, u, inst.q, inst.cap, force, ptr, members, pen, order
+            )
+        else:
+            x = _knapsack.solutions(cost_t, u, inst.q, inst.cap, force, order)
         columns = []
         for t, j in enumerate(order):
-            members = np.flatnonzero(x[:, t])
-            reduced = inst.cost[members, j].sum() - pi[members].sum() - mu - sigma[j]
+            chosen = np.flatnonzero(x[:, t])
+            reduced = inst.cost[chosen, j].sum() - pi[chosen].sum() - mu - sigma[j]
+            rows, coefs = cuts.hit(chosen)
+            reduced -= kappa[rows] @ coefs
             if reduced < -_TOL * max(1.0, abs(bound)):
-                columns.append((reduced, int(j), members))
+                columns.append((reduced, int(j), chosen))
         columns.sort(key=lambda c: c[0])
         return float(bound), columns[:_NEW_COLUMNS]
 
@@ -338,26 +402,31 @@ class BranchAndPrice:
 
     def generate(
         self, node: Node, deadline: Deadline
-    ) -> tuple[float, np.ndarray | None, np.ndarray]:
-        """Column generation at ``node``: its bound, the master's column values (None when
-        pruned or out of time) and the best multipliers."""
+    ) -> tuple[float, np.ndarray | None, np.ndarray, np.ndarray]:
+        """Column generation at ``node`` (with subset-row cuts while the budget lasts): its
+        bound, the master's column values (None when pruned or out of time) and the best
+        multipliers of the clients and of the cuts."""
+        n, m = self.inst.n, self.inst.m
         self.master.restrict(node)
-        center = node.u if node.u is not None else np.zeros(self.inst.n)
+        center = node.u if node.u is not None else np.zeros(n)
+        center_rho = _padded(node.rho, len(self.master.cuts))
         best, alpha = node.bound, _ALPHA
         while deadline.left() > 0:
             solved = self.master.solve()
             if solved is None:
-                return best, None, center
+                return best, None, center, center_rho
             value, x, duals = solved
-            pi = duals[: self.inst.n]
-            u = alpha * center + (1 - alpha) * pi
-            bound, columns = self.price(node, duals, u)
+            kappa = np.minimum(duals[n + 1 + m :], 0.0)
+            center_rho = _padded(center_rho, len(kappa))
+            u = alpha * center + (1 - alpha) * duals[:n]
+            rho = alpha * center_rho + (1 - alpha) * kappa
+            bound, columns = self.price(node, duals, u, rho)
             if bound == np.inf:
-                return np.inf, None, center  # the node's decisions leave no plan
+                return np.inf, None, center, center_rho  # the node's decisions leave no plan
             if bound > best:
-                best, center = bound, u
+                best, center, center_rho = bound, u, rho
             if self.pruned(best):
-                return best, None, center
+                return best, None, center, center_rho
             added = sum(self.master.add(j, members) for _, j, members in columns)
             if added:
                 self.master.restrict(node)
@@ -367,11 +436,30 @@ class BranchAndPrice:
                 continue
             # the master is optimal; artificials still in use mean too small a penalty
             used = np.flatnonzero(self.master.artificial & (x[: self.master.first] > 1e-9))
-            if len(used) == 0:
-                return max(best, value), x, center
-            if not self.master.raise_penalty(used):
-                return np.inf, None, center
-        return best, None, center
+            if len(used) and not self.master.raise_penalty(used):
+                return np.inf, None, center, center_rho
+            if len(used):
+                continue
+            best = max(best, value)
+            if self.pruned(best):
+                return best, None, center, center_rho
+            if not self.cut(x):
+                return best, x, center, center_rho
+            alpha = _ALPHA
+        return best, None, center, center_rho
+
+    def cut(self, x: np.ndarray) -> bool:
+        """Add the subset-row cuts ``x`` violates most (within the budget); whether any."""
+        cuts = self.master.cuts
+        room = min(_CUTS_PER_ROUND, _MAX_CUTS - len(cuts))
+        if self.inst.n / self.inst.p > _CUT_CLUSTER or room <= 0 or not self.master.cutting:
+            return False
+        first = self.master.first
+        found = cuts.separate(x[first : first + self.master.size], self.master.members, room)
+        if found:
+            self.master.add_cuts(found)
+            logger.debug("%d subset-row cuts (%d in all)", len(found), len(cuts))
+        return bool(found)
 
     def start(self, root_bound: float, u: np.ndarray) -> None:
         """Put the root in the tree, with the Lagrangian bound and multipliers."""
@@ -398,7 +486,7 @@ class BranchAndPrice:
                 node = heapq.heappop(self.heap)[2]
             if self.pruned(node.bound):
                 continue
-            bound, x, center = self.generate(node, deadline)
+            bound, x, center, rho = self.generate(node, deadline)
             self.nodes += 1
             if x is None:
                 if deadline.left() <= 0 and not self.pruned(bound):
@@ -406,7 +494,7 @@ class BranchAndPrice:
                     heapq.heappush(self.heap, (node.bound, next(self.count), node))
                 continue
             node.bound = bound
-            children = self.branch(node, x, center)
+            children = self.branch(node, x, center, rho)
             if not children:
                 continue
             self.dive = children[0]
@@ -420,7 +508,7 @@ class BranchAndPrice:
         )
         return self.bound()
 
-    def branch(self, node: Node, x: np.ndarray, u: np.ndarray) -> list[Node]:
+    def branch(self, node: Node, x: np.ndarray, u: np.ndarray, rho: np.ndarray) -> list[Node]:
         """Children of ``node`` (dive first), or none when its master is a plan."""
         inst = self.inst
         first = self.master.first
@@ -433,8 +521,8 @@ class BranchAndPrice:
         j = int(np.argmax(frac))
         if frac[j] > 1e-6:
             return [
-                replace(node, opened=node.opened | {j}, depth=node.depth + 1, u=u),
-                replace(node, closed=node.closed | {j}, depth=node.depth + 1, u=u),
+                replace(node, opened=node.opened | {j}, depth=node.depth + 1, u=u, rho=rho),
+                replace(node, closed=node.closed | {j}, depth=node.depth + 1, u=u, rho=rho),
             ]
         # sites integral: a pair served fractionally
         share: dict[tuple[int, int], float] = {}
@@ -454,8 +542,9 @@ class BranchAndPrice:
                 forced={**node.forced, i: j},
                 depth=node.depth + 1,
                 u=u,
+                rho=rho,
             ),
-            replace(node, banned=node.banned | {(i, j)}, depth=node.depth + 1, u=u),
+            replace(node, banned=node.banned | {(i, j)}, depth=node.depth + 1, u=u, rho=rho),
         ]
 
     def _offer_master(self, lam: np.ndarray, used: np.ndarray, site: np.ndarray) -> None:
@@ -470,3 +559,11 @@ class BranchAndPrice:
             spare = np.setdiff1d(np.flatnonzero(inst.allowed), sites)
             sites = np.union1d(sites, spare[: inst.p - len(sites)])
         self.offer(a, sites)
+
+
+def _padded(rho: np.ndarray | None, k: int) -> np.ndarray:
+    """Cut multipliers for ``k`` cuts (zero for those added since ``rho``)."""
+    out = np.zeros(k)
+    if rho is not None:
+        out[: len(rho)] = rho[:k]
+    return out
