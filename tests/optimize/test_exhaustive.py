@@ -157,11 +157,8 @@ def test_penalised_knapsacks_match_enumeration(seed: int) -> None:
         return sum(cost_t[j, i] - u[i] for i in chosen) + paid
 
     for force in (np.full(n, -1), np.where(np.arange(n) == 1, 2, -1)):
-        value, exact = _knapsack.penalised_values(cost_t, u, q, cap, force, ptr, cuts, pen)
+        value, exact, chosen = _knapsack.penalised(cost_t, u, q, cap, force, ptr, cuts, pen)
         assert exact  # nine items: far below the search's node limit
-        chosen = _knapsack.penalised_solutions(
-            cost_t, u, q, cap, force, ptr, cuts, pen, np.arange(m)
-        )
         for j in range(m):
             feasible = [
                 c
@@ -178,7 +175,7 @@ def test_penalised_knapsacks_match_enumeration(seed: int) -> None:
             assert worth(j, tuple(x.tolist())) == pytest.approx(best)
     # the penalties matter here: without them some site's best set is worth less
     plain = _knapsack.values(cost_t, u, q, cap, np.full(n, -1))
-    penalised = _knapsack.penalised_values(cost_t, u, q, cap, np.full(n, -1), ptr, cuts, pen)[0]
+    penalised = _knapsack.penalised(cost_t, u, q, cap, np.full(n, -1), ptr, cuts, pen)[0]
     assert (plain < penalised - 1e-9).any()
 
 

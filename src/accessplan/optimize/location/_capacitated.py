@@ -26,7 +26,9 @@ cost. Within one deadline the engine runs:
    too long, HiGHS proves on models fixed against targets between the bound and the best
    plan (``Engine.aim``: a province of 3,000 settlements proven in 38 s, where
    branch-and-price had not in 600 s). Otherwise branch-and-price (``_price``),
-   whose master also recombines the clusters of every plan seen into better plans (set
+   whose subset-row cuts close most of the gap left by the Lagrangian bound where clusters
+   are small (lin318_100: 3.7 % at the root without them, 0.005 % with them), and whose
+   master also recombines the clusters of every plan seen into better plans (set
    partitioning in HiGHS); lin318_040 reached its optimum that way where corners alone
    stalled 0.5 % above it.
 

@@ -194,7 +194,9 @@ def tables(cost_t: np.ndarray, u: np.ndarray, q: np.ndarray, cap: np.ndarray) ->
 # ``floor(c / 2) * pen`` more (``pen = -rho``).
 # Sites whose items touch no penalised cut keep the table above; the others are solved by a
 # depth-first search over their items (most value per unit of demand first), pruned by the
-# knapsack's LP bound without penalties (penalties only add, so that bound stays valid).
+# exact knapsack of the items left without penalties (a table per site; penalties only
+# add, so that bound stays valid). With the LP bound instead, the search ran past its
+# limit on lin318_015 (columns of 21 clients) within the first rounds of cuts.
 # ``ptr``/``cuts`` list each client's cuts (CSR), ``pen`` their penalties. Many large items
 # under many cuts can make that search long: it stops after ``_SEARCH_NODES`` nodes (about
 # 10 ms) and says so; the master then drops its cuts (see ``_price``).
@@ -217,7 +219,7 @@ def _penalised(
     trace: bool,
 ) -> tuple[float, bool]:
     """``K_j`` with penalties, and whether it is exact: past ``_SEARCH_NODES`` nodes the
-    search stops with the LP bound of all items (a lower bound) and its best set so far."""
+    search stops with the bound of all items (a lower bound) and its best set so far."""
     n = len(u)
     idx = np.empty(n, np.int64)
     k, forced_w, forced_v = _items(cost_row, u, q, cap, force, j, idx)
@@ -257,6 +259,15 @@ def _penalised(
     for t in range(k):
         value[t] = cost_row[order[t]] - u[order[t]]
         weight[t] = q[order[t]]
+    # tail[d, c]: the best of items d.. within demand c, without penalties (a bound)
+    width = min(room, int(weight.sum()))
+    tail = np.zeros((k + 1, width + 1))
+    for d in range(k - 1, -1, -1):
+        tail[d] = tail[d + 1]
+        for c in range(weight[d], width + 1):
+            alt = tail[d + 1, c - weight[d]] + value[d]
+            if alt < tail[d, c]:
+                tail[d, c] = alt
     taken = np.zeros(k + 1, np.bool_)
     delta = np.zeros(k + 1)
     phase = np.zeros(k + 1, np.int8)
@@ -266,7 +277,7 @@ def _penalised(
     v = 0.0
     d = 0
     nodes = 0
-    lowest = 0.0  # the LP bound at the root
+    lowest = 0.0  # the bound at the root
     while d >= 0:
         if phase[d] == 0:
             nodes += 1
@@ -278,16 +289,7 @@ def _penalised(
             if d == k:
                 d -= 1
                 continue
-            # LP bound of the items left, without penalties
-            lp = v
-            left = room - w
-            for t in range(d, k):
-                if weight[t] <= left:
-                    lp += value[t]
-                    left -= weight[t]
-                else:
-                    lp += value[t] * left / weight[t]
-                    break
+            lp = v + tail[d, min(room - w, width)]
             if nodes == 1:
                 lowest = lp
             if lp >= best - 1e-12:
@@ -336,7 +338,7 @@ def _penalised(
 
 
 @numba.njit(cache=True)
-def penalised_values(
+def penalised(
     cost_t: np.ndarray,
     u: np.ndarray,
     q: np.ndarray,
@@ -345,35 +347,16 @@ def penalised_values(
     ptr: np.ndarray,
     cuts: np.ndarray,
     pen: np.ndarray,
-) -> tuple[np.ndarray, bool]:
-    """:func:`values` with the penalties of subset-row cuts (lower bounds where the search
-    stopped early), and whether all are exact."""
+) -> tuple[np.ndarray, bool, np.ndarray]:
+    """:func:`values` and :func:`solutions` (every site) in one pass, with the penalties of
+    subset-row cuts; values are lower bounds where the search stopped early, and the flag
+    says whether all are exact."""
     m = cost_t.shape[0]
-    out = np.empty(m)
-    exact = True
-    dummy = np.zeros(0, np.bool_)
-    for j in range(m):
-        out[j], done = _penalised(cost_t[j], u, q, cap[j], force, j, ptr, cuts, pen, dummy, False)
-        exact = exact and done
-    return out, exact
-
-
-@numba.njit(cache=True)
-def penalised_solutions(
-    cost_t: np.ndarray,
-    u: np.ndarray,
-    q: np.ndarray,
-    cap: np.ndarray,
-    force: np.ndarray,
-    ptr: np.ndarray,
-    cuts: np.ndarray,
-    pen: np.ndarray,
-    sites: np.ndarray,
-) -> np.ndarray:
-    """:func:`solutions` with the penalties of subset-row cuts."""
     n = len(u)
-    x = np.zeros((len(sites), n), np.bool_)
-    for t in range(len(sites)):
-        j = sites[t]
-        _penalised(cost_t[j], u, q, cap[j], force, j, ptr, cuts, pen, x[t], True)
-    return x.T.copy()
+    out = np.empty(m)
+    x = np.zeros((m, n), np.bool_)
+    exact = True
+    for j in range(m):
+        out[j], done = _penalised(cost_t[j], u, q, cap[j], force, j, ptr, cuts, pen, x[j], True)
+        exact = exact and done
+    return out, exact, x.T.copy()

@@ -14,6 +14,14 @@ stops as soon as that bound meets the master's value or the best plan. The duals
 smoothed towards the best Lagrangian multipliers (Wentges 1997), which on lin318_040 brought
 the master from the subgradient's columns to its optimum in about 40 rounds.
 
+Once column generation has converged at a node, subset-row cuts (``_subset_rows``) that the
+master's solution violates join it as rows, and column generation goes on with their duals
+priced as penalties (``_knapsack.penalised``); the Lagrangian bound then counts them,
+too. On lin318_100 they lifted the root bound from 3.7 % below the optimum to 0.005 % (256
+cuts, 6 s); without them branching gained 0.02-0.06 points of gap per 100 nodes. They are
+kept off where clusters are large (``_CUT_CLUSTER``), and dropped for good if their pricing
+search runs too long.
+
 Branching first opens or closes a site whose use is fractional (the one nearest 1/2), then
 forces or forbids a client-site pair; forbidden pairs and closed sites disappear from the
 knapsacks, a forced client enters its site's knapsack and leaves the others. Nodes are taken
@@ -338,7 +346,7 @@ class BranchAndPrice:
         pen = -rho
         if (pen > 0).any():
             ptr, members = cuts.csr()
-            value, exact = _knapsack.penalised_values(
+            value, exact, every = _knapsack.penalised(
                 cost_t, u, inst.q, inst.cap, force, ptr, members, pen
             )
             if not exact:
@@ -369,9 +377,7 @@ class BranchAndPrice:
         candidates = np.flatnonzero(allowed & np.isfinite(value))
         order = candidates[np.argsort(value[candidates] - sigma[candidates])][: 4 * _NEW_COLUMNS]
         if (pen > 0).any():
-            x = _knapsack.penalised_solutions(
-                cost_t, u, inst.q, inst.cap, force, ptr, members, pen, order
-            )
+            x = every[:, order]
         else:
             x = _knapsack.solutions(cost_t, u, inst.q, inst.cap, force, order)
         columns = []

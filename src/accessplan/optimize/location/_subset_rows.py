@@ -15,7 +15,7 @@ clusters are where this happens: at the root of lin318_100 (318 clients, p = 100
 that column generation then added, the root bound rose from 3.7 % to 0.9 % below the
 optimum, and what was left fractional were rings of five columns at 1/2. A cut's dual
 :math:`\rho_S \le 0` is a penalty :math:`-\rho_S` per pair of ``S`` that a set holds, which
-the pricing knapsacks take into account (``_knapsack.penalised_values``).
+the pricing knapsacks take into account (``_knapsack.penalised``).
 """
 
 from __future__ import annotations
@@ -83,15 +83,16 @@ class Cuts:
         if sum(len(members[k]) * (len(members[k]) - 1) // 2 for k in frac) > _MAX_PAIRS:
             return []
         holding: dict[int, list[int]] = {}
-        for k in np.flatnonzero(lam > 1e-9).tolist():
-            for i in members[k].tolist():
+        used = np.flatnonzero(lam > 1e-9).tolist()
+        sets = {k: set(members[k].tolist()) for k in used}
+        for k in used:
+            for i in sets[k]:
                 holding.setdefault(i, []).append(k)
-        sets = {k: set(members[k].tolist()) for k in frac}
 
         def lhs(subset: Subset) -> float:
             ks = {k for i in subset for k in holding.get(i, [])}
             inside = set(subset)
-            return sum(lam[k] * (len(inside & set(members[k].tolist())) // 2) for k in ks)
+            return sum(lam[k] * (len(inside & sets[k]) // 2) for k in ks)
 
         found: dict[Subset, float] = {}
         near: dict[int, set[int]] = {}
