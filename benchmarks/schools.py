@@ -107,6 +107,12 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
   cpmp08 at its optimum 820, unproven; cpmp20 1,008 (optimum 1,005). lin318_005 proven
   (8 s); lin318_015 and _070 at their optima, unproven; _040 48,113.95 (47,988.38) and _100
   22,950.25 (22,942.69). Every plan re-checked by the independent checker.
+* ``--orlib --settings '' --limit 600``, after branch-and-price got subset-row cuts
+  (2026-12-01 evening, commit 33c9464; one other single-threaded job on the second core):
+  all 20 pmedcap1 instances proven at their optima (0.0-33.9 s; cpmp08 23.1 s, cpmp20
+  33.9 s), lin318_005 5.1 s, lin318_040 47.1 s, lin318_070 15.5 s, lin318_100 6.0 s, all
+  proven; lin318_015 at its optimum (88,901.56) but unproven after 601.6 s (its clusters of
+  21 clients are above the cuts' threshold; see benchmarks/README.md).
 """
 
 from __future__ import annotations

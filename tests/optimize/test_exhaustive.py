@@ -93,6 +93,22 @@ def test_capacitated_p_median_keeps_open_sites_that_serve_nobody() -> None:
     assert solve(roomy, time_limit=10).open_sites.tolist() == [0, 1, 2]
 
 
+def knapsack_sets(
+    cost_row: np.ndarray, q: np.ndarray, cap: int, force: np.ndarray, j: int
+) -> list[tuple[int, ...]]:
+    """Every client set site ``j`` may take: within capacity, usable pairs only, holding
+    exactly the clients forced to it."""
+    n = len(q)
+    return [
+        s
+        for r in range(n + 1)
+        for s in itertools.combinations(range(n), r)
+        if sum(q[i] for i in s) <= cap
+        and all(np.isfinite(cost_row[i]) for i in s)
+        and all((force[i] == j) == (i in s) for i in range(n) if force[i] >= 0)
+    ]
+
+
 def test_knapsacks_match_enumeration() -> None:
     # every site's knapsack (value, chosen clients, and the table over capacities) against
     # all subsets; with unusable pairs (inf), a zero demand, and a client forced to a site
@@ -107,14 +123,7 @@ def test_knapsacks_match_enumeration() -> None:
         value = _knapsack.values(cost_t, u, q, cap, force)
         chosen = _knapsack.solutions(cost_t, u, q, cap, force, np.arange(m))
         for j in range(m):
-            subsets = [
-                s
-                for r in range(n + 1)
-                for s in itertools.combinations(range(n), r)
-                if sum(q[i] for i in s) <= cap[j]
-                and all(np.isfinite(cost_t[j, i]) for i in s)
-                and all((force[i] == j) == (i in s) for i in range(n) if force[i] >= 0)
-            ]
+            subsets = knapsack_sets(cost_t[j], q, cap[j], force, j)
             best = min(sum(cost_t[j, i] - u[i] for i in s) for s in subsets)
             assert value[j] == pytest.approx(best)
             x = chosen[:, j]
@@ -160,15 +169,7 @@ def test_penalised_knapsacks_match_enumeration(seed: int) -> None:
         value, exact, chosen = _knapsack.penalised(cost_t, u, q, cap, force, ptr, cuts, pen)
         assert exact  # nine items: far below the search's node limit
         for j in range(m):
-            feasible = [
-                c
-                for r in range(n + 1)
-                for c in itertools.combinations(range(n), r)
-                if sum(q[i] for i in c) <= cap[j]
-                and all(np.isfinite(cost_t[j, i]) for i in c)
-                and all((force[i] == j) == (i in c) for i in range(n) if force[i] >= 0)
-            ]
-            best = min(worth(j, c) for c in feasible)
+            best = min(worth(j, c) for c in knapsack_sets(cost_t[j], q, cap[j], force, j))
             assert value[j] == pytest.approx(best)
             x = np.flatnonzero(chosen[:, j])
             assert q[x].sum() <= cap[j]
