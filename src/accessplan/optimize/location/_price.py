@@ -347,7 +347,8 @@ class BranchAndPrice:
         if not self.master.cutting:
             rho = np.zeros_like(rho)
         pen = -rho
-        if (pen > 0).any():
+        penalised = bool((pen > 0).any())
+        if penalised:
             ptr, members = cuts.csr()
             value, exact, every = _knapsack.penalised(
                 cost_t, u, inst.q, inst.cap, force, ptr, members, pen
@@ -379,7 +380,7 @@ class BranchAndPrice:
         # reduced cost of site j's best set at u, judged at the master's duals
         candidates = np.flatnonzero(allowed & np.isfinite(value))
         order = candidates[np.argsort(value[candidates] - sigma[candidates])][: 4 * _NEW_COLUMNS]
-        if (pen > 0).any():
+        if penalised:
             x = every[:, order]
         else:
             x = _knapsack.solutions(cost_t, u, inst.q, inst.cap, force, order)
