@@ -205,6 +205,18 @@ _SEARCH_NODES = 200_000
 
 
 @numba.njit(cache=True)
+def _enter(i: int, ptr: np.ndarray, cuts: np.ndarray, pen: np.ndarray, count: np.ndarray) -> float:
+    """Count client ``i`` into its cuts; the penalties of the pairs it completes."""
+    paid = 0.0
+    for c in range(ptr[i], ptr[i + 1]):
+        t = cuts[c]
+        count[t] += 1
+        if count[t] % 2 == 0:
+            paid += pen[t]
+    return paid
+
+
+@numba.njit(cache=True)
 def _penalised(
     cost_row: np.ndarray,
     u: np.ndarray,
@@ -223,17 +235,12 @@ def _penalised(
     n = len(u)
     idx = np.empty(n, np.int64)
     k, forced_w, forced_v = _items(cost_row, u, q, cap, force, j, idx)
+    # the plain table where no penalised cut touches an item or a forced client
     touched = False
-    for t in range(k):
-        i = idx[t]
-        for c in range(ptr[i], ptr[i + 1]):
-            if pen[cuts[c]] > 0:
-                touched = True
     for i in range(n):
-        if force[i] == j:
+        if force[i] == j or (force[i] < 0 and cost_row[i] - u[i] < 0 and q[i] <= cap):
             for c in range(ptr[i], ptr[i + 1]):
-                if pen[cuts[c]] > 0:
-                    touched = True
+                touched = touched or pen[cuts[c]] > 0
     if not touched:
         return _solve(cost_row, u, q, cap, force, j, x, trace), True
     room = cap - forced_w
@@ -243,11 +250,7 @@ def _penalised(
     base = forced_v
     for i in range(n):
         if force[i] == j and cost_row[i] < np.inf:
-            for c in range(ptr[i], ptr[i + 1]):
-                t = cuts[c]
-                count[t] += 1
-                if count[t] % 2 == 0:
-                    base += pen[t]
+            base += _enter(i, ptr, cuts, pen, count)
     # items by value per unit of demand, best first (demand 0 first)
     ratio = np.empty(k)
     for t in range(k):
@@ -297,13 +300,7 @@ def _penalised(
                 continue
             phase[d] = 1
             if w + weight[d] <= room:
-                i = order[d]
-                extra = value[d]
-                for c in range(ptr[i], ptr[i + 1]):
-                    t = cuts[c]
-                    count[t] += 1
-                    if count[t] % 2 == 0:
-                        extra += pen[t]
+                extra = value[d] + _enter(order[d], ptr, cuts, pen, count)
                 taken[d] = True
                 delta[d] = extra
                 w += weight[d]

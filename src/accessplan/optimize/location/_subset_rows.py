@@ -46,15 +46,20 @@ class Cuts:
         self.known: set[Subset] = set()
         self.of: list[list[int]] = [[] for _ in range(n)]
         self._csr: tuple[np.ndarray, np.ndarray] | None = None
+        self._rhs = np.zeros(0)
 
     def __len__(self) -> int:
         return len(self.sets)
 
     def rhs(self) -> np.ndarray:
-        return np.array([len(s) // 2 for s in self.sets], dtype=float)
+        """The cuts' right-hand sides, ``floor(|S| / 2)``."""
+        return self._rhs[: len(self.sets)]
 
     def add(self, subset: Subset) -> None:
         t = len(self.sets)
+        if t == len(self._rhs):
+            self._rhs = np.concatenate([self._rhs, np.zeros(max(t, 64))])
+        self._rhs[t] = len(subset) // 2
         self.sets.append(subset)
         self.known.add(subset)
         for i in subset:
