@@ -21,7 +21,13 @@ cost. Within one deadline the engine runs:
    above its cost) leave at most ``_SMALL_PAIRS`` pairs per client, HiGHS solves what is
    left with the rows :math:`\sum_i (c_{ij} - u_i) x_{ij} \ge K_j(u) y_j` that lift its LP
    bound to the Lagrangian one (few large sites: lin318_005 is proven in seconds that way,
-   while its branch-and-price master LP, columns of 60 clients, took minutes a round).
+   while its branch-and-price master LP, columns of 60 clients, took minutes a round),
+   and where clusters are too large for branch-and-price's subset-row cuts
+   (``_price.cuts_apply``: more than 20 clients per site): there its bound is the
+   Lagrangian one and its nodes take seconds, while HiGHS adds cuts of its own and searches
+   hundreds of nodes a minute. lin318_015 (21 clients per site; fixing keeps 7,458 of
+   101,124 pairs) was proven that way in 520-556 s, HiGHS's last run taking 176-450 s by
+   its random seed, where branch-and-price ended 600 s 0.25-0.38 % short.
    On instances of more than ``_TREE_CLIENTS`` clients, whose branch-and-price nodes take
    too long, HiGHS proves on models fixed against targets between the bound and the best
    plan (``Engine.aim``: a province of 3,000 settlements proven in 38 s, where
@@ -50,7 +56,7 @@ from accessplan.optimize.location._highs import Deadline
 from accessplan.optimize.location._instance import Instance
 from accessplan.optimize.location._lagrange import Lagrangian, pick
 from accessplan.optimize.location._neighbourhood import Corners
-from accessplan.optimize.location._price import BranchAndPrice
+from accessplan.optimize.location._price import BranchAndPrice, cuts_apply
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +250,8 @@ class Engine:
 
         On large instances (more than ``_TREE_CLIENTS`` clients), HiGHS on models fixed
         against targets (:meth:`aim`), without corners. Otherwise HiGHS on the reduced model
-        when fixing leaves it small (few large sites), branch-and-price when it does not,
+        when fixing leaves it small (few large sites) or clusters are too large for
+        branch-and-price's cuts, branch-and-price when neither,
         each in slices of growing length with corners of growing size between them."""
         self.ascend(_FIRST_STEPS)
         for _ in range(_BUILDS):
@@ -263,7 +270,12 @@ class Engine:
                 if self.closed():
                     break
             box = Deadline(min(attempt, self.deadline.left()))
-            if tree is None and (not self.inst.exact or self.best is None or self.small()):
+            if tree is None and (
+                not self.inst.exact
+                or self.best is None
+                or not cuts_apply(self.inst)
+                or self.small()
+            ):
                 self.prove(box if more else None)
             else:
                 if tree is None:

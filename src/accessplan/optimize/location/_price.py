@@ -56,8 +56,17 @@ _CUTS_PER_ROUND = 50  # subset-row cuts added per round, at most
 _MAX_CUTS = 2000  # subset-row cuts in all
 # no cuts when clusters average more clients than this (n / p): allowed on lin318_015 (21
 # clients), their pricing search ran past its limit after 100-350 cuts (dropped) and the
-# bound had gained 0.17 points of 0.59; u724_030 (24) had not finished its root in 90 s
+# bound had gained 0.17 points of 0.59; u724_030 (24) had not finished its root in 90 s.
+# The engine proves such instances with HiGHS on the reduced model instead (``_capacitated``)
 _CUT_CLUSTER = 20.0
+
+
+def cuts_apply(inst: Instance) -> bool:
+    """Whether branch-and-price adds subset-row cuts on this instance (clusters small
+    enough)."""
+    return inst.n / inst.p <= _CUT_CLUSTER
+
+
 _INF = highspy.kHighsInf
 
 
@@ -462,7 +471,7 @@ class BranchAndPrice:
         """Add the subset-row cuts ``x`` violates most (within the budget); whether any."""
         cuts = self.master.cuts
         room = min(_CUTS_PER_ROUND, _MAX_CUTS - len(cuts))
-        if self.inst.n / self.inst.p > _CUT_CLUSTER or room <= 0 or not self.master.cutting:
+        if not cuts_apply(self.inst) or room <= 0 or not self.master.cutting:
             return False
         first = self.master.first
         found = cuts.separate(x[first : first + self.master.size], self.master.members, room)
