@@ -122,10 +122,10 @@ class Cuts:
             abc, value = abc[keep], value[keep]
             a, b, c = abc.T
             value -= 2 * ((held[a] & held[b] & held[c]) @ weight)
-            for t in np.flatnonzero(value >= 1 + _MIN_VIOLATION):
-                subset = (int(a[t]), int(b[t]), int(c[t]))
+            for r in np.flatnonzero(value >= 1 + _MIN_VIOLATION):
+                subset = (int(a[r]), int(b[r]), int(c[r]))
                 if subset not in self.known:
-                    found[subset] = float(value[t])
+                    found[subset] = float(value[r])
         for found_ring in _rings(inside):
             ring = [frac[t] for t in found_ring]
             size = len(ring)
