@@ -203,6 +203,42 @@ def test_subset_row_separation_finds_odd_cycles() -> None:
     assert cuts.hit(np.array([0, 10]))[0].tolist() == []
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_ring_search_finds_every_chordless_odd_ring(seed: int) -> None:
+    # Random graphs of 9 columns, one shared client per edge. A ring of the separation is an
+    # odd cycle of 5-9 columns with no chord, i.e. a set of columns whose induced subgraph is
+    # a cycle: enumerated here over all column subsets (each vertex of degree 2 inside the
+    # set, the set connected). The compiled search must report each such set exactly once.
+    rng = np.random.default_rng(seed)
+    f = 9
+    edges = [(a, b) for a, b in itertools.combinations(range(f), 2) if rng.random() < 0.35]
+    inside = np.zeros((len(edges), f))
+    for e, (a, b) in enumerate(edges):
+        inside[e, [a, b]] = 1.0
+    meet = {v: {b if a == v else a for a, b in edges if v in (a, b)} for v in range(f)}
+
+    def induced_cycle(subset: tuple[int, ...]) -> bool:
+        chosen = set(subset)
+        if any(len(meet[v] & chosen) != 2 for v in subset):
+            return False
+        seen, stack = {subset[0]}, [subset[0]]
+        while stack:
+            for w in meet[stack.pop()] & chosen - seen:
+                seen.add(w)
+                stack.append(w)
+        return seen == chosen
+
+    expected = {
+        frozenset(c) for k in (5, 7, 9) for c in itertools.combinations(range(f), k)
+        if induced_cycle(c)
+    }  # fmt: skip
+    found = _subset_rows._rings(inside)
+    assert len(found) == len({frozenset(r) for r in found})
+    assert {frozenset(r) for r in found} == expected
+    for ring in found:  # consecutive columns meet
+        assert all(ring[t - 1] in meet[ring[t]] for t in range(len(ring)))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_p_center_matches_enumeration(seed: int) -> None:
     rng = np.random.default_rng(seed)
