@@ -113,6 +113,10 @@ Measured on 2026-11-30 (2 cores shared with other work, 1-minute load 5-11; sing
   33.9 s), lin318_005 5.1 s, lin318_040 47.1 s, lin318_070 15.5 s, lin318_100 6.0 s, all
   proven; lin318_015 at its optimum (88,901.56) but unproven after 601.6 s (its clusters of
   21 clients are above the cuts' threshold; see benchmarks/README.md).
+* The same, after the engine sent large clusters to HiGHS on the reduced model (2026-12-01
+  late night, commit 9de5408; one other job on the second core): **all 25 proven** at
+  their optima: pmedcap1 in 0.0-53.2 s (cpmp08 25.4 s, cpmp20 53.2 s), lin318_005 5.5 s,
+  lin318_015 532.0 s, lin318_040 56.5 s, lin318_070 51.7 s, lin318_100 17.9 s.
 """
 
 from __future__ import annotations
