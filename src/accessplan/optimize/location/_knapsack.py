@@ -237,10 +237,9 @@ def _penalised(
     k, forced_w, forced_v = _items(cost_row, u, q, cap, force, j, idx)
     # the plain table where no penalised cut touches an item or a forced client
     touched = False
-    for i in range(n):
-        if force[i] == j or (force[i] < 0 and cost_row[i] - u[i] < 0 and q[i] <= cap):
-            for c in range(ptr[i], ptr[i + 1]):
-                touched = touched or pen[cuts[c]] > 0
+    for i in np.concatenate((idx[:k], np.flatnonzero(force == j))):
+        for c in range(ptr[i], ptr[i + 1]):
+            touched = touched or pen[cuts[c]] > 0
     if not touched:
         return _solve(cost_row, u, q, cap, force, j, x, trace), True
     room = cap - forced_w

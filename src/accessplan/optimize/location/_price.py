@@ -59,15 +59,13 @@ _MAX_CUTS = 2000  # subset-row cuts in all
 # bound had gained 0.17 points of 0.59; u724_030 (24) had not finished its root in 90 s.
 # The engine proves such instances with HiGHS on the reduced model instead (``_capacitated``)
 _CUT_CLUSTER = 20.0
+_INF = highspy.kHighsInf
 
 
 def cuts_apply(inst: Instance) -> bool:
     """Whether branch-and-price adds subset-row cuts on this instance (clusters small
     enough)."""
     return inst.n / inst.p <= _CUT_CLUSTER
-
-
-_INF = highspy.kHighsInf
 
 
 @dataclass
